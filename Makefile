@@ -1,0 +1,113 @@
+# Image URL to use all building/pushing image targets
+IMG ?= hubspot-operator:latest
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+# The Go toolchain runs every tool pinned in go.mod (`go tool …`): nothing is
+# downloaded from anywhere but the Go module proxy.
+GO ?= go
+export GOWORK = off
+CONTROLLER_GEN ?= $(GO) tool controller-gen
+KUSTOMIZE ?= $(GO) tool kustomize
+# kubectl for install/deploy; the one built by hack/setup-envtest.sh works too.
+KUBECTL ?= kubectl
+CONTAINER_TOOL ?= docker
+
+# Fuzz targets run briefly on every `make test`.
+FUZZTIME ?= 5s
+
+# Setting SHELL to bash allows bash commands to be executed by recipes.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: ## Generate the CRD and RBAC manifests from the kubebuilder markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Run go fmt against code.
+	$(GO) fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against code.
+	$(GO) vet ./...
+
+.PHONY: envtest
+envtest: ## Build (or reuse) kube-apiserver, etcd and kubectl for envtest; prints their folder.
+	hack/setup-envtest.sh
+
+.PHONY: test
+test: manifests generate fmt vet ## Run unit tests, the envtest suites and brief fuzzing.
+	@assets="$$(hack/setup-envtest.sh)" && \
+		echo "KUBEBUILDER_ASSETS=$$assets" && \
+		KUBEBUILDER_ASSETS="$$assets" $(GO) test ./... -coverprofile cover.out
+	$(MAKE) --no-print-directory fuzz
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each.
+	@for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build the manager binary.
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/manager .
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the manager from your host against the current kubeconfig.
+	$(GO) run . --leader-elect=false
+
+.PHONY: simulator
+simulator: ## Run the Cloud Elements API simulator on 127.0.0.1:8090.
+	$(GO) run ./hack/cloud-elements-simulator
+
+.PHONY: docker-build
+docker-build: ## Build the container image.
+	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the container image.
+	$(CONTAINER_TOOL) push $(IMG)
+
+##@ Deployment
+
+ifndef ignore-not-found
+  ignore-not-found = false
+endif
+
+.PHONY: install
+install: manifests ## Install the CRD into the cluster of the current kubeconfig.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests ## Uninstall the CRD. Call with ignore-not-found=true to ignore missing resources.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: deploy
+deploy: manifests ## Deploy the operator, with image IMG, to the cluster of the current kubeconfig.
+	@tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && cp -r config "$$tmp/" && \
+		(cd "$$tmp/config/manager" && $(KUSTOMIZE) edit set image controller=$(IMG)) && \
+		$(KUSTOMIZE) build "$$tmp/config/default" | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove the operator. Call with ignore-not-found=true to ignore missing resources.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -

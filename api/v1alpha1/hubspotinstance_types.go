@@ -1,0 +1,472 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SecretName is the name of a Secret in the HubSpotInstance's own namespace.
+// There is deliberately no namespace field anywhere in this API: an object can
+// only ever read Secrets that live beside it.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="must be a valid Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+type SecretName string
+
+// SecretKey is a key inside a Secret's data.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:XValidation:rule="self.matches('^[-._a-zA-Z0-9]+$')",message="must be a valid Secret key: letters, digits, '-', '_' and '.'"
+type SecretKey string
+
+// HTTPURL is an absolute http or https URL.
+// +kubebuilder:validation:MaxLength=2048
+// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="must be an absolute http:// or https:// URL"
+type HTTPURL string
+
+// SecretKeySelector points at one key of a Secret in the object's namespace.
+type SecretKeySelector struct {
+	// name of the Secret, in the HubSpotInstance's namespace.
+	// +required
+	Name SecretName `json:"name"`
+
+	// key inside the Secret's data.
+	// +required
+	Key SecretKey `json:"key"`
+}
+
+// AuthType selects how the element instance authenticates to HubSpot.
+// +kubebuilder:validation:Enum=OAuth2;OAuth2Legacy;APIKey
+type AuthType string
+
+const (
+	// AuthTypeOAuth2 is HubSpot's current OAuth 2 flow: a person consents once,
+	// and Cloud Elements exchanges the resulting code for tokens.
+	AuthTypeOAuth2 AuthType = "OAuth2"
+	// AuthTypeOAuth2Legacy is HubSpot's older portal-scoped OAuth flow, where the
+	// access and refresh tokens are obtained out of band.
+	AuthTypeOAuth2Legacy AuthType = "OAuth2Legacy"
+	// AuthTypeAPIKey provisions with a HubSpot API key ("quick provision").
+	AuthTypeAPIKey AuthType = "APIKey"
+)
+
+// DeletionPolicy says what happens to the Cloud Elements instance when the
+// HubSpotInstance is deleted.
+// +kubebuilder:validation:Enum=Delete;Orphan
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete deletes the element instance at Cloud Elements.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyOrphan leaves the element instance in place.
+	DeletionPolicyOrphan DeletionPolicy = "Orphan"
+)
+
+// EventVendorType is how Cloud Elements learns of changes in HubSpot.
+// +kubebuilder:validation:Enum=polling;webhook
+type EventVendorType string
+
+// HubSpotInstanceSpec is the desired state of a HubSpot CRM element instance.
+type HubSpotInstanceSpec struct {
+	// platform says which Cloud Elements API to talk to and with which account.
+	// +required
+	Platform PlatformSpec `json:"platform"`
+
+	// instanceName is the element instance's name at Cloud Elements.
+	// When empty, the operator uses <namespace>-<name>.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="self.trim() != ''",message="instanceName must not be blank; omit it to use <namespace>-<name>"
+	InstanceName string `json:"instanceName,omitempty"`
+
+	// tags are attached to the element instance, in addition to the tag the
+	// operator uses to recognise its own instances. They form a set.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=50
+	// +kubebuilder:validation:items:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="self.all(t, t.size() > 0 && t.trim() == t)",message="tags must be non-empty and must not start or end with whitespace"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !t.startsWith('k8s:'))",message="tags starting with 'k8s:' are reserved for the operator's owner tag"
+	Tags []string `json:"tags,omitempty"`
+
+	// auth selects the authentication mode and references its credentials.
+	// +required
+	Auth AuthSpec `json:"auth"`
+
+	// events configures Cloud Elements event notifications for the instance
+	// (the element's common instance configuration).
+	// +optional
+	Events *EventsSpec `json:"events,omitempty"`
+
+	// configuration holds other raw element configuration entries, sent as
+	// string values. Keys that typed fields own (oauth.*, event.*,
+	// hubspot.authorization.apikey, authentication.type, create.bulk.properties)
+	// are refused: set them through auth and events instead.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() > 0 && k.size() <= 253)",message="configuration keys must be 1 to 253 characters long"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k.startsWith('oauth.') || k.startsWith('event.') || k in ['hubspot.authorization.apikey', 'authentication.type', 'create.bulk.properties']))",messageExpression="'configuration key ' + self.filter(k, k.startsWith('oauth.') || k.startsWith('event.') || k in ['hubspot.authorization.apikey', 'authentication.type', 'create.bulk.properties'])[0] + ' is reserved: set it through spec.auth or spec.events'"
+	Configuration map[string]string `json:"configuration,omitempty"`
+
+	// tokenSecret shapes the Secret the operator writes the element token into.
+	// +optional
+	TokenSecret TokenSecretSpec `json:"tokenSecret,omitempty"`
+
+	// deletionPolicy says whether deleting this object deletes the element
+	// instance at Cloud Elements (Delete) or leaves it there (Orphan).
+	// +optional
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// suspend stops all calls to Cloud Elements for this object until it is
+	// set back to false. The token Secret is left as it is.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// pollInterval is how often the operator checks the instance at Cloud
+	// Elements for drift (deleted, invalidated, disabled). At least 30s.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$') && duration(self) >= duration('30s')",message="pollInterval must be a duration such as 30s, 10m or 1h, and at least 30s"
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+}
+
+// PlatformSpec identifies the Cloud Elements API and account.
+type PlatformSpec struct {
+	// endpoint is the Cloud Elements API base URL. Credentials are only ever
+	// sent to an https endpoint, to a loopback host, or when the operator runs
+	// with --allow-insecure-endpoints.
+	// +optional
+	// +kubebuilder:default="https://api.cloud-elements.com/elements/api-v2"
+	Endpoint HTTPURL `json:"endpoint,omitempty"`
+
+	// credentialsSecretRef names the Secret holding the Cloud Elements user
+	// and organization secrets.
+	// +required
+	CredentialsSecretRef CredentialsSecretRef `json:"credentialsSecretRef"`
+}
+
+// CredentialsSecretRef names the Secret with the Cloud Elements account secrets.
+type CredentialsSecretRef struct {
+	// name of the Secret, in the HubSpotInstance's namespace.
+	// +required
+	Name SecretName `json:"name"`
+
+	// userSecretKey is the key holding the Cloud Elements user secret.
+	// +optional
+	// +kubebuilder:default=user-secret
+	UserSecretKey SecretKey `json:"userSecretKey,omitempty"`
+
+	// organizationSecretKey is the key holding the Cloud Elements organization secret.
+	// +optional
+	// +kubebuilder:default=organization-secret
+	OrganizationSecretKey SecretKey `json:"organizationSecretKey,omitempty"`
+}
+
+// AuthSpec is a union: type names the one block that must be set.
+// +kubebuilder:validation:XValidation:rule="self.type != 'OAuth2' || has(self.oauth2)",message="auth.oauth2 is required when auth.type is OAuth2",fieldPath=".oauth2"
+// +kubebuilder:validation:XValidation:rule="self.type != 'OAuth2Legacy' || has(self.oauth2Legacy)",message="auth.oauth2Legacy is required when auth.type is OAuth2Legacy",fieldPath=".oauth2Legacy"
+// +kubebuilder:validation:XValidation:rule="self.type != 'APIKey' || has(self.apiKey)",message="auth.apiKey is required when auth.type is APIKey",fieldPath=".apiKey"
+// +kubebuilder:validation:XValidation:rule="!has(self.oauth2) || self.type == 'OAuth2'",message="auth.oauth2 may only be set when auth.type is OAuth2",fieldPath=".oauth2"
+// +kubebuilder:validation:XValidation:rule="!has(self.oauth2Legacy) || self.type == 'OAuth2Legacy'",message="auth.oauth2Legacy may only be set when auth.type is OAuth2Legacy",fieldPath=".oauth2Legacy"
+// +kubebuilder:validation:XValidation:rule="!has(self.apiKey) || self.type == 'APIKey'",message="auth.apiKey may only be set when auth.type is APIKey",fieldPath=".apiKey"
+type AuthSpec struct {
+	// type is the authentication mode: OAuth2 (recommended), OAuth2Legacy or
+	// APIKey. Exactly the matching block must be set.
+	// +required
+	Type AuthType `json:"type"`
+
+	// oauth2 configures HubSpot's OAuth 2 flow.
+	// +optional
+	OAuth2 *OAuth2Auth `json:"oauth2,omitempty"`
+
+	// oauth2Legacy configures HubSpot's legacy, portal-scoped OAuth flow.
+	// +optional
+	OAuth2Legacy *OAuth2LegacyAuth `json:"oauth2Legacy,omitempty"`
+
+	// apiKey configures provisioning with a HubSpot API key. HubSpot stopped
+	// issuing API keys in 2022; prefer OAuth2.
+	// +optional
+	APIKey *APIKeyAuth `json:"apiKey,omitempty"`
+}
+
+// OAuth2Auth configures HubSpot's OAuth 2 flow.
+type OAuth2Auth struct {
+	// clientSecretRef names the Secret holding the HubSpot app's client id and
+	// client secret.
+	// +required
+	ClientSecretRef OAuthClientSecretRef `json:"clientSecretRef"`
+
+	// scopes requested at consent; they must match the HubSpot app's exactly.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.all(s, s.matches('^[^\\\\s]+$'))",message="scopes must not contain whitespace"
+	Scopes []string `json:"scopes"`
+
+	// callbackURL is the public URL of the operator's OAuth callback endpoint
+	// (or your own), registered as a redirect URL in the HubSpot app.
+	// +required
+	CallbackURL HTTPURL `json:"callbackURL"`
+
+	// authorizationCodeSecretRef points at an authorization code obtained out
+	// of band. Without it the operator publishes status.authorizationURL and
+	// waits for consent through its callback endpoint.
+	// +optional
+	AuthorizationCodeSecretRef *SecretKeySelector `json:"authorizationCodeSecretRef,omitempty"`
+}
+
+// OAuthClientSecretRef names the Secret with an OAuth client id and secret.
+type OAuthClientSecretRef struct {
+	// name of the Secret, in the HubSpotInstance's namespace.
+	// +required
+	Name SecretName `json:"name"`
+
+	// clientIDKey is the key holding the client id.
+	// +optional
+	// +kubebuilder:default=client-id
+	ClientIDKey SecretKey `json:"clientIDKey,omitempty"`
+
+	// clientSecretKey is the key holding the client secret.
+	// +optional
+	// +kubebuilder:default=client-secret
+	ClientSecretKey SecretKey `json:"clientSecretKey,omitempty"`
+}
+
+// OAuth2LegacyAuth configures HubSpot's legacy, portal-scoped OAuth flow.
+type OAuth2LegacyAuth struct {
+	// clientIDSecretRef points at the HubSpot OAuth client id.
+	// +required
+	ClientIDSecretRef SecretKeySelector `json:"clientIDSecretRef"`
+
+	// portalID is the HubSpot portal (hub) id, digits only.
+	// +required
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]+$')",message="portalID must contain digits only"
+	PortalID string `json:"portalID"`
+
+	// scopes requested; Cloud Elements needs at least contacts-rw and offline.
+	// +optional
+	// +listType=set
+	// +kubebuilder:default={contacts-rw,offline}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.all(s, s.matches('^[^\\\\s+]+$'))",message="scopes must not contain whitespace or '+'"
+	Scopes []string `json:"scopes,omitempty"`
+
+	// callbackURL is the redirect URL registered in the HubSpot app.
+	// +required
+	CallbackURL HTTPURL `json:"callbackURL"`
+
+	// tokensSecretRef names the Secret holding the access and refresh tokens
+	// obtained in the legacy exchange.
+	// +required
+	TokensSecretRef LegacyTokensSecretRef `json:"tokensSecretRef"`
+}
+
+// LegacyTokensSecretRef names the Secret with legacy OAuth tokens.
+type LegacyTokensSecretRef struct {
+	// name of the Secret, in the HubSpotInstance's namespace.
+	// +required
+	Name SecretName `json:"name"`
+
+	// accessTokenKey is the key holding the access token.
+	// +optional
+	// +kubebuilder:default=access-token
+	AccessTokenKey SecretKey `json:"accessTokenKey,omitempty"`
+
+	// refreshTokenKey is the key holding the refresh token.
+	// +optional
+	// +kubebuilder:default=refresh-token
+	RefreshTokenKey SecretKey `json:"refreshTokenKey,omitempty"`
+
+	// expiresInKey is the key holding the token lifetime in seconds.
+	// +optional
+	// +kubebuilder:default=expires-in
+	ExpiresInKey SecretKey `json:"expiresInKey,omitempty"`
+}
+
+// APIKeyAuth configures provisioning with a HubSpot API key.
+type APIKeyAuth struct {
+	// secretRef points at the HubSpot API key.
+	// +required
+	SecretRef SecretKeySelector `json:"secretRef"`
+
+	// createBulkProperties asks Cloud Elements to create HubSpot properties in bulk.
+	// +optional
+	CreateBulkProperties bool `json:"createBulkProperties,omitempty"`
+}
+
+// EventsSpec is the element's common event-notification configuration.
+// +kubebuilder:validation:XValidation:rule="!self.enabled || has(self.callbackURL)",message="events.callbackURL is required when events are enabled",fieldPath=".callbackURL"
+type EventsSpec struct {
+	// enabled turns event notifications on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+
+	// vendorType is how changes are detected: polling or webhook.
+	// +optional
+	// +kubebuilder:default=polling
+	VendorType EventVendorType `json:"vendorType,omitempty"`
+
+	// callbackURL is where Cloud Elements delivers events.
+	// +optional
+	CallbackURL HTTPURL `json:"callbackURL,omitempty"`
+
+	// pollerRefreshIntervalMinutes is the polling period, in minutes.
+	// +optional
+	// +kubebuilder:default=15
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1440
+	PollerRefreshIntervalMinutes int32 `json:"pollerRefreshIntervalMinutes,omitempty"`
+
+	// objects are the HubSpot objects to watch, e.g. contacts, companies.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.all(o, o.matches('^[A-Za-z0-9_.-]+$'))",message="events.objects entries must be object names without spaces or commas"
+	Objects []string `json:"objects,omitempty"`
+
+	// signatureKeySecretRef points at a key used to sign event deliveries.
+	// +optional
+	SignatureKeySecretRef *SecretKeySelector `json:"signatureKeySecretRef,omitempty"`
+}
+
+// TokenSecretSpec shapes the Secret that receives the element token.
+type TokenSecretSpec struct {
+	// name of the Secret; defaults to <metadata.name>-element-token. The
+	// operator never writes over a Secret it does not own.
+	// +optional
+	Name SecretName `json:"name,omitempty"`
+
+	// labels are added to the Secret.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// annotations are added to the Secret.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// HubSpotInstanceStatus is the observed state of the element instance.
+type HubSpotInstanceStatus struct {
+	// observedGeneration is the generation last reconciled; -1 until the first reconcile.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready, and Reconciling and Stalled while they are True (kstatus).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// instanceID is the element instance's id at Cloud Elements.
+	// +optional
+	InstanceID int64 `json:"instanceID,omitempty"`
+
+	// instanceName is the element instance's name at Cloud Elements.
+	// +optional
+	InstanceName string `json:"instanceName,omitempty"`
+
+	// valid mirrors the instance's valid flag: false means HubSpot no longer
+	// accepts its authorization and it must be re-authorized.
+	// +optional
+	Valid bool `json:"valid,omitempty"`
+
+	// disabled mirrors the instance's disabled flag.
+	// +optional
+	Disabled bool `json:"disabled,omitempty"`
+
+	// tokenSecretName is the Secret holding the element token.
+	// +optional
+	TokenSecretName string `json:"tokenSecretName,omitempty"`
+
+	// authorizationURL is where a person consents, while the object waits for
+	// OAuth 2 authorization.
+	// +optional
+	AuthorizationURL string `json:"authorizationURL,omitempty"`
+
+	// authorizationExpiresAt is when the state in authorizationURL expires;
+	// a fresh URL is published then.
+	// +optional
+	AuthorizationExpiresAt *metav1.Time `json:"authorizationExpiresAt,omitempty"`
+
+	// authorizationNonce identifies the one authorization URL whose callback
+	// is accepted; a used or superseded URL is refused.
+	// +optional
+	AuthorizationNonce string `json:"authorizationNonce,omitempty"`
+
+	// appliedConfigurationHash is a hash of the name, tags, configuration and
+	// secret values last sent to Cloud Elements; they come back masked, so this
+	// is how the operator knows whether an update is due.
+	// +optional
+	AppliedConfigurationHash string `json:"appliedConfigurationHash,omitempty"`
+
+	// lastSyncTime is when the operator last created, imported or updated the
+	// instance (drift polls that find nothing to do do not move it, so a
+	// quiet object is never rewritten).
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// lastHandledReconcileAt echoes the reconcile.fluxcd.io/requestedAt
+	// annotation last handled.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+}
+
+// HubSpotInstance declares a HubSpot CRM element instance at Cloud Elements and
+// the Secret that receives its element token.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=hsi,categories=elements
+// +kubebuilder:printcolumn:name="Auth",type=string,JSONPath=`.spec.auth.type`
+// +kubebuilder:printcolumn:name="Instance",type=integer,JSONPath=`.status.instanceID`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type HubSpotInstance struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec HubSpotInstanceSpec `json:"spec"`
+
+	// +optional
+	// +kubebuilder:default={"observedGeneration":-1}
+	Status HubSpotInstanceStatus `json:"status,omitempty"`
+}
+
+// HubSpotInstanceList is a list of HubSpotInstances.
+// +kubebuilder:object:root=true
+type HubSpotInstanceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []HubSpotInstance `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&HubSpotInstance{}, &HubSpotInstanceList{})
+}

@@ -1,0 +1,116 @@
+package controllers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+const defaultEndpoint = cloudelements.DefaultEndpoint
+
+// ownerTag marks an element instance as this object's. It is what makes
+// "create exactly once" possible: after a crash between create and record,
+// the instance is found again by this tag instead of being created twice.
+func ownerTag(obj *elementsv1alpha1.HubSpotInstance) string {
+	return "k8s:" + obj.Namespace + "/" + obj.Name + "/" + string(obj.UID)
+}
+
+// desiredInstance is the instance as the spec and its Secrets describe it,
+// without providerData (which is only sent when authorizing).
+func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudelements.InstanceRequest {
+	config := make(map[string]string, len(obj.Spec.Configuration)+8)
+	for k, v := range obj.Spec.Configuration {
+		config[k] = v
+	}
+	auth := obj.Spec.Auth
+	switch auth.Type {
+	case elementsv1alpha1.AuthTypeOAuth2:
+		config[cloudelements.ConfigAuthenticationType] = "oauth2"
+		config[cloudelements.ConfigOAuthAPIKey] = in.clientID
+		config[cloudelements.ConfigOAuthAPISecret] = in.clientSecret
+		config[cloudelements.ConfigOAuthCallbackURL] = string(auth.OAuth2.CallbackURL)
+		config[cloudelements.ConfigOAuthScope] = strings.Join(auth.OAuth2.Scopes, " ")
+	case elementsv1alpha1.AuthTypeOAuth2Legacy:
+		config[cloudelements.ConfigOAuthAPIKey] = in.clientID
+		config[cloudelements.ConfigOAuthAPISecret] = auth.OAuth2Legacy.PortalID
+		config[cloudelements.ConfigOAuthCallbackURL] = string(auth.OAuth2Legacy.CallbackURL)
+		config[cloudelements.ConfigOAuthScope] = strings.Join(legacyScopes(auth.OAuth2Legacy), "+")
+	case elementsv1alpha1.AuthTypeAPIKey:
+		config[cloudelements.ConfigAuthenticationType] = "apiKey"
+		config[cloudelements.ConfigHubSpotAPIKey] = in.apiKey
+		config[cloudelements.ConfigCreateBulkProperties] = strconv.FormatBool(auth.APIKey.CreateBulkProperties)
+	}
+	if ev := obj.Spec.Events; ev != nil {
+		config[cloudelements.ConfigEventsEnabled] = strconv.FormatBool(ev.Enabled)
+		if ev.Enabled {
+			config[cloudelements.ConfigEventVendorType] = string(orDefault(ev.VendorType, "polling"))
+			config[cloudelements.ConfigEventNotificationType] = "webhook"
+			config[cloudelements.ConfigEventCallbackURL] = string(ev.CallbackURL)
+			interval := ev.PollerRefreshIntervalMinutes
+			if interval == 0 {
+				interval = 15
+			}
+			config[cloudelements.ConfigEventPollerRefreshInterval] = strconv.Itoa(int(interval))
+			if len(ev.Objects) > 0 {
+				config[cloudelements.ConfigEventObjects] = strings.Join(ev.Objects, ",")
+			}
+			if in.signatureKey != "" {
+				config[cloudelements.ConfigEventSignatureKey] = in.signatureKey
+			}
+		}
+	}
+
+	tags := slices.Clone(obj.Spec.Tags)
+	slices.Sort(tags)
+	tags = append(tags, ownerTag(obj))
+
+	return cloudelements.InstanceRequest{
+		Element:       cloudelements.ElementRef{Key: cloudelements.ElementKey},
+		Configuration: config,
+		Tags:          tags,
+		Name:          obj.ElementInstanceName(),
+	}
+}
+
+// providerDataFor is what authorizes a new instance in each mode.
+func providerDataFor(obj *elementsv1alpha1.HubSpotInstance, in *inputs) *cloudelements.ProviderData {
+	switch obj.Spec.Auth.Type {
+	case elementsv1alpha1.AuthTypeOAuth2:
+		return &cloudelements.ProviderData{Code: in.code}
+	case elementsv1alpha1.AuthTypeOAuth2Legacy:
+		return &cloudelements.ProviderData{APIKey: in.clientID, AccessToken: in.accessToken,
+			RefreshToken: in.refreshToken, ExpiresIn: in.expiresIn}
+	}
+	return nil
+}
+
+func legacyScopes(legacy *elementsv1alpha1.OAuth2LegacyAuth) []string {
+	if len(legacy.Scopes) == 0 {
+		return []string{"contacts-rw", "offline"}
+	}
+	return legacy.Scopes
+}
+
+// configurationHash fingerprints what is sent to Cloud Elements, secrets
+// included: they come back masked, so this hash is the only way to know
+// whether an update is due. It is salted with the object's UID so the status
+// never carries a bare digest of a secret.
+func configurationHash(obj *elementsv1alpha1.HubSpotInstance, req cloudelements.InstanceRequest) string {
+	req.ProviderData = nil
+	body, _ := json.Marshal(req) // maps marshal with sorted keys: the hash is stable
+	sum := sha256.Sum256(append([]byte(obj.UID+"\n"), body...))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func orDefault[T ~string](v T, fallback T) T {
+	if v == "" {
+		return fallback
+	}
+	return v
+}

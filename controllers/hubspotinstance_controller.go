@@ -1,0 +1,279 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package controllers holds the HubSpotInstance reconciler.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// ElementAPI is what the reconciler needs from Cloud Elements. The client in
+// internal/cloudelements implements it; it knows nothing of Kubernetes.
+type ElementAPI interface {
+	OAuthURL(ctx context.Context, req cloudelements.OAuthURLRequest) (*cloudelements.OAuthURLResponse, error)
+	CreateInstance(ctx context.Context, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
+	GetInstance(ctx context.Context, id int64) (*cloudelements.Instance, error)
+	ListInstances(ctx context.Context, match func(cloudelements.Instance) bool) ([]cloudelements.Instance, error)
+	UpdateInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
+	ReauthorizeInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
+	DeleteInstance(ctx context.Context, id int64) error
+}
+
+// ElementAPIFactory connects to one Cloud Elements endpoint and account.
+type ElementAPIFactory func(endpoint, userSecret, organizationSecret string) (ElementAPI, error)
+
+// HubSpotInstanceReconciler provisions a Cloud Elements element instance for
+// each HubSpotInstance and keeps its element token in a Secret.
+type HubSpotInstanceReconciler struct {
+	client.Client
+	// APIReader reads what the cache must not hold: Secret data, and objects
+	// whose cached copy is older than our own last write.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+
+	NewElementAPI ElementAPIFactory
+	// States signs the OAuth `state` of authorization URLs.
+	States StateIssuer
+	// AllowInsecureEndpoints permits plain-http endpoints on non-loopback hosts.
+	AllowInsecureEndpoints bool
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+
+	memOnce sync.Once
+	mem     *memory
+}
+
+// +kubebuilder:rbac:groups=elements.cloud-elements.io,resources=hubspotinstances,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=elements.cloud-elements.io,resources=hubspotinstances/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=elements.cloud-elements.io,resources=hubspotinstances/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// session carries what one reconcile has learnt so far, from step to step.
+type session struct {
+	obj     *elementsv1alpha1.HubSpotInstance
+	in      *inputs
+	api     ElementAPI
+	desired cloudelements.InstanceRequest
+	hash    string
+
+	// instance is the element instance as Cloud Elements returned it during
+	// this reconcile; nil when no call was due.
+	instance *cloudelements.Instance
+	// tokenSecret is what the cache says about the token Secret.
+	tokenSecret tokenSecretState
+	// out, when set by a step, is the conclusion of the reconcile.
+	out outcome
+	// requeueAfter asks for the next reconcile sooner than the drift poll.
+	requeueAfter time.Duration
+	// gone is set once the finalizer is removed: the object may not exist any more.
+	gone bool
+}
+
+// Reconcile reads as the lifecycle of a HubSpotInstance.
+func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj, err := r.fetch(ctx, req.NamespacedName)
+	if obj == nil || err != nil {
+		return ctrl.Result{}, err
+	}
+	s := &session{obj: obj}
+	before := obj.DeepCopy()
+	defer func() { result, retErr = r.finish(ctx, before, s, retErr) }()
+
+	if !obj.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, s)
+	}
+	if obj.Spec.Suspend {
+		s.out = outcome{reason: elementsv1alpha1.ReasonSuspended,
+			message: "spec.suspend is true: no calls are made to Cloud Elements"}
+		return ctrl.Result{}, nil
+	}
+	for _, step := range []func(context.Context, *session) (concluded bool, err error){
+		r.resolve,              // every referenced Secret, all problems at once
+		r.inspectTokenSecret,   // refuse to go on if its name belongs to somebody else
+		r.reconcileInstance,    // create exactly once, import, update, detect drift
+		r.reconcileTokenSecret, // write or repair the token Secret
+		r.reconcileHealth,      // valid / disabled, re-authorization
+	} {
+		if concluded, err := step(ctx, s); err != nil || concluded {
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// fetch reads the object from the cache, unless the cache has not yet seen
+// our own last write to it: acting on a stale copy could repeat an update.
+func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.ObjectKey) (*elementsv1alpha1.HubSpotInstance, error) {
+	obj := &elementsv1alpha1.HubSpotInstance{}
+	if err := r.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if written := r.memory().get(obj.UID).objectVersion; written != "" && written != obj.ResourceVersion {
+		if err := r.APIReader.Get(ctx, key, obj); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		r.memory().update(obj.UID, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
+	}
+	return obj, nil
+}
+
+// resolve reads the inputs and connects to Cloud Elements.
+func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) (bool, error) {
+	if v, ok := s.obj.Annotations[elementsv1alpha1.InstanceIDAnnotation]; ok && !validInstanceID(v) {
+		return false, stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"annotation %s must be a positive element instance id, got %q", elementsv1alpha1.InstanceIDAnnotation, v)
+	}
+	in, err := r.resolveInputs(ctx, s.obj)
+	if err != nil {
+		return false, err
+	}
+	api, err := r.NewElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
+	if err != nil {
+		return false, stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.platform.endpoint: %w", err)
+	}
+	s.in, s.api = in, api
+	s.desired = desiredInstance(s.obj, in)
+	s.hash = configurationHash(s.obj, s.desired)
+	return false, nil
+}
+
+// finish is deferred by Reconcile: it computes the conditions in one place,
+// writes status only when it changed, and turns the outcome into a requeue.
+func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elementsv1alpha1.HubSpotInstance, s *session, err error) (ctrl.Result, error) {
+	logger := log.FromContext(ctx)
+	if s.gone {
+		return ctrl.Result{}, err
+	}
+	obj := s.obj
+	out := s.out
+	switch {
+	case err != nil:
+		out = outcomeFromError(err)
+	case out.reason == "":
+		out = outcome{ready: true, reason: elementsv1alpha1.ReasonAvailable,
+			message: "element instance " + formatID(obj.Status.InstanceID) + " is valid and its token is in Secret " + obj.Status.TokenSecretName}
+	}
+	if requested := obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation]; requested != "" {
+		obj.Status.LastHandledReconcileAt = requested
+	}
+	summarize(obj, out)
+
+	if !equality.Semantic.DeepEqual(before.Status, obj.Status) {
+		if perr := r.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil {
+			if apierrors.IsNotFound(perr) {
+				return ctrl.Result{}, nil
+			}
+			return ctrl.Result{}, errors.Join(err, perr)
+		}
+		r.rememberWrite(obj)
+		r.recordTransition(before, obj, out)
+	}
+
+	var rerr *reconcileError
+	switch {
+	case errors.As(err, &rerr) && rerr.retryAfter > 0:
+		logger.Info("Cloud Elements asked us to wait", "retryAfter", rerr.retryAfter)
+		return ctrl.Result{RequeueAfter: rerr.retryAfter}, nil
+	case errors.As(err, &rerr) && rerr.stalled:
+		// Retrying cannot help: the watches on the spec and its Secrets
+		// bring the next attempt, so there is no hot loop.
+		logger.Info("stalled until the spec or a referenced Secret changes", "reason", rerr.reason, "message", rerr.Error())
+		return ctrl.Result{}, nil
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: r.nextWakeUp(s)}, nil
+}
+
+// nextWakeUp is when the object next needs attention without any event:
+// the drift poll, or sooner if a step asked for it.
+func (r *HubSpotInstanceReconciler) nextWakeUp(s *session) time.Duration {
+	obj := s.obj
+	if obj.Spec.Suspend || !obj.DeletionTimestamp.IsZero() {
+		return 0
+	}
+	wake := s.requeueAfter
+	if instanceIDOf(obj) != 0 {
+		poll := r.untilPollDue(obj)
+		if wake == 0 || poll < wake {
+			wake = poll
+		}
+	}
+	return wake
+}
+
+// recordTransition emits an Event when the Ready reason changes, so a
+// retrying failure is announced once rather than on every attempt.
+func (r *HubSpotInstanceReconciler) recordTransition(before, after *elementsv1alpha1.HubSpotInstance, out outcome) {
+	old := meta.FindStatusCondition(before.Status.Conditions, elementsv1alpha1.ConditionReady)
+	if old != nil && old.Reason == out.reason {
+		return
+	}
+	eventType := corev1.EventTypeWarning
+	switch out.reason {
+	case elementsv1alpha1.ReasonAvailable, elementsv1alpha1.ReasonSuspended, elementsv1alpha1.ReasonAwaitingAuthorization, elementsv1alpha1.ReasonProgressing:
+		eventType = corev1.EventTypeNormal
+	}
+	r.event(after, eventType, out.reason, "Reconcile", out.message)
+}
+
+func (r *HubSpotInstanceReconciler) event(obj *elementsv1alpha1.HubSpotInstance, eventType, reason, action, note string) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+	}
+}
+
+// rememberWrite records the resourceVersion our last write produced.
+func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotInstance) {
+	r.memory().update(obj.UID, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
+}
+
+func (r *HubSpotInstanceReconciler) memory() *memory {
+	r.memOnce.Do(func() { r.mem = newMemory() })
+	return r.mem
+}
+
+func (r *HubSpotInstanceReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,228 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+)
+
+// inputs are the resolved values of every Secret the spec references.
+type inputs struct {
+	endpoint           string
+	userSecret         string
+	organizationSecret string
+
+	clientID     string // OAuth2 and OAuth2Legacy
+	clientSecret string // OAuth2
+	code         string // OAuth2: an authorization code waiting to be exchanged
+	codeSecret   string // the Secret the code came from
+	codeIsOurs   bool   // true when the callback server wrote it, so it may be deleted once used
+	denied       string // OAuth2: the person declined consent, with the provider's text
+
+	accessToken  string // OAuth2Legacy
+	refreshToken string
+	expiresIn    string
+
+	apiKey       string // APIKey
+	signatureKey string // events
+}
+
+// secretValues reads Secrets once per reconcile, with the uncached reader,
+// and collects every problem instead of stopping at the first.
+type secretValues struct {
+	reader    client.Reader
+	namespace string
+	read      map[string]*corev1.Secret
+	problems  []string
+}
+
+func (s *secretValues) secret(ctx context.Context, name string) (*corev1.Secret, error) {
+	if sec, done := s.read[name]; done {
+		return sec, nil
+	}
+	sec := &corev1.Secret{}
+	err := s.reader.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: name}, sec)
+	switch {
+	case apierrors.IsNotFound(err):
+		sec = nil
+		s.problems = append(s.problems, fmt.Sprintf("Secret %s/%s not found", s.namespace, name))
+	case err != nil:
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", s.namespace, name, err)
+	}
+	s.read[name] = sec
+	return sec, nil
+}
+
+// value returns a Secret's key, recording a problem when it is missing or blank.
+func (s *secretValues) value(ctx context.Context, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) (string, error) {
+	sec, err := s.secret(ctx, string(name))
+	if err != nil || sec == nil {
+		return "", err
+	}
+	raw, ok := sec.Data[string(key)]
+	if !ok {
+		if str, found := sec.StringData[string(key)]; found {
+			raw, ok = []byte(str), true
+		}
+	}
+	switch {
+	case !ok:
+		s.problems = append(s.problems, fmt.Sprintf("Secret %s/%s has no key %q", s.namespace, name, key))
+		return "", nil
+	case strings.TrimSpace(string(raw)) == "":
+		s.problems = append(s.problems, fmt.Sprintf("Secret %s/%s key %q is empty", s.namespace, name, key))
+		return "", nil
+	}
+	// Trailing newlines come from `kubectl create secret --from-file`; they are
+	// never part of a credential.
+	return strings.TrimRight(string(raw), "\r\n"), nil
+}
+
+// resolveInputs reads every referenced Secret. All missing Secrets and keys
+// are reported together, so one look at the condition tells a person
+// everything to fix.
+func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
+	sv := &secretValues{reader: r.APIReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	in := &inputs{endpoint: endpointOf(obj)}
+	var err error
+	set := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
+		if err == nil {
+			*dst, err = sv.value(ctx, name, key)
+		}
+	}
+
+	auth := obj.Spec.Auth
+	switch auth.Type {
+	case elementsv1alpha1.AuthTypeOAuth2:
+		ref := auth.OAuth2.ClientSecretRef
+		set(&in.clientID, ref.Name, keyOr(ref.ClientIDKey, "client-id"))
+		set(&in.clientSecret, ref.Name, keyOr(ref.ClientSecretKey, "client-secret"))
+		if codeRef := auth.OAuth2.AuthorizationCodeSecretRef; codeRef != nil {
+			set(&in.code, codeRef.Name, codeRef.Key)
+			in.codeSecret = string(codeRef.Name)
+		}
+		if err == nil {
+			// A code from the callback server is fresher than one given in
+			// the spec, which may already have been used.
+			err = r.readCallbackSecret(ctx, obj, in)
+		}
+	case elementsv1alpha1.AuthTypeOAuth2Legacy:
+		legacy := auth.OAuth2Legacy
+		set(&in.clientID, legacy.ClientIDSecretRef.Name, legacy.ClientIDSecretRef.Key)
+		tokens := legacy.TokensSecretRef
+		set(&in.accessToken, tokens.Name, keyOr(tokens.AccessTokenKey, "access-token"))
+		set(&in.refreshToken, tokens.Name, keyOr(tokens.RefreshTokenKey, "refresh-token"))
+		set(&in.expiresIn, tokens.Name, keyOr(tokens.ExpiresInKey, "expires-in"))
+	case elementsv1alpha1.AuthTypeAPIKey:
+		set(&in.apiKey, auth.APIKey.SecretRef.Name, auth.APIKey.SecretRef.Key)
+	}
+
+	creds := obj.Spec.Platform.CredentialsSecretRef
+	set(&in.userSecret, creds.Name, keyOr(creds.UserSecretKey, "user-secret"))
+	set(&in.organizationSecret, creds.Name, keyOr(creds.OrganizationSecretKey, "organization-secret"))
+
+	if ev := obj.Spec.Events; ev != nil && ev.SignatureKeySecretRef != nil {
+		set(&in.signatureKey, ev.SignatureKeySecretRef.Name, ev.SignatureKeySecretRef.Key)
+	}
+	if err != nil {
+		return nil, transientError(elementsv1alpha1.ReasonProgressing, err)
+	}
+	if len(sv.problems) > 0 {
+		return nil, stalledError(elementsv1alpha1.ReasonMissingConfiguration, "%s", strings.Join(sv.problems, "; "))
+	}
+	if err := r.checkEndpoint(in.endpoint); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// resolveCredentials reads only the Cloud Elements account secrets: all that
+// deleting an instance needs.
+func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
+	sv := &secretValues{reader: r.APIReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	in := &inputs{endpoint: endpointOf(obj)}
+	creds := obj.Spec.Platform.CredentialsSecretRef
+	var err error
+	if in.userSecret, err = sv.value(ctx, creds.Name, keyOr(creds.UserSecretKey, "user-secret")); err == nil {
+		in.organizationSecret, err = sv.value(ctx, creds.Name, keyOr(creds.OrganizationSecretKey, "organization-secret"))
+	}
+	if err != nil {
+		return nil, transientError(elementsv1alpha1.ReasonDeletionBlocked, err)
+	}
+	if len(sv.problems) > 0 {
+		return nil, stalledError(elementsv1alpha1.ReasonDeletionBlocked,
+			"cannot delete the Cloud Elements instance without the account credentials: %s", strings.Join(sv.problems, "; "))
+	}
+	if err := r.checkEndpoint(in.endpoint); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// checkEndpoint refuses to send credentials in clear text, except to this
+// machine or when the operator was started with --allow-insecure-endpoints.
+func (r *HubSpotInstanceReconciler) checkEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"spec.platform.endpoint %q is not an absolute http(s) URL", endpoint)
+	}
+	if u.Scheme == "http" && !r.AllowInsecureEndpoints && !isLoopback(u.Hostname()) {
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"spec.platform.endpoint %q would send credentials over plain http: use https, a loopback host, or start the operator with --allow-insecure-endpoints", endpoint)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func endpointOf(obj *elementsv1alpha1.HubSpotInstance) string {
+	if obj.Spec.Platform.Endpoint != "" {
+		return strings.TrimRight(string(obj.Spec.Platform.Endpoint), "/")
+	}
+	return defaultEndpoint
+}
+
+func keyOr(key elementsv1alpha1.SecretKey, fallback string) elementsv1alpha1.SecretKey {
+	if key == "" {
+		return elementsv1alpha1.SecretKey(fallback)
+	}
+	return key
+}
+
+// referencedSecrets lists the Secrets a spec reads, for the field index that
+// maps a changed Secret back to the objects that need it.
+func referencedSecrets(obj *elementsv1alpha1.HubSpotInstance) []string {
+	names := []string{string(obj.Spec.Platform.CredentialsSecretRef.Name)}
+	auth := obj.Spec.Auth
+	if auth.OAuth2 != nil {
+		names = append(names, string(auth.OAuth2.ClientSecretRef.Name))
+		if auth.OAuth2.AuthorizationCodeSecretRef != nil {
+			names = append(names, string(auth.OAuth2.AuthorizationCodeSecretRef.Name))
+		}
+	}
+	if auth.OAuth2Legacy != nil {
+		names = append(names, string(auth.OAuth2Legacy.ClientIDSecretRef.Name), string(auth.OAuth2Legacy.TokensSecretRef.Name))
+	}
+	if auth.APIKey != nil {
+		names = append(names, string(auth.APIKey.SecretRef.Name))
+	}
+	if ev := obj.Spec.Events; ev != nil && ev.SignatureKeySecretRef != nil {
+		names = append(names, string(ev.SignatureKeySecretRef.Name))
+	}
+	return names
+}

@@ -1,0 +1,98 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// reconcileHealth turns what Cloud Elements last said about the instance into
+// the outcome: a lapsed authorization is repaired when it can be (OAuth 2,
+// with a fresh consent), reported otherwise.
+func (r *HubSpotInstanceReconciler) reconcileHealth(ctx context.Context, s *session) (bool, error) {
+	st := &s.obj.Status
+	switch {
+	case !st.Valid && s.obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2:
+		if s.in.code != "" {
+			if err := r.reauthorize(ctx, s); err != nil {
+				return false, err
+			}
+			return r.reconcileHealth(ctx, s)
+		}
+		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonReauthorizationRequired)
+	case !st.Valid:
+		s.out = outcome{reason: elementsv1alpha1.ReasonReauthorizationRequired, stalled: true,
+			message: "Cloud Elements reports element instance " + formatID(st.InstanceID) +
+				" as invalid: HubSpot no longer accepts its credentials; update them in the referenced Secret"}
+		return true, nil
+	case st.Disabled:
+		s.out = outcome{reason: elementsv1alpha1.ReasonInstanceDisabled,
+			message: "element instance " + formatID(st.InstanceID) + " is disabled at Cloud Elements; enable it there"}
+		return true, nil
+	}
+	return false, nil
+}
+
+// reconcileDelete deletes (or orphans) the instance, then lets the object go.
+// Without credentials the finalizer stays: silently orphaning an instance
+// would leave a live HubSpot connection nobody knows about.
+func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *session) error {
+	obj := s.obj
+	if !controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
+		r.memory().forget(obj.UID)
+		s.gone = true
+		return nil
+	}
+	if obj.Spec.DeletionPolicy == elementsv1alpha1.DeletionPolicyOrphan {
+		r.event(obj, corev1.EventTypeNormal, "Orphaned", "Delete",
+			"deletionPolicy is Orphan: element instance "+formatID(instanceIDOf(obj))+" is left at Cloud Elements")
+	} else if err := r.deleteInstance(ctx, obj); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(obj.DeepCopy())
+	controllerutil.RemoveFinalizer(obj, elementsv1alpha1.Finalizer)
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return fmt.Errorf("removing finalizer: %w", err)
+	}
+	r.memory().forget(obj.UID)
+	s.gone = true
+	return nil
+}
+
+func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
+	id := instanceIDOf(obj)
+	pending := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != ""
+	if id == 0 && !pending {
+		return nil
+	}
+	in, err := r.resolveCredentials(ctx, obj)
+	if err != nil {
+		return err
+	}
+	api, err := r.NewElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
+	if err != nil {
+		return stalledError(elementsv1alpha1.ReasonDeletionBlocked, "spec.platform.endpoint: %w", err)
+	}
+	if id == 0 {
+		found, err := api.ListInstances(ctx, func(i cloudelements.Instance) bool { return slices.Contains(i.Tags, ownerTag(obj)) })
+		if err != nil {
+			return classifyAPIError("looking up an interrupted create before deleting", err)
+		}
+		if len(found) == 0 {
+			return nil
+		}
+		id = found[0].ID
+	}
+	if err := api.DeleteInstance(ctx, id); err != nil && !cloudelements.IsNotFound(err) {
+		return classifyAPIError("deleting element instance "+formatID(id), err)
+	}
+	r.event(obj, corev1.EventTypeNormal, "Deleted", "Delete", "deleted element instance "+formatID(id))
+	return nil
+}

@@ -1,0 +1,104 @@
+package controllers
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// outcome is what one reconcile concluded. Every step reports through it, and
+// summarize turns it into conditions in one place.
+type outcome struct {
+	ready   bool
+	reason  string
+	message string
+	// stalled means retrying cannot help until a person changes the spec or a
+	// referenced Secret; watches, not the workqueue, bring the next attempt.
+	stalled bool
+	// progressing means the operator is still working towards Ready (a
+	// retry is scheduled, or it waits for something it asked for).
+	progressing bool
+}
+
+// reconcileError carries the condition reason a failure should be shown with.
+type reconcileError struct {
+	reason  string
+	stalled bool
+	// retryAfter, when set, schedules the next attempt instead of the
+	// workqueue's exponential backoff (Cloud Elements asked us to wait).
+	retryAfter time.Duration
+	err        error
+}
+
+func (e *reconcileError) Error() string { return e.err.Error() }
+func (e *reconcileError) Unwrap() error { return e.err }
+
+// stalledError is a failure that only a change of input can fix.
+func stalledError(reason, format string, args ...any) error {
+	return &reconcileError{reason: reason, stalled: true, err: fmt.Errorf(format, args...)}
+}
+
+// transientError is a failure worth retrying with backoff.
+func transientError(reason string, err error) error {
+	return &reconcileError{reason: reason, err: err}
+}
+
+// classifyAPIError maps a Cloud Elements failure onto a condition reason and a
+// retry policy: bad requests and bad credentials stall, 429 waits as told,
+// everything else backs off.
+func classifyAPIError(what string, err error) error {
+	switch {
+	case cloudelements.IsUnauthorized(err):
+		return stalledError(elementsv1alpha1.ReasonUnauthorized,
+			"%s: Cloud Elements refused the account credentials: %w", what, err)
+	case cloudelements.IsInvalidRequest(err):
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "%s: %w", what, err)
+	}
+	if wait, ok := cloudelements.RetryAfter(err); ok {
+		return &reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: wait,
+			err: fmt.Errorf("%s: rate limited by Cloud Elements, retrying in %s: %w", what, wait, err)}
+	}
+	return transientError(elementsv1alpha1.ReasonAPIUnavailable, fmt.Errorf("%s: %w", what, err))
+}
+
+// outcomeFromError describes a failed reconcile.
+func outcomeFromError(err error) outcome {
+	var rerr *reconcileError
+	if errors.As(err, &rerr) {
+		return outcome{reason: rerr.reason, message: rerr.Error(), stalled: rerr.stalled, progressing: !rerr.stalled}
+	}
+	return outcome{reason: elementsv1alpha1.ReasonProgressing, message: err.Error(), progressing: true}
+}
+
+// summarize is the one place that writes conditions. They follow kstatus:
+// Ready is always present; Reconciling and Stalled exist only while True.
+func summarize(obj *elementsv1alpha1.HubSpotInstance, out outcome) {
+	status := &obj.Status
+	gen := obj.Generation
+	status.ObservedGeneration = gen
+
+	ready := metav1.Condition{Type: elementsv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: out.reason, Message: out.message, ObservedGeneration: gen}
+	if out.ready {
+		ready.Status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&status.Conditions, ready)
+
+	setWhileTrue(status, elementsv1alpha1.ConditionStalled, out.stalled, out.reason, out.message, gen)
+	setWhileTrue(status, elementsv1alpha1.ConditionReconciling, out.progressing && !out.stalled, out.reason, out.message, gen)
+}
+
+func setWhileTrue(status *elementsv1alpha1.HubSpotInstanceStatus, condType string, on bool, reason, message string, gen int64) {
+	if !on {
+		meta.RemoveStatusCondition(&status.Conditions, condType)
+		return
+	}
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: condType, Status: metav1.ConditionTrue,
+		Reason: reason, Message: message, ObservedGeneration: gen})
+}

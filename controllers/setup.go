@@ -1,0 +1,83 @@
+package controllers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"k8s.io/client-go/util/workqueue"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// secretRefIndex indexes HubSpotInstances by the names of the Secrets they read.
+const secretRefIndex = ".spec.secretRefs"
+
+// SetupWithManager registers the controller. Secrets are watched as
+// metadata only: the operator never caches Secret data, neither the inputs
+// it reads nor anybody else's, which is what keeps its memory flat in
+// clusters full of unrelated Secrets.
+func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts controller.Options) error {
+	r.memory()
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &elementsv1alpha1.HubSpotInstance{}, secretRefIndex,
+		func(o client.Object) []string { return referencedSecrets(o.(*elementsv1alpha1.HubSpotInstance)) }); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&elementsv1alpha1.HubSpotInstance{}, builder.WithPredicates(predicate.Or[client.Object](
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted()))).
+		Owns(&corev1.Secret{}, builder.OnlyMetadata).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
+		WithOptions(opts).
+		Named("hubspotinstance").
+		Complete(r)
+}
+
+// objectsReadingSecret maps a Secret to the HubSpotInstances that reference
+// it, so a created or rotated input reaches exactly those objects.
+func (r *HubSpotInstanceReconciler) objectsReadingSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	var list elementsv1alpha1.HubSpotInstanceList
+	if err := r.List(ctx, &list, client.InNamespace(secret.GetNamespace()),
+		client.MatchingFields{secretRefIndex: secret.GetName()}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, item := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&item)})
+	}
+	return reqs
+}
+
+// deletionStarted lets the deletion timestamp through even if a server ever
+// sets it without bumping the generation.
+func deletionStarted() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
+	}}
+}
+
+// ClientFactory returns the production ElementAPIFactory: real HTTP, with the
+// given client-side rate limit per endpoint and account.
+func ClientFactory(httpClient *http.Client, qps float64, burst int) ElementAPIFactory {
+	return func(endpoint, user, org string) (ElementAPI, error) {
+		return cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: user, OrganizationSecret: org,
+			HTTPClient: httpClient, QPS: qps, Burst: burst})
+	}
+}
+
+// DefaultRateLimiter is the retry backoff for failed reconciles: per object,
+// exponential from 200ms to 5 minutes, so a failing object never spins.
+func DefaultRateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](200*time.Millisecond, 5*time.Minute)
+}

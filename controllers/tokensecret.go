@@ -1,0 +1,184 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// FieldManager is the server-side apply field manager for what the operator writes.
+const FieldManager = "hubspot-operator"
+
+// Labels on every token Secret.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	InstanceLabel  = "elements.cloud-elements.io/instance"
+)
+
+// Keys of the token Secret.
+const (
+	TokenKey      = "token"
+	InstanceIDKey = "instance-id"
+	ElementKeyKey = "element-key"
+	EndpointKey   = "endpoint"
+)
+
+// tokenSecretState is what the metadata cache says about the token Secret.
+type tokenSecretState struct {
+	name    string
+	missing bool
+	// inSync: the Secret is exactly as we last wrote or checked it, so its
+	// data need not be read again.
+	inSync bool
+}
+
+func (t tokenSecretState) needsToken() bool { return t.missing || !t.inSync }
+
+// inspectTokenSecret looks at the token Secret's metadata only. A Secret of
+// that name that this object does not control is never touched: taking it
+// over could destroy somebody's credentials.
+func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *session) (bool, error) {
+	obj := s.obj
+	name := obj.TokenSecretName()
+	s.tokenSecret = tokenSecretState{name: name}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	err := r.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: name}, m)
+	switch {
+	case apierrors.IsNotFound(err):
+		s.tokenSecret.missing = true
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading Secret %s/%s metadata: %w", obj.Namespace, name, err)
+	case !metav1.IsControlledBy(m, obj):
+		return false, stalledError(elementsv1alpha1.ReasonSecretConflict,
+			"Secret %s/%s already exists and is not owned by this HubSpotInstance; the operator will not overwrite it: delete it or set spec.tokenSecret.name",
+			obj.Namespace, name)
+	}
+	mem := r.memory().get(obj.UID)
+	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion &&
+		mem.secretDigest == secretShapeDigest(obj, instanceIDOf(obj))
+	return false, nil
+}
+
+// reconcileTokenSecret writes the element token into the Secret when it is
+// missing, was edited by someone else, or should look different.
+func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s *session) (bool, error) {
+	obj := s.obj
+	name := s.tokenSecret.name
+	obj.Status.TokenSecretName = name
+	if !s.tokenSecret.needsToken() && s.instance == nil {
+		return false, nil
+	}
+	if s.instance == nil || s.instance.Token == "" {
+		// A call was due (needsToken) but no token came back.
+		return false, transientError(elementsv1alpha1.ReasonAPIUnavailable,
+			fmt.Errorf("Cloud Elements returned no element token for instance %d", obj.Status.InstanceID))
+	}
+	desired := desiredTokenSecret(obj, s.instance, endpointOf(obj))
+	digest := secretShapeDigest(obj, s.instance.ID)
+
+	if !s.tokenSecret.missing {
+		current := &corev1.Secret{}
+		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: name}, current)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("reading Secret %s/%s: %w", obj.Namespace, name, err)
+		}
+		if err == nil && secretMatches(current, desired) {
+			r.rememberSecret(obj, current.ResourceVersion, digest)
+			return false, nil
+		}
+	}
+
+	ac := corev1ac.Secret(name, obj.Namespace).
+		WithType(corev1.SecretTypeOpaque).
+		WithLabels(desired.Labels).
+		WithAnnotations(desired.Annotations).
+		WithData(desired.Data).
+		WithOwnerReferences(metav1ac.OwnerReference().
+			WithAPIVersion(elementsv1alpha1.GroupVersion.String()).
+			WithKind("HubSpotInstance").
+			WithName(obj.Name).
+			WithUID(obj.UID).
+			WithController(true).
+			WithBlockOwnerDeletion(true))
+	if err := r.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return false, fmt.Errorf("writing Secret %s/%s: %w", obj.Namespace, name, err)
+	}
+	if !s.tokenSecret.missing {
+		r.event(obj, corev1.EventTypeNormal, "TokenSecretRestored", "WriteSecret",
+			"Secret "+name+" did not hold the element token as written; restored it")
+	}
+	rv := ""
+	if ac.ResourceVersion != nil {
+		rv = *ac.ResourceVersion
+	}
+	r.rememberSecret(obj, rv, digest)
+	return false, nil
+}
+
+func (r *HubSpotInstanceReconciler) rememberSecret(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {
+	r.memory().update(obj.UID, func(m *remembered) { m.secretVersion, m.secretDigest = version, digest })
+}
+
+// desiredTokenSecret is the Secret a workload reads.
+func desiredTokenSecret(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelements.Instance, endpoint string) *corev1.Secret {
+	labels := maps.Clone(obj.Spec.TokenSecret.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[ManagedByLabel] = FieldManager
+	labels[InstanceLabel] = obj.Name
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: obj.TokenSecretName(), Namespace: obj.Namespace,
+			Labels: labels, Annotations: maps.Clone(obj.Spec.TokenSecret.Annotations)},
+		Data: map[string][]byte{
+			TokenKey:      []byte(inst.Token),
+			InstanceIDKey: []byte(formatID(inst.ID)),
+			ElementKeyKey: []byte(cloudelements.ElementKey),
+			EndpointKey:   []byte(endpoint),
+		},
+	}
+}
+
+// secretMatches reports whether current already carries everything desired.
+func secretMatches(current, desired *corev1.Secret) bool {
+	for k, v := range desired.Data {
+		if string(current.Data[k]) != string(v) {
+			return false
+		}
+	}
+	for k, v := range desired.Labels {
+		if current.Labels[k] != v {
+			return false
+		}
+	}
+	for k, v := range desired.Annotations {
+		if current.Annotations[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// secretShapeDigest fingerprints everything about the token Secret except
+// the token itself (which only changes when the instance does), so a spec
+// change to its labels or annotations is noticed without reading it.
+func secretShapeDigest(obj *elementsv1alpha1.HubSpotInstance, id int64) string {
+	body, _ := json.Marshal([]any{obj.TokenSecretName(), obj.Spec.TokenSecret.Labels, obj.Spec.TokenSecret.Annotations, id, endpointOf(obj)})
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:8])
+}

@@ -1,0 +1,220 @@
+// Package operator wires the manager: caches, the controller, the OAuth
+// callback server, health probes and metrics. main.go and the demo both use
+// it, so the demo runs exactly what is deployed.
+package operator
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/controllers"
+	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
+)
+
+// Scheme knows the built-in types and the HubSpotInstance API.
+var Scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(Scheme))
+	utilruntime.Must(elementsv1alpha1.AddToScheme(Scheme))
+}
+
+// Options are the manager's settings; BindFlags exposes each as a flag.
+type Options struct {
+	MetricsAddr          string
+	SecureMetrics        bool
+	EnableHTTP2          bool
+	ProbeAddr            string
+	PprofAddr            string
+	LeaderElection       bool
+	LeaderElectionID     string
+	LeaseDuration        time.Duration
+	RenewDeadline        time.Duration
+	RetryPeriod          time.Duration
+	MaxConcurrent        int
+	CloudElementsQPS     float64
+	CloudElementsBurst   int
+	CloudElementsTimeout time.Duration
+	WatchNamespaces      string
+	AllowInsecure        bool
+	CallbackAddr         string
+	OperatorNamespace    string
+	StateKeySecret       string
+	StateTTL             time.Duration
+}
+
+// BindFlags registers the operator's flags with their defaults.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
+		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
+	fs.BoolVar(&o.SecureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
+	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server (off: HTTP/2 rapid-reset and stream-cancellation CVEs).")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "", "The address the pprof endpoint binds to; empty disables it.")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "Enable leader election, so only one replica reconciles at a time.")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", "hubspot-operator.cloud-elements.io", "Name of the leader election Lease.")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a leader's lease lasts without renewal.")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before giving up.")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", 2*time.Second, "How often candidates try to acquire the lease.")
+	fs.IntVar(&o.MaxConcurrent, "max-concurrent-reconciles", 10, "How many HubSpotInstances are reconciled at once.")
+	fs.Float64Var(&o.CloudElementsQPS, "cloud-elements-qps", 10, "Client-side rate limit of Cloud Elements calls per endpoint and account, per second.")
+	fs.IntVar(&o.CloudElementsBurst, "cloud-elements-burst", 20, "Burst of the Cloud Elements client-side rate limit.")
+	fs.DurationVar(&o.CloudElementsTimeout, "cloud-elements-timeout", 30*time.Second, "Timeout of one Cloud Elements request.")
+	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
+	fs.BoolVar(&o.AllowInsecure, "allow-insecure-endpoints", false, "Allow plain-http Cloud Elements endpoints on non-loopback hosts (credentials travel in clear text).")
+	fs.StringVar(&o.CallbackAddr, "oauth-callback-bind-address", ":8082", "The address the OAuth callback endpoint (/oauth/callback) binds to; 0 disables it.")
+	fs.StringVar(&o.OperatorNamespace, "operator-namespace", defaultOperatorNamespace(), "Namespace holding the operator's own Secrets (the OAuth state signing key).")
+	fs.StringVar(&o.StateKeySecret, "oauth-state-key-secret", "hubspot-operator-oauth-state", "Secret holding the OAuth state signing key; created if absent.")
+	fs.DurationVar(&o.StateTTL, "oauth-state-ttl", oauthstate.DefaultTTL, "How long an authorization URL stays usable.")
+}
+
+// defaultOperatorNamespace is the pod's namespace when running in-cluster.
+func defaultOperatorNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	return "hubspot-operator-system"
+}
+
+// New builds a manager with the HubSpotInstance controller registered.
+func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	var tlsOpts []func(*tls.Config)
+	if !o.EnableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{BindAddress: o.MetricsAddr, SecureServing: o.SecureMetrics, TLSOpts: tlsOpts}
+	if o.SecureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	cacheOpts := cache.Options{}
+	if namespaces := splitList(o.WatchNamespaces); len(namespaces) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        Scheme,
+		Metrics:                       metricsOpts,
+		WebhookServer:                 webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
+		HealthProbeBindAddress:        o.ProbeAddr,
+		PprofBindAddress:              o.PprofAddr,
+		LeaderElection:                o.LeaderElection,
+		LeaderElectionID:              o.LeaderElectionID,
+		LeaderElectionNamespace:       o.OperatorNamespace,
+		LeaseDuration:                 &o.LeaseDuration,
+		RenewDeadline:                 &o.RenewDeadline,
+		RetryPeriod:                   &o.RetryPeriod,
+		LeaderElectionReleaseOnCancel: true, // a graceful stop hands over at once
+		Cache:                         cacheOpts,
+		Controller:                    config.Controller{SkipNameValidation: ptr(true)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+
+	signer, err := loadStateSigner(ctx, mgr.GetAPIReader(), mgr.GetClient(), o)
+	if err != nil {
+		return nil, err
+	}
+	reconciler := &controllers.HubSpotInstanceReconciler{
+		Client:                 mgr.GetClient(),
+		APIReader:              mgr.GetAPIReader(),
+		Scheme:                 mgr.GetScheme(),
+		Recorder:               mgr.GetEventRecorder("hubspot-operator"),
+		NewElementAPI:          controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
+		States:                 signer,
+		AllowInsecureEndpoints: o.AllowInsecure,
+	}
+	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
+		MaxConcurrentReconciles: o.MaxConcurrent,
+		RateLimiter:             controllers.DefaultRateLimiter(),
+	}); err != nil {
+		return nil, fmt.Errorf("setting up the HubSpotInstance controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// loadStateSigner reads the OAuth state signing key, creating it on first
+// start. Every replica reads the same Secret, so any of them can verify a
+// state another issued.
+func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Client, o Options) (*oauthstate.Signer, error) {
+	key := client.ObjectKey{Namespace: o.OperatorNamespace, Name: o.StateKeySecret}
+	const dataKey = "key"
+	for attempt := 0; attempt < 3; attempt++ {
+		sec := &corev1.Secret{}
+		err := reader.Get(ctx, key, sec)
+		if err == nil {
+			return oauthstate.NewSigner(sec.Data[dataKey], o.StateTTL)
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("reading OAuth state key Secret %s: %w", key, err)
+		}
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
+		}
+		sec = &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name,
+				Labels: map[string]string{controllers.ManagedByLabel: controllers.FieldManager}},
+			Data: map[string][]byte{dataKey: raw},
+		}
+		err = writer.Create(ctx, sec)
+		if err == nil {
+			return oauthstate.NewSigner(raw, o.StateTTL)
+		}
+		if !apierrors.IsAlreadyExists(err) { // another replica won the race: read theirs
+			return nil, fmt.Errorf("creating OAuth state key Secret %s: %w", key, err)
+		}
+	}
+	return nil, errors.New("could not read or create the OAuth state key Secret")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -166,6 +166,11 @@ func (r *HubSpotInstanceReconciler) observeRecorded(s *session, id int64) {
 // therefore never both create. The finalizer rides along: from here on there
 // may be something to clean up.
 func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
+	if obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != "" &&
+		controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
+		// Already marked, and the owner-tag lookup just found nothing.
+		return nil
+	}
 	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	if obj.Annotations == nil {
 		obj.Annotations = map[string]string{}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"time"
 
@@ -36,7 +37,7 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&elementsv1alpha1.HubSpotInstance{}, builder.WithPredicates(predicate.Or[client.Object](
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted()))).
+			predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted()))).
 		Owns(&corev1.Secret{}, builder.OnlyMetadata).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
 		WithOptions(opts).
@@ -57,6 +58,18 @@ func (r *HubSpotInstanceReconciler) objectsReadingSecret(ctx context.Context, se
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&item)})
 	}
 	return reqs
+}
+
+// annotationsChanged passes annotation edits (reconcile requests, imports)
+// but not the create-pending marker the reconciler itself writes: reacting to
+// it would retry a failed create at once, around the stall.
+func annotationsChanged() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		before, after := maps.Clone(e.ObjectOld.GetAnnotations()), maps.Clone(e.ObjectNew.GetAnnotations())
+		delete(before, elementsv1alpha1.CreatePendingAnnotation)
+		delete(after, elementsv1alpha1.CreatePendingAnnotation)
+		return !maps.Equal(before, after)
+	}}
 }
 
 // deletionStarted lets the deletion timestamp through even if a server ever

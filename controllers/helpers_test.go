@@ -1,0 +1,171 @@
+package controllers_test
+
+import (
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+var namespaces atomic.Int32
+
+// newNamespace gives each spec a namespace of its own.
+func newNamespace() string {
+	name := fmt.Sprintf("hsi-%d", namespaces.Add(1))
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	return name
+}
+
+func secret(ns, name string, data map[string]string) *corev1.Secret {
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{}}
+	for k, v := range data {
+		s.Data[k] = []byte(v)
+	}
+	return s
+}
+
+func createSecret(ns, name string, data map[string]string) *corev1.Secret {
+	s := secret(ns, name, data)
+	Expect(k8sClient.Create(ctx, s)).To(Succeed())
+	return s
+}
+
+func createCredentials(ns string) {
+	createSecret(ns, "cloud-elements", map[string]string{"user-secret": userSecret, "organization-secret": orgSecret})
+}
+
+// apiKeyInstance is the smallest useful HubSpotInstance, pointed at the simulator.
+func apiKeyInstance(ns, name string) *elementsv1alpha1.HubSpotInstance {
+	return &elementsv1alpha1.HubSpotInstance{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: elementsv1alpha1.HubSpotInstanceSpec{
+			Platform: elementsv1alpha1.PlatformSpec{
+				Endpoint:             elementsv1alpha1.HTTPURL(endpoint),
+				CredentialsSecretRef: elementsv1alpha1.CredentialsSecretRef{Name: "cloud-elements"},
+			},
+			Tags: []string{"team-test"},
+			Auth: elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeAPIKey,
+				APIKey: &elementsv1alpha1.APIKeyAuth{SecretRef: elementsv1alpha1.SecretKeySelector{Name: "hubspot-key", Key: "api-key"}}},
+			PollInterval: &metav1.Duration{Duration: time.Minute},
+		},
+	}
+}
+
+func key(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }
+
+func get(k client.ObjectKey) *elementsv1alpha1.HubSpotInstance {
+	obj := &elementsv1alpha1.HubSpotInstance{}
+	Expect(k8sClient.Get(ctx, k, obj)).To(Succeed())
+	return obj
+}
+
+func ready(k client.ObjectKey) *metav1.Condition {
+	obj := &elementsv1alpha1.HubSpotInstance{}
+	if err := k8sClient.Get(ctx, k, obj); err != nil {
+		return nil
+	}
+	return meta.FindStatusCondition(obj.Status.Conditions, elementsv1alpha1.ConditionReady)
+}
+
+// eventuallyReason waits until Ready carries reason (and the generation was
+// observed), and returns the object.
+func eventuallyReason(k client.ObjectKey, reason string) *elementsv1alpha1.HubSpotInstance {
+	var obj *elementsv1alpha1.HubSpotInstance
+	Eventually(func(g Gomega) {
+		obj = &elementsv1alpha1.HubSpotInstance{}
+		g.Expect(k8sClient.Get(ctx, k, obj)).To(Succeed())
+		c := meta.FindStatusCondition(obj.Status.Conditions, elementsv1alpha1.ConditionReady)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation))
+		g.Expect(c.Reason).To(Equal(reason), "message: %s", c.Message)
+	}).WithTimeout(20 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
+	return obj
+}
+
+func eventuallyReady(k client.ObjectKey) *elementsv1alpha1.HubSpotInstance {
+	obj := eventuallyReason(k, elementsv1alpha1.ReasonAvailable)
+	Expect(meta.IsStatusConditionTrue(obj.Status.Conditions, elementsv1alpha1.ConditionReady)).To(BeTrue())
+	return obj
+}
+
+func condition(obj *elementsv1alpha1.HubSpotInstance, t string) *metav1.Condition {
+	return meta.FindStatusCondition(obj.Status.Conditions, t)
+}
+
+func tokenSecret(ns, name string) *corev1.Secret {
+	s := &corev1.Secret{}
+	Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)).To(Succeed())
+	return s
+}
+
+// simInstance is the simulator's own record of an instance.
+func simInstance(id int64) cloudelements.Instance {
+	inst, ok := sim.Instance(id)
+	Expect(ok).To(BeTrue(), "instance %d at the simulator", id)
+	return inst
+}
+
+// instancesOwnedBy counts the simulator's instances carrying an object's owner tag.
+func instancesOwnedBy(obj *elementsv1alpha1.HubSpotInstance) int {
+	tag := "k8s:" + obj.Namespace + "/" + obj.Name + "/" + string(obj.UID)
+	n := 0
+	for _, inst := range sim.Instances() {
+		for _, t := range inst.Tags {
+			if t == tag {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// forceReconcile runs the reconciler directly, as a resync would.
+func forceReconcile(k client.ObjectKey) reconcile.Result {
+	res, err := reconciler.Reconcile(ctx, reconcile.Request{NamespacedName: k})
+	Expect(err).NotTo(HaveOccurred())
+	return res
+}
+
+// requestReconcile asks for a reconcile the way Flux users do.
+func requestReconcile(k client.ObjectKey) {
+	obj := get(k)
+	patch := client.MergeFrom(obj.DeepCopy())
+	if obj.Annotations == nil {
+		obj.Annotations = map[string]string{}
+	}
+	obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation] = strconv.FormatInt(time.Now().UnixNano(), 10)
+	Expect(k8sClient.Patch(ctx, obj, patch)).To(Succeed())
+}
+
+// deleteAndWait deletes an object and waits until its finalizer let it go.
+func deleteAndWait(obj *elementsv1alpha1.HubSpotInstance) {
+	Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, obj))).To(Succeed())
+	Eventually(func() bool {
+		err := k8sClient.Get(ctx, key(obj), &elementsv1alpha1.HubSpotInstance{})
+		return apierrors.IsNotFound(err)
+	}).WithTimeout(20 * time.Second).Should(BeTrue())
+}
+
+// eventsFor lists the Events recorded about one object.
+func eventReasons(obj *elementsv1alpha1.HubSpotInstance) []string {
+	var list corev1.EventList
+	Expect(k8sClient.List(ctx, &list, client.InNamespace(obj.Namespace))).To(Succeed())
+	var reasons []string
+	for _, e := range list.Items {
+		if e.InvolvedObject.UID == obj.UID {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	return reasons
+}

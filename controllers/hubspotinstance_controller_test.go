@@ -1,0 +1,487 @@
+package controllers_test
+
+import (
+	"strconv"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+)
+
+var _ = Describe("HubSpotInstance reconciler", func() {
+	var ns string
+
+	BeforeEach(func() {
+		ns = newNamespace()
+		sim.ClearFaults()
+	})
+
+	Describe("provisioning each auth mode", func() {
+		It("API key: creates the instance and writes its token Secret", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "hubspot-api-key-1"})
+			obj := apiKeyInstance(ns, "support")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+			obj = eventuallyReady(key(obj))
+			inst := simInstance(obj.Status.InstanceID)
+			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigHubSpotAPIKey, "hubspot-api-key-1"))
+			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigAuthenticationType, "apiKey"))
+			Expect(inst.Name).To(Equal(ns + "-support"))
+			Expect(inst.Tags).To(ContainElements("team-test", "k8s:"+ns+"/support/"+string(obj.UID)))
+
+			sec := tokenSecret(ns, "support-element-token")
+			Expect(string(sec.Data["token"])).To(Equal(inst.Token))
+			Expect(string(sec.Data["instance-id"])).To(Equal(strconv.FormatInt(inst.ID, 10)))
+			Expect(string(sec.Data["element-key"])).To(Equal("hubspotcrm"))
+			Expect(string(sec.Data["endpoint"])).To(Equal(endpoint))
+			Expect(sec.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "hubspot-operator"))
+			Expect(sec.Labels).To(HaveKeyWithValue("elements.cloud-elements.io/instance", "support"))
+			Expect(metav1.IsControlledBy(sec, obj)).To(BeTrue())
+
+			Expect(obj.Finalizers).To(ContainElement(elementsv1alpha1.Finalizer))
+			Expect(obj.Annotations).To(HaveKeyWithValue(elementsv1alpha1.InstanceIDAnnotation, strconv.FormatInt(inst.ID, 10)))
+			Expect(obj.Annotations).NotTo(HaveKey(elementsv1alpha1.CreatePendingAnnotation))
+			Expect(obj.Status.TokenSecretName).To(Equal("support-element-token"))
+			Expect(obj.Status.AppliedConfigurationHash).NotTo(BeEmpty())
+			Expect(condition(obj, elementsv1alpha1.ConditionReconciling)).To(BeNil())
+			Expect(condition(obj, elementsv1alpha1.ConditionStalled)).To(BeNil())
+			Expect(eventReasons(obj)).To(ContainElement("Created"))
+		})
+
+		It("OAuth 2 Legacy: creates the instance from the tokens Secret", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-legacy", map[string]string{"client-id": "legacy-client"})
+			createSecret(ns, "hubspot-legacy-tokens", map[string]string{"access-token": "at-1", "refresh-token": "rt-1", "expires-in": "21600"})
+			obj := apiKeyInstance(ns, "marketing")
+			obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2Legacy, OAuth2Legacy: &elementsv1alpha1.OAuth2LegacyAuth{
+				ClientIDSecretRef: elementsv1alpha1.SecretKeySelector{Name: "hubspot-legacy", Key: "client-id"},
+				PortalID:          "123456",
+				CallbackURL:       "https://operator.example.com/oauth/callback",
+				TokensSecretRef:   elementsv1alpha1.LegacyTokensSecretRef{Name: "hubspot-legacy-tokens"},
+			}}
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+			obj = eventuallyReady(key(obj))
+			inst := simInstance(obj.Status.InstanceID)
+			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigOAuthAPISecret, "123456"))
+			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigOAuthScope, "contacts-rw+offline"))
+			Expect(string(tokenSecret(ns, "marketing-element-token").Data["token"])).To(Equal(inst.Token))
+		})
+
+		It("OAuth 2 with a code given out of band: exchanges it", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-app", map[string]string{"client-id": "oauth-client", "client-secret": "oauth-client-secret"})
+			createSecret(ns, "hubspot-code", map[string]string{"code": sim.IssueCode("oauth-client")})
+			obj := apiKeyInstance(ns, "sales")
+			obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
+				ClientSecretRef:            elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
+				Scopes:                     []string{"contacts", "timeline"},
+				CallbackURL:                "https://operator.example.com/oauth/callback",
+				AuthorizationCodeSecretRef: &elementsv1alpha1.SecretKeySelector{Name: "hubspot-code", Key: "code"},
+			}}
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+			obj = eventuallyReady(key(obj))
+			inst := simInstance(obj.Status.InstanceID)
+			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigOAuthAPIKey, "oauth-client"))
+			Expect(string(tokenSecret(ns, "sales-element-token").Data["token"])).To(Equal(inst.Token))
+			Expect(obj.Status.AuthorizationURL).To(BeEmpty())
+		})
+
+		It("OAuth 2 without a code: publishes an authorization URL and waits", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-app", map[string]string{"client-id": "oauth-client", "client-secret": "oauth-client-secret"})
+			obj := apiKeyInstance(ns, "sales")
+			obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
+				ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
+				Scopes:          []string{"contacts"},
+				CallbackURL:     "https://operator.example.com/oauth/callback",
+			}}
+			creates := sim.Total(simulator.OpCreate)
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+			obj = eventuallyReason(key(obj), elementsv1alpha1.ReasonAwaitingAuthorization)
+			Expect(obj.Status.AuthorizationURL).To(ContainSubstring("/simulator/hubspot/oauth/authorize"))
+			Expect(obj.Status.AuthorizationURL).To(ContainSubstring("state="))
+			Expect(obj.Status.AuthorizationNonce).NotTo(BeEmpty())
+			Expect(condition(obj, elementsv1alpha1.ConditionReconciling)).NotTo(BeNil())
+			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates), "nothing is created before consent")
+		})
+	})
+
+	Describe("missing and invalid inputs", func() {
+		DescribeTable("names every missing Secret and key at once, sends nothing, and recovers when fixed",
+			func(present map[string]map[string]string, wantMessage string, fix map[string]map[string]string) {
+				for name, data := range present {
+					createSecret(ns, name, data)
+				}
+				calls := totalCalls()
+				obj := apiKeyInstance(ns, "broken")
+				Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+				got := eventuallyReason(key(obj), elementsv1alpha1.ReasonMissingConfiguration)
+				msg := condition(got, elementsv1alpha1.ConditionReady).Message
+				Expect(msg).To(Equal(replaceNS(wantMessage, ns)))
+				Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+				Expect(condition(got, elementsv1alpha1.ConditionReconciling)).To(BeNil())
+				Expect(totalCalls()).To(Equal(calls), "no call to Cloud Elements with incomplete inputs")
+
+				for name, data := range fix {
+					s := secret(ns, name, data)
+					if err := k8sClient.Create(ctx, s); err != nil {
+						Expect(k8sClient.Update(ctx, s)).To(Succeed())
+					}
+				}
+				eventuallyReady(key(obj))
+			},
+			Entry("no Secrets at all", nil,
+				`Secret NS/hubspot-key not found; Secret NS/cloud-elements not found`,
+				map[string]map[string]string{"hubspot-key": {"api-key": "k"}, "cloud-elements": {"user-secret": userSecret, "organization-secret": orgSecret}}),
+			Entry("a key missing in each Secret",
+				map[string]map[string]string{"hubspot-key": {"apikey": "k"}, "cloud-elements": {"user-secret": userSecret}},
+				`Secret NS/hubspot-key has no key "api-key"; Secret NS/cloud-elements has no key "organization-secret"`,
+				map[string]map[string]string{"hubspot-key": {"api-key": "k"}, "cloud-elements": {"user-secret": userSecret, "organization-secret": orgSecret}}),
+			Entry("a blank value",
+				map[string]map[string]string{"hubspot-key": {"api-key": "  \n"}, "cloud-elements": {"user-secret": userSecret, "organization-secret": orgSecret}},
+				`Secret NS/hubspot-key key "api-key" is empty`,
+				map[string]map[string]string{"hubspot-key": {"api-key": "k"}}),
+		)
+
+		It("refuses a plain-http endpoint on a non-loopback host", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			obj := apiKeyInstance(ns, "insecure")
+			obj.Spec.Platform.Endpoint = "http://cloud-elements.example.com/elements/api-v2"
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
+			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("would send credentials over plain http"))
+			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+		})
+
+		It("does not take over a Secret it does not own", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			theirs := createSecret(ns, "taken-element-token", map[string]string{"token": "somebody else's"})
+			instances := len(sim.Instances())
+			obj := apiKeyInstance(ns, "taken")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonSecretConflict)
+			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+			Expect(len(sim.Instances())).To(Equal(instances), "no instance is created for an object that cannot deliver its token")
+			after := tokenSecret(ns, "taken-element-token")
+			Expect(after.ResourceVersion).To(Equal(theirs.ResourceVersion))
+			Expect(string(after.Data["token"])).To(Equal("somebody else's"))
+		})
+	})
+
+	Describe("errors from Cloud Elements", func() {
+		BeforeEach(func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+		})
+
+		It("400: InvalidConfiguration with the API's message, stalled, no retry loop", func() {
+			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1000, Status: 400})
+			obj := apiKeyInstance(ns, "bad-request")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
+			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("400"))
+			creates := sim.Total(simulator.OpCreate)
+			Consistently(func() int { return sim.Total(simulator.OpCreate) }).WithTimeout(2 * time.Second).Should(Equal(creates))
+
+			// A change of spec is what brings the next attempt.
+			sim.ClearFaults()
+			got.Spec.Tags = append(got.Spec.Tags, "retry")
+			Expect(k8sClient.Update(ctx, got)).To(Succeed())
+			eventuallyReady(key(obj))
+		})
+
+		It("401: Unauthorized, stalled until the credentials Secret changes", func() {
+			Expect(k8sClient.Delete(ctx, secret(ns, "cloud-elements", nil))).To(Succeed())
+			createSecret(ns, "cloud-elements", map[string]string{"user-secret": "wrong", "organization-secret": "wrong"})
+			obj := apiKeyInstance(ns, "unauthorized")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonUnauthorized)
+			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).NotTo(ContainSubstring("wrong"))
+
+			Expect(k8sClient.Update(ctx, secret(ns, "cloud-elements", map[string]string{"user-secret": userSecret, "organization-secret": orgSecret}))).To(Succeed())
+			eventuallyReady(key(obj))
+		})
+
+		It("429: waits for Retry-After, then succeeds", func() {
+			sim.SetFault(simulator.OpCreate, simulator.Fault{RateLimitRate: 1, RetryAfter: time.Second})
+			obj := apiKeyInstance(ns, "rate-limited")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonRateLimited)
+			Expect(condition(got, elementsv1alpha1.ConditionStalled)).To(BeNil())
+			sim.ClearFaults()
+			eventuallyReady(key(obj))
+			Expect(instancesOwnedBy(got)).To(Equal(1))
+		})
+
+		It("5xx: APIUnavailable while it lasts, retried with backoff, then Ready", func() {
+			sim.SetFault(simulator.OpCreate, simulator.Fault{ErrorRate: 1})
+			obj := apiKeyInstance(ns, "unavailable")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonAPIUnavailable)
+			Expect(condition(got, elementsv1alpha1.ConditionStalled)).To(BeNil())
+			Expect(condition(got, elementsv1alpha1.ConditionReconciling)).NotTo(BeNil())
+			sim.ClearFaults()
+			got = eventuallyReady(key(obj))
+			Expect(instancesOwnedBy(got)).To(Equal(1), "retries after a failed create never duplicate")
+		})
+	})
+
+	Describe("changes over time", func() {
+		BeforeEach(func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "key-v1"})
+		})
+
+		It("suspend: no calls, Ready=False Suspended", func() {
+			obj := apiKeyInstance(ns, "paused")
+			obj.Spec.Suspend = true
+			calls := totalCalls()
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonSuspended)
+			Expect(got.Status.InstanceID).To(BeZero())
+			Expect(totalCalls()).To(Equal(calls))
+		})
+
+		It("imports an existing instance named by annotation and applies the spec to it", func() {
+			api, err := cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: userSecret, OrganizationSecret: orgSecret})
+			Expect(err).NotTo(HaveOccurred())
+			existing, err := api.CreateInstance(ctx, cloudelements.InstanceRequest{
+				Element: cloudelements.ElementRef{Key: "hubspotcrm"}, Name: "made by hand",
+				Configuration: map[string]string{"authentication.type": "apiKey", "hubspot.authorization.apikey": "old"}})
+			Expect(err).NotTo(HaveOccurred())
+
+			creates, updates := sim.Total(simulator.OpCreate), sim.Total(simulator.OpUpdate)
+			obj := apiKeyInstance(ns, "imported")
+			obj.Annotations = map[string]string{elementsv1alpha1.InstanceIDAnnotation: strconv.FormatInt(existing.ID, 10)}
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+
+			Expect(got.Status.InstanceID).To(Equal(existing.ID))
+			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates))
+			Expect(sim.Total(simulator.OpUpdate)).To(Equal(updates + 1))
+			inst := simInstance(existing.ID)
+			Expect(inst.Name).To(Equal(ns + "-imported"))
+			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigHubSpotAPIKey, "key-v1"))
+			Expect(string(tokenSecret(ns, "imported-element-token").Data["token"])).To(Equal(existing.Token))
+			Expect(eventReasons(got)).To(ContainElement("Imported"))
+		})
+
+		It("updates once on a spec change and once on a rotated Secret", func() {
+			obj := apiKeyInstance(ns, "evolving")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			id := got.Status.InstanceID
+
+			updates := sim.Total(simulator.OpUpdate)
+			got.Spec.Tags = []string{"team-test", "tier-1"}
+			Expect(k8sClient.Update(ctx, got)).To(Succeed())
+			Eventually(func() []string { return simInstance(id).Tags }).WithTimeout(10 * time.Second).Should(ContainElement("tier-1"))
+			eventuallyReady(key(obj))
+			Consistently(func() int { return sim.Total(simulator.OpUpdate) }).WithTimeout(time.Second).Should(Equal(updates + 1))
+
+			Expect(k8sClient.Update(ctx, secret(ns, "hubspot-key", map[string]string{"api-key": "key-v2"}))).To(Succeed())
+			Eventually(func() string { return simInstance(id).Configuration[cloudelements.ConfigHubSpotAPIKey] }).
+				WithTimeout(10 * time.Second).Should(Equal("key-v2"))
+			Consistently(func() int { return sim.Total(simulator.OpUpdate) }).WithTimeout(time.Second).Should(Equal(updates + 2))
+			Expect(get(key(obj)).Status.InstanceID).To(Equal(id))
+		})
+
+		It("recreates an instance deleted behind its back, once", func() {
+			obj := apiKeyInstance(ns, "vanishing")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			oldID := got.Status.InstanceID
+			Expect(sim.Remove(oldID)).To(Succeed())
+
+			creates := sim.Total(simulator.OpCreate)
+			clock.Advance(2 * time.Minute) // the drift poll is due
+			requestReconcile(key(obj))
+			Eventually(func() int64 { return get(key(obj)).Status.InstanceID }).WithTimeout(10 * time.Second).ShouldNot(Equal(oldID))
+			got = eventuallyReady(key(obj))
+			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates + 1))
+			Expect(instancesOwnedBy(got)).To(Equal(1))
+			Expect(string(tokenSecret(ns, "vanishing-element-token").Data["token"])).To(Equal(simInstance(got.Status.InstanceID).Token))
+			Expect(eventReasons(got)).To(ContainElement("InstanceMissing"))
+		})
+
+		It("reports an instance that is no longer valid", func() {
+			obj := apiKeyInstance(ns, "lapsed")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			Expect(sim.Invalidate(got.Status.InstanceID)).To(Succeed())
+
+			clock.Advance(2 * time.Minute)
+			requestReconcile(key(obj))
+			got = eventuallyReason(key(obj), elementsv1alpha1.ReasonReauthorizationRequired)
+			Expect(got.Status.Valid).To(BeFalse())
+		})
+
+		It("reports a disabled instance", func() {
+			obj := apiKeyInstance(ns, "disabled")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			Expect(sim.SetDisabled(got.Status.InstanceID, true)).To(Succeed())
+			clock.Advance(2 * time.Minute)
+			requestReconcile(key(obj))
+			eventuallyReason(key(obj), elementsv1alpha1.ReasonInstanceDisabled)
+		})
+
+		It("restores the token Secret when it is edited or deleted", func() {
+			obj := apiKeyInstance(ns, "guarded")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			want := simInstance(got.Status.InstanceID).Token
+
+			edited := tokenSecret(ns, "guarded-element-token")
+			edited.Data["token"] = []byte("tampered")
+			Expect(k8sClient.Update(ctx, edited)).To(Succeed())
+			Eventually(func() string { return string(tokenSecret(ns, "guarded-element-token").Data["token"]) }).
+				WithTimeout(10 * time.Second).Should(Equal(want))
+
+			Expect(k8sClient.Delete(ctx, edited)).To(Succeed())
+			Eventually(func() string {
+				s := &corev1.Secret{}
+				_ = k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guarded-element-token"}, s)
+				return string(s.Data["token"])
+			}).WithTimeout(10 * time.Second).Should(Equal(want))
+		})
+	})
+
+	Describe("crash safety", func() {
+		It("creates exactly one instance when the record of a create is lost", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			writes.failRecords.Store(1)
+			obj := apiKeyInstance(ns, "crashy")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+			got := eventuallyReady(key(obj))
+			Expect(writes.failRecords.Load()).To(BeZero(), "the record write was failed once")
+			Expect(instancesOwnedBy(got)).To(Equal(1))
+			Expect(eventReasons(got)).To(ContainElement("Adopted"))
+			Expect(string(tokenSecret(ns, "crashy-element-token").Data["token"])).To(Equal(simInstance(got.Status.InstanceID).Token))
+		})
+	})
+
+	Describe("at rest", func() {
+		It("writes nothing and calls nothing until a poll is due", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			obj := apiKeyInstance(ns, "quiet")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			eventuallyReady(key(obj))
+			// Let the watch events of our own writes settle.
+			Consistently(func() string { return get(key(obj)).ResourceVersion }).WithTimeout(time.Second).Should(Equal(get(key(obj)).ResourceVersion))
+
+			before := get(key(obj))
+			secretBefore := tokenSecret(ns, "quiet-element-token")
+			calls, patches := totalCalls(), writes.patches.Load()
+			for range 5 {
+				res := forceReconcile(key(obj))
+				Expect(res.RequeueAfter).To(BeNumerically(">", 0), "the next drift poll is scheduled")
+			}
+			Expect(get(key(obj)).ResourceVersion).To(Equal(before.ResourceVersion))
+			Expect(tokenSecret(ns, "quiet-element-token").ResourceVersion).To(Equal(secretBefore.ResourceVersion))
+			Expect(totalCalls()).To(Equal(calls), "no Cloud Elements call before the poll is due")
+			Expect(writes.patches.Load()).To(Equal(patches))
+
+			// When the poll is due: exactly one GET, and still no write.
+			gets := sim.Total(simulator.OpGet)
+			clock.Advance(2 * time.Minute)
+			forceReconcile(key(obj))
+			Expect(sim.Total(simulator.OpGet)).To(Equal(gets + 1))
+			Expect(get(key(obj)).ResourceVersion).To(Equal(before.ResourceVersion))
+			Expect(tokenSecret(ns, "quiet-element-token").ResourceVersion).To(Equal(secretBefore.ResourceVersion))
+		})
+	})
+
+	Describe("deletion", func() {
+		BeforeEach(func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+		})
+
+		It("Delete: deletes the instance, then releases the object", func() {
+			obj := apiKeyInstance(ns, "doomed")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			deleteAndWait(got)
+			_, exists := sim.Instance(got.Status.InstanceID)
+			Expect(exists).To(BeFalse())
+			Expect(instancesOwnedBy(got)).To(BeZero())
+		})
+
+		It("Orphan: leaves the instance in place", func() {
+			obj := apiKeyInstance(ns, "orphan")
+			obj.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			deleteAndWait(got)
+			_, exists := sim.Instance(got.Status.InstanceID)
+			Expect(exists).To(BeTrue())
+		})
+
+		It("keeps the finalizer, and says why, when credentials are gone", func() {
+			obj := apiKeyInstance(ns, "stuck")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			Expect(k8sClient.Delete(ctx, secret(ns, "cloud-elements", nil))).To(Succeed())
+			Expect(k8sClient.Delete(ctx, got)).To(Succeed())
+
+			Eventually(func(g Gomega) {
+				o := get(key(obj))
+				c := meta.FindStatusCondition(o.Status.Conditions, elementsv1alpha1.ConditionReady)
+				g.Expect(c).NotTo(BeNil())
+				g.Expect(c.Reason).To(Equal(elementsv1alpha1.ReasonDeletionBlocked))
+				g.Expect(c.Message).To(ContainSubstring("Secret " + ns + "/cloud-elements not found"))
+				g.Expect(o.Finalizers).To(ContainElement(elementsv1alpha1.Finalizer))
+			}).WithTimeout(10 * time.Second).Should(Succeed())
+			_, exists := sim.Instance(got.Status.InstanceID)
+			Expect(exists).To(BeTrue())
+
+			createCredentials(ns)
+			deleteAndWait(got)
+			_, exists = sim.Instance(got.Status.InstanceID)
+			Expect(exists).To(BeFalse())
+		})
+	})
+})
+
+func totalCalls() int {
+	n := 0
+	for _, op := range simulator.Operations {
+		n += sim.Total(op)
+	}
+	return n
+}
+
+func replaceNS(s, ns string) string {
+	out := ""
+	for i := 0; i < len(s); i++ {
+		if i+2 <= len(s) && s[i:i+2] == "NS" {
+			out += ns
+			i++
+			continue
+		}
+		out += string(s[i])
+	}
+	return out
+}

@@ -1,0 +1,160 @@
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/controllers"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
+	"github.com/hubspot-operator/hubspot-operator/internal/operator"
+)
+
+// The suite runs the real reconciler in a real manager against a real
+// kube-apiserver and etcd (envtest) and the Cloud Elements simulator over
+// real HTTP. Only two things are test doubles: the clock (so a 30s drift poll
+// can be made due without waiting) and a client wrapper that can fail one
+// write (to simulate a crash at the worst moment).
+const (
+	userSecret = "sim-user-secret-3f9a"
+	orgSecret  = "sim-org-secret-81c2"
+)
+
+var (
+	testEnv    *envtest.Environment
+	cfg        *rest.Config
+	k8sClient  client.Client
+	ctx        context.Context
+	cancel     context.CancelFunc
+	sim        *simulator.Simulator
+	simServer  *httptest.Server
+	endpoint   string
+	reconciler *controllers.HubSpotInstanceReconciler
+	clock      = &testClock{}
+	writes     = &faultyClient{}
+)
+
+func TestControllers(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "HubSpotInstance controller suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	ctx, cancel = context.WithCancel(context.Background())
+
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	var err error
+	cfg, err = testEnv.Start()
+	Expect(err).NotTo(HaveOccurred(), "start envtest: is KUBEBUILDER_ASSETS set? run `make test`")
+
+	k8sClient, err = client.New(cfg, client.Options{Scheme: operator.Scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	sim = simulator.New(simulator.Options{UserSecret: userSecret, OrganizationSecret: orgSecret, Seed: 42})
+	simServer = httptest.NewServer(sim)
+	endpoint = simServer.URL + "/elements/api-v2"
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 operator.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	Expect(err).NotTo(HaveOccurred())
+
+	signingKey := []byte("0123456789abcdef0123456789abcdef")
+	signer, err := oauthstate.NewSigner(signingKey, 0)
+	Expect(err).NotTo(HaveOccurred())
+	writes.Client = mgr.GetClient()
+	reconciler = &controllers.HubSpotInstanceReconciler{
+		Client:        writes,
+		APIReader:     mgr.GetAPIReader(),
+		Scheme:        mgr.GetScheme(),
+		Recorder:      mgr.GetEventRecorder("hubspot-operator"),
+		NewElementAPI: controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000),
+		States:        signer,
+		Now:           clock.Now,
+	}
+	Expect(reconciler.SetupWithManager(ctx, mgr, controller.Options{
+		MaxConcurrentReconciles: 4,
+		RateLimiter:             controllers.DefaultRateLimiter(),
+	})).To(Succeed())
+
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+})
+
+var _ = AfterSuite(func() {
+	cancel()
+	if simServer != nil {
+		simServer.Close()
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
+
+// testClock is real time plus an offset the tests can move forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// faultyClient can fail the write that records a new instance id, which is
+// what a crash between "POST /instances" and "remember the id" looks like.
+type faultyClient struct {
+	client.Client
+	failRecords atomic.Int32
+	patches     atomic.Int64
+}
+
+var errSimulatedCrash = errors.New("simulated crash before the instance id was recorded")
+
+func (c *faultyClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	if hsi, ok := obj.(*elementsv1alpha1.HubSpotInstance); ok {
+		_, recording := hsi.Annotations[elementsv1alpha1.InstanceIDAnnotation]
+		_, pending := hsi.Annotations[elementsv1alpha1.CreatePendingAnnotation]
+		if recording && !pending && c.failRecords.Load() > 0 {
+			c.failRecords.Add(-1)
+			return errSimulatedCrash
+		}
+	}
+	c.patches.Add(1)
+	return c.Client.Patch(ctx, obj, patch, opts...)
+}

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Provides kube-apiserver, etcd and kubectl for controller-runtime's envtest.
+#
+#   export KUBEBUILDER_ASSETS="$(hack/setup-envtest.sh)"
+#
+# The only thing written to stdout is the binaries' folder (one line), so the
+# command substitution above works; progress goes to stderr and any failure
+# exits non-zero.
+#
+# How the binaries are obtained, in order:
+#   1. Already installed in the cache (setup-envtest store layout,
+#      $ENVTEST_CACHE_DIR/k8s/<version>-<os>-<arch>/): printed immediately.
+#   2. The official envtest download via `go tool setup-envtest` (pinned in
+#      go.mod), with a short timeout so offline machines fail fast. Skipped
+#      with ENVTEST_SKIP_DOWNLOAD=1.
+#   3. Built from source through the Go module proxy:
+#      - kube-apiserver and kubectl from k8s.io/kubernetes. That module can't
+#        be `go install`ed (its go.mod replaces the k8s.io/* staging modules
+#        with folders its module zip lacks), so a throw-away wrapper module
+#        requires it plus every k8s.io/* module its go.mod requires at v0.0.0,
+#        pinned to the matching v0.x.y release.
+#      - etcd from a wrapper main package calling etcdmain.Main.
+#      First run takes about 4-5 minutes on 2 cores (peak ~2.4 GB RSS for
+#      kube-apiserver), a few seconds with a warm Go build cache.
+#
+# The binaries are built into a temporary folder inside the cache dir and
+# moved into place in one step, so a half-built folder never looks installed;
+# concurrent runs are serialised with flock. Once installed, offline
+# `go tool setup-envtest use <version> -i -p path --bin-dir $ENVTEST_CACHE_DIR`
+# finds them too.
+#
+# Environment:
+#   ENVTEST_K8S_VERSION         Kubernetes version (default 1.37.2)
+#   ENVTEST_K8S_MODULE_VERSION  version of the k8s.io/* staging modules
+#                               (default derived: 1.37.2 -> v0.37.2)
+#   ENVTEST_ETCD_VERSION        etcd version (default 3.7.3)
+#   ENVTEST_CACHE_DIR           where binaries live
+#                               (default ${XDG_CACHE_HOME:-$HOME/.cache}/hubspot-operator/envtest)
+#   ENVTEST_SKIP_DOWNLOAD=1     don't try the official download
+#   ENVTEST_DOWNLOAD_TIMEOUT    seconds allowed for the download attempt (default 20)
+set -euo pipefail
+
+# Keep the real stdout on fd 3 for the final path; everything else (our logs,
+# go's output) goes to stderr.
+exec 3>&1 1>&2
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd -P)"
+
+log() {
+  printf '[setup-envtest %s +%ds] %s\n' "$(date +%H:%M:%S)" "${SECONDS}" "$*" >&2
+}
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+for tool in go flock timeout mktemp; do
+  command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found in PATH"
+done
+
+# Never let a go.work or the repo's -mod settings leak into the wrapper
+# builds; module-mode flags are set per command below.
+export GOWORK=off
+
+ENVTEST_K8S_VERSION="${ENVTEST_K8S_VERSION:-1.37.2}"
+ENVTEST_K8S_VERSION="${ENVTEST_K8S_VERSION#v}"
+if [[ ! "${ENVTEST_K8S_VERSION}" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]]; then
+  die "ENVTEST_K8S_VERSION must look like 1.37.2, got '${ENVTEST_K8S_VERSION}'"
+fi
+K8S_MAJOR="${BASH_REMATCH[1]}"
+K8S_MINOR="${BASH_REMATCH[2]}"
+K8S_PATCH="${BASH_REMATCH[3]}"
+ENVTEST_K8S_MODULE_VERSION="${ENVTEST_K8S_MODULE_VERSION:-v0.${K8S_MINOR}.${K8S_PATCH}}"
+ENVTEST_ETCD_VERSION="${ENVTEST_ETCD_VERSION:-3.7.3}"
+ENVTEST_ETCD_VERSION="${ENVTEST_ETCD_VERSION#v}"
+ENVTEST_DOWNLOAD_TIMEOUT="${ENVTEST_DOWNLOAD_TIMEOUT:-20}"
+
+ENVTEST_CACHE_DIR="${ENVTEST_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/hubspot-operator/envtest}"
+mkdir -p "${ENVTEST_CACHE_DIR}"
+ENVTEST_CACHE_DIR="$(cd "${ENVTEST_CACHE_DIR}" && pwd -P)"
+
+HOST_OS="$(go env GOOS)"
+HOST_ARCH="$(go env GOARCH)"
+DEST="${ENVTEST_CACHE_DIR}/k8s/${ENVTEST_K8S_VERSION}-${HOST_OS}-${HOST_ARCH}"
+BINARIES=(kube-apiserver etcd kubectl)
+
+installed() {
+  local dir="$1" b
+  [[ -n "${dir}" && -d "${dir}" ]] || return 1
+  for b in "${BINARIES[@]}"; do
+    [[ -f "${dir}/${b}" && -x "${dir}/${b}" ]] || return 1
+  done
+}
+
+# rm -rf that also copes with setup-envtest's read-only (0555) folders.
+remove_dir() {
+  [[ -e "$1" ]] || return 0
+  chmod -R u+w "$1" 2>/dev/null || true
+  rm -rf "$1"
+}
+
+finish() {
+  printf '%s\n' "$1" >&3
+  exit 0
+}
+
+WORK_DIR=""
+STAGE_DIR=""
+# shellcheck disable=SC2317 # invoked via trap
+cleanup() {
+  [[ -n "${WORK_DIR}" ]] && remove_dir "${WORK_DIR}"
+  [[ -n "${STAGE_DIR}" ]] && remove_dir "${STAGE_DIR}"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- serialise concurrent runs ------------------------------------------------
+exec 9>"${ENVTEST_CACHE_DIR}/.lock"
+if ! flock -n 9; then
+  log "another setup-envtest.sh run holds ${ENVTEST_CACHE_DIR}/.lock; waiting…"
+  flock 9
+  log "lock acquired"
+fi
+
+# --- 1. already installed -----------------------------------------------------
+if installed "${DEST}"; then
+  finish "${DEST}"
+fi
+
+# Anything left at DEST is incomplete (e.g. an interrupted download), and any
+# staging folder is from a killed run: we hold the lock, so nobody else is
+# using them.
+remove_dir "${DEST}"
+for stale in "${ENVTEST_CACHE_DIR}"/.staging-*; do
+  [[ -e "${stale}" ]] && remove_dir "${stale}"
+done
+
+# setup-envtest is pinned as a go tool in the repo's go.mod. Build it (no
+# timeout: a cold compile takes ~20 s) and remember the binary's path in
+# SETUP_ENVTEST. -mod=readonly: never touch the repo's go.mod/go.sum.
+SETUP_ENVTEST=""
+ensure_setup_envtest() {
+  [[ -n "${SETUP_ENVTEST}" ]] && return 0
+  SETUP_ENVTEST="$(cd "${REPO_ROOT}" && GOFLAGS=-mod=readonly go tool -n setup-envtest)" || SETUP_ENVTEST=""
+  [[ -n "${SETUP_ENVTEST}" && -x "${SETUP_ENVTEST}" ]] && return 0
+  SETUP_ENVTEST=""
+  return 1
+}
+
+# Prints the path setup-envtest reports for the installed version (that's
+# what it finds offline), falling back to DEST.
+installed_path() {
+  local path=""
+  if ensure_setup_envtest; then
+    path="$("${SETUP_ENVTEST}" use "${ENVTEST_K8S_VERSION}" -i -p path \
+      --bin-dir "${ENVTEST_CACHE_DIR}" --os "${HOST_OS}" --arch "${HOST_ARCH}" 2>/dev/null)" || path=""
+  fi
+  if installed "${path}"; then
+    [[ "${path}" == "${DEST}" ]] || log "note: setup-envtest reports ${path} (expected ${DEST})"
+    printf '%s\n' "${path}"
+  else
+    log "note: setup-envtest doesn't list the install; using ${DEST} directly"
+    printf '%s\n' "${DEST}"
+  fi
+}
+
+# Wrapper modules and logs live outside the repo; the build output is staged
+# inside the cache dir so the final mv is a same-filesystem rename.
+WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-envtest.XXXXXX")"
+
+# --- 2. official download -----------------------------------------------------
+if [[ "${ENVTEST_SKIP_DOWNLOAD:-0}" != "1" ]]; then
+  if ensure_setup_envtest; then
+    log "trying the official envtest ${ENVTEST_K8S_VERSION} download (timeout ${ENVTEST_DOWNLOAD_TIMEOUT}s)…"
+    dl_log="${WORK_DIR}/download.log"
+    rc=0
+    path="$(timeout -k 5 "${ENVTEST_DOWNLOAD_TIMEOUT}" "${SETUP_ENVTEST}" use "${ENVTEST_K8S_VERSION}" -p path \
+      --bin-dir "${ENVTEST_CACHE_DIR}" --os "${HOST_OS}" --arch "${HOST_ARCH}" 2>"${dl_log}")" || rc=$?
+    if ((rc == 0)) && installed "${path}"; then
+      log "downloaded to ${path}"
+      finish "${path}"
+    fi
+    if ((rc == 124 || rc == 137)); then
+      reason="timed out after ${ENVTEST_DOWNLOAD_TIMEOUT}s"
+    elif ((rc == 0)); then
+      reason="setup-envtest returned '${path}', which lacks ${BINARIES[*]}"
+    else
+      reason="$(tail -n 1 "${dl_log}" | cut -c1-240)"
+    fi
+    log "download unavailable (${reason}); building from the Go module proxy instead"
+    remove_dir "${DEST}" # a timed-out download may leave a partial folder
+  else
+    log "couldn't build 'go tool setup-envtest' in ${REPO_ROOT}; skipping the download attempt"
+  fi
+fi
+
+# --- 3. build from source -----------------------------------------------------
+STAGE_DIR="$(mktemp -d "${ENVTEST_CACHE_DIR}/.staging-${ENVTEST_K8S_VERSION}.XXXXXX")"
+
+wrapper_go() {
+  # -mod=mod: the wrapper go.mod is ours to edit; -buildvcs=false: no VCS here.
+  GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go "$@"
+}
+wrapper_init() {
+  local out
+  out="$(wrapper_go mod init "$1" 2>&1)" || die "go mod init $1 failed: ${out}"
+}
+
+# kube-apiserver + kubectl wrapper module.
+KUBE_WRAPPER="${WORK_DIR}/kubernetes"
+mkdir -p "${KUBE_WRAPPER}"
+cd "${KUBE_WRAPPER}"
+wrapper_init hubspot-operator.local/envtest-kubernetes
+
+log "resolving k8s.io/kubernetes v${ENVTEST_K8S_VERSION} from the module proxy…"
+if ! dl_json="$(wrapper_go mod download -json "k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")"; then
+  printf '%s\n' "${dl_json}" >&2
+  die "couldn't download k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}"
+fi
+kube_gomod="$(printf '%s\n' "${dl_json}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+[[ -f "${kube_gomod}" ]] || die "no go.mod path in 'go mod download' output: ${dl_json}"
+
+# The k8s.io/* modules k8s.io/kubernetes requires at v0.0.0 are its staging
+# modules; they're published at v0.<minor>.<patch>. (Only the required ones:
+# some replace targets, e.g. sample-controller, aren't published.)
+staging_modules=()
+while IFS= read -r m; do
+  staging_modules+=("${m}")
+done < <(
+  go mod edit -json "${kube_gomod}" | awk '
+    /^[[:space:]]*"Require": \[/ { inreq = 1; next }
+    inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
+    inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
+    inreq && /"Version":/ {
+      v = $2; gsub(/[",]/, "", v)
+      if (p ~ /^k8s\.io\// && v == "v0.0.0") print p
+    }'
+)
+((${#staging_modules[@]} > 0)) || die "found no k8s.io/* v0.0.0 requirements in ${kube_gomod}"
+log "pinning ${#staging_modules[@]} k8s.io staging modules to ${ENVTEST_K8S_MODULE_VERSION}"
+
+edit_args=("-require=k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")
+for m in "${staging_modules[@]}"; do
+  edit_args+=("-require=${m}@${ENVTEST_K8S_MODULE_VERSION}")
+done
+wrapper_go mod edit "${edit_args[@]}"
+
+cat >tools.go <<'EOF'
+//go:build tools
+
+// Package tools pins the commands built by hack/setup-envtest.sh.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+EOF
+
+log "go mod tidy for k8s.io/kubernetes (downloads dependencies on first run)…"
+wrapper_go mod tidy
+
+# etcd wrapper module.
+ETCD_WRAPPER="${WORK_DIR}/etcd"
+mkdir -p "${ETCD_WRAPPER}"
+cd "${ETCD_WRAPPER}"
+wrapper_init hubspot-operator.local/envtest-etcd
+wrapper_go mod edit "-require=go.etcd.io/etcd/server/v3@v${ENVTEST_ETCD_VERSION}"
+cat >main.go <<'EOF'
+// Command etcd runs etcd's server main, like the upstream etcd binary.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
+EOF
+log "go mod tidy for etcd v${ENVTEST_ETCD_VERSION}…"
+wrapper_go mod tidy
+
+# Version variables as set by kubernetes' hack/lib/version.sh.
+kube_ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  kube_ldflags+=" -X ${pkg}.gitVersion=v${ENVTEST_K8S_VERSION}"
+  kube_ldflags+=" -X ${pkg}.gitMajor=${K8S_MAJOR}"
+  kube_ldflags+=" -X ${pkg}.gitMinor=${K8S_MINOR}"
+  kube_ldflags+=" -X ${pkg}.gitTreeState=clean"
+done
+
+cd "${KUBE_WRAPPER}"
+start=${SECONDS}
+log "building kube-apiserver v${ENVTEST_K8S_VERSION} (first run: ~5 min on 2 cores, seconds once the Go build cache is warm)…"
+wrapper_go build -trimpath -ldflags "${kube_ldflags# }" -o "${STAGE_DIR}/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+log "built kube-apiserver in $((SECONDS - start))s"
+
+start=${SECONDS}
+log "building kubectl v${ENVTEST_K8S_VERSION}…"
+wrapper_go build -trimpath -ldflags "${kube_ldflags# }" -o "${STAGE_DIR}/kubectl" k8s.io/kubernetes/cmd/kubectl
+log "built kubectl in $((SECONDS - start))s"
+
+cd "${ETCD_WRAPPER}"
+start=${SECONDS}
+log "building etcd v${ENVTEST_ETCD_VERSION}…"
+wrapper_go build -trimpath -o "${STAGE_DIR}/etcd" .
+log "built etcd in $((SECONDS - start))s"
+cd /
+
+# Sanity-check the binaries before installing them.
+installed "${STAGE_DIR}" || die "build finished but binaries are missing in ${STAGE_DIR}"
+apiserver_version="$("${STAGE_DIR}/kube-apiserver" --version 2>&1)" || die "kube-apiserver --version failed: ${apiserver_version}"
+[[ "${apiserver_version}" == *"v${ENVTEST_K8S_VERSION}"* ]] ||
+  log "WARNING: kube-apiserver reports '${apiserver_version}', expected v${ENVTEST_K8S_VERSION} (version ldflags not applied?)"
+etcd_version="$("${STAGE_DIR}/etcd" --version 2>&1)" || die "etcd --version failed: ${etcd_version}"
+[[ "${etcd_version}" == *"${ENVTEST_ETCD_VERSION}"* ]] ||
+  log "WARNING: etcd reports '${etcd_version}', expected ${ENVTEST_ETCD_VERSION}"
+
+# Install in one step.
+chmod 0755 "${STAGE_DIR}"
+mkdir -p "$(dirname "${DEST}")"
+remove_dir "${DEST}"
+mv "${STAGE_DIR}" "${DEST}"
+STAGE_DIR=""
+log "installed ${DEST} (total ${SECONDS}s)"
+
+finish "$(installed_path)"

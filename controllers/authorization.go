@@ -91,9 +91,7 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 // freshURLRequested: a person asked for a new URL, by editing the spec or
 // with the reconcile.fluxcd.io/requestedAt annotation.
 func (r *HubSpotInstanceReconciler) freshURLRequested(obj *elementsv1alpha1.HubSpotInstance) bool {
-	requested := obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation]
-	return obj.Generation != obj.Status.ObservedGeneration ||
-		(requested != "" && requested != obj.Status.LastHandledReconcileAt)
+	return obj.Generation != obj.Status.ObservedGeneration || reconcileRequested(obj)
 }
 
 // reauthorize exchanges a new code for an instance whose authorization lapsed.
@@ -146,7 +144,7 @@ func (r *HubSpotInstanceReconciler) readCallbackSecret(ctx context.Context, obj 
 		return err
 	}
 	sec := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, key, sec); err != nil {
+	if err := r.secretReader().Get(ctx, key, sec); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	if !metav1.IsControlledBy(sec, obj) {

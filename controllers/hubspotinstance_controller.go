@@ -20,6 +20,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -59,8 +60,11 @@ type HubSpotInstanceReconciler struct {
 	// APIReader reads what the cache must not hold: Secret data, and objects
 	// whose cached copy is older than our own last write.
 	APIReader client.Reader
-	Scheme    *runtime.Scheme
-	Recorder  events.EventRecorder
+	// SecretReader reads Secret data; nil means APIReader. Only the
+	// benchmark's contrast run sets it to the caching client.
+	SecretReader client.Reader
+	Scheme       *runtime.Scheme
+	Recorder     events.EventRecorder
 
 	NewElementAPI ElementAPIFactory
 	// States signs the OAuth `state` of authorization URLs.
@@ -79,6 +83,10 @@ type HubSpotInstanceReconciler struct {
 // +kubebuilder:rbac:groups=elements.cloud-elements.io,resources=hubspotinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// conflictRetry is how soon a reconcile that lost an optimistic-lock race
+// runs again, with the fresh object.
+const conflictRetry = 250 * time.Millisecond
 
 // session carries what one reconcile has learnt so far, from step to step.
 type session struct {
@@ -139,18 +147,19 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 	obj := &elementsv1alpha1.HubSpotInstance{}
 	if err := r.Get(ctx, key, obj); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.memory().forget(key)
 			return nil, nil
 		}
 		return nil, err
 	}
-	if written := r.memory().get(obj.UID).objectVersion; written != "" && written != obj.ResourceVersion {
+	if written := r.memory().get(obj).objectVersion; written != "" && written != obj.ResourceVersion {
 		if err := r.APIReader.Get(ctx, key, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil, nil
 			}
 			return nil, err
 		}
-		r.memory().update(obj.UID, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
+		r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
 	}
 	return obj, nil
 }
@@ -182,6 +191,12 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 	if s.gone {
 		return ctrl.Result{}, err
 	}
+	if apierrors.IsConflict(err) {
+		// Our copy was stale (the callback server or a person wrote the
+		// object meanwhile): nothing went wrong, so nothing is reported.
+		logger.V(1).Info("object changed during reconcile; retrying", "error", err.Error())
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
 	obj := s.obj
 	out := s.out
 	switch {
@@ -195,6 +210,9 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		obj.Status.LastHandledReconcileAt = requested
 	}
 	summarize(obj, out)
+	r.memory().update(obj, func(m *remembered) {
+		m.readyStatus, m.readyReason = strconv.FormatBool(out.ready), out.reason
+	})
 
 	if !equality.Semantic.DeepEqual(before.Status, obj.Status) {
 		if perr := r.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil {
@@ -263,12 +281,19 @@ func (r *HubSpotInstanceReconciler) event(obj *elementsv1alpha1.HubSpotInstance,
 
 // rememberWrite records the resourceVersion our last write produced.
 func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotInstance) {
-	r.memory().update(obj.UID, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
+	r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
 }
 
 func (r *HubSpotInstanceReconciler) memory() *memory {
 	r.memOnce.Do(func() { r.mem = newMemory() })
 	return r.mem
+}
+
+func (r *HubSpotInstanceReconciler) secretReader() client.Reader {
+	if r.SecretReader != nil {
+		return r.SecretReader
+	}
+	return r.APIReader
 }
 
 func (r *HubSpotInstanceReconciler) now() time.Time {

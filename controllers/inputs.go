@@ -90,7 +90,7 @@ func (s *secretValues) value(ctx context.Context, name elementsv1alpha1.SecretNa
 // are reported together, so one look at the condition tells a person
 // everything to fix.
 func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
-	sv := &secretValues{reader: r.APIReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	sv := &secretValues{reader: r.secretReader(), namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
 	in := &inputs{endpoint: endpointOf(obj)}
 	var err error
 	set := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
@@ -147,7 +147,7 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 // resolveCredentials reads only the Cloud Elements account secrets: all that
 // deleting an instance needs.
 func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
-	sv := &secretValues{reader: r.APIReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	sv := &secretValues{reader: r.secretReader(), namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
 	in := &inputs{endpoint: endpointOf(obj)}
 	creds := obj.Spec.Platform.CredentialsSecretRef
 	var err error

@@ -47,7 +47,7 @@ func (r *HubSpotInstanceReconciler) reconcileInstance(ctx context.Context, s *se
 			obj.Status.AppliedConfigurationHash = s.hash
 			obj.Status.LastSyncTime = r.metaNow()
 		}
-	case r.pollDue(obj) || s.tokenSecret.needsToken():
+	case r.pollDue(obj) || s.tokenSecret.needsToken() || reconcileRequested(obj):
 		inst, err = s.api.GetInstance(ctx, id)
 	default:
 		r.observeRecorded(s, id)
@@ -152,7 +152,7 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 		obj.Status.AuthorizationNonce = ""
 		obj.Status.AuthorizationExpiresAt = nil
 	}
-	r.memory().update(obj.UID, func(m *remembered) { m.verifiedAt = r.now() })
+	r.memory().update(obj, func(m *remembered) { m.verifiedAt = r.now() })
 }
 
 // observeRecorded fills status from what was recorded when no call was due.
@@ -222,7 +222,7 @@ func (r *HubSpotInstanceReconciler) pollDue(obj *elementsv1alpha1.HubSpotInstanc
 }
 
 func (r *HubSpotInstanceReconciler) untilPollDue(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
-	verified := r.memory().get(obj.UID).verifiedAt
+	verified := r.memory().get(obj).verifiedAt
 	if verified.IsZero() {
 		return 0
 	}
@@ -233,6 +233,12 @@ func (r *HubSpotInstanceReconciler) untilPollDue(obj *elementsv1alpha1.HubSpotIn
 	_, _ = h.Write([]byte(obj.UID))
 	jitter := time.Duration(float64(interval) * 0.05 * float64(h.Sum32()%1000) / 1000)
 	return verified.Add(interval + jitter).Sub(r.now())
+}
+
+// reconcileRequested: a person asked for a full check now, the Flux way.
+func reconcileRequested(obj *elementsv1alpha1.HubSpotInstance) bool {
+	requested := obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation]
+	return requested != "" && requested != obj.Status.LastHandledReconcileAt
 }
 
 func pollInterval(obj *elementsv1alpha1.HubSpotInstance) time.Duration {

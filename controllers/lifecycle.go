@@ -46,7 +46,7 @@ func (r *HubSpotInstanceReconciler) reconcileHealth(ctx context.Context, s *sess
 func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *session) error {
 	obj := s.obj
 	if !controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
-		r.memory().forget(obj.UID)
+		r.memory().forget(client.ObjectKeyFromObject(obj))
 		s.gone = true
 		return nil
 	}
@@ -61,7 +61,7 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 	if err := r.Patch(ctx, obj, patch); err != nil {
 		return fmt.Errorf("removing finalizer: %w", err)
 	}
-	r.memory().forget(obj.UID)
+	r.memory().forget(client.ObjectKeyFromObject(obj))
 	s.gone = true
 	return nil
 }

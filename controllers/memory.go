@@ -5,17 +5,21 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // memory is what the operator knows about each object without writing it
 // anywhere. Losing it (a restart) costs one extra read per object, never a
 // write, which is what keeps the operator quiet at rest and after restarts.
+// Entries are keyed by name and belong to one UID: a deleted and recreated
+// object of the same name starts afresh.
 type memory struct {
 	mu      sync.Mutex
-	objects map[types.UID]*remembered
+	objects map[types.NamespacedName]*remembered
 }
 
 type remembered struct {
+	uid types.UID
 	// verifiedAt is when the instance was last seen at Cloud Elements; the
 	// next drift poll is due pollInterval later.
 	verifiedAt time.Time
@@ -26,32 +30,35 @@ type remembered struct {
 	// the token Secret: if its resourceVersion moved, somebody edited it.
 	secretVersion string
 	secretDigest  string
+	// readyStatus and readyReason feed the hubspot_operator_instances gauge.
+	readyStatus, readyReason string
 }
 
-func newMemory() *memory { return &memory{objects: map[types.UID]*remembered{}} }
+func newMemory() *memory { return &memory{objects: map[types.NamespacedName]*remembered{}} }
 
-func (m *memory) get(uid types.UID) remembered {
+func (m *memory) get(obj client.Object) remembered {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r, ok := m.objects[uid]; ok {
+	if r, ok := m.objects[client.ObjectKeyFromObject(obj)]; ok && r.uid == obj.GetUID() {
 		return *r
 	}
 	return remembered{}
 }
 
-func (m *memory) update(uid types.UID, change func(*remembered)) {
+func (m *memory) update(obj client.Object, change func(*remembered)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, ok := m.objects[uid]
-	if !ok {
-		r = &remembered{}
-		m.objects[uid] = r
+	key := client.ObjectKeyFromObject(obj)
+	r, ok := m.objects[key]
+	if !ok || r.uid != obj.GetUID() {
+		r = &remembered{uid: obj.GetUID()}
+		m.objects[key] = r
 	}
 	change(r)
 }
 
-func (m *memory) forget(uid types.UID) {
+func (m *memory) forget(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.objects, uid)
+	delete(m.objects, key)
 }

@@ -30,7 +30,7 @@ const secretRefIndex = ".spec.secretRefs"
 // it reads nor anybody else's, which is what keeps its memory flat in
 // clusters full of unrelated Secrets.
 func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts controller.Options) error {
-	r.memory()
+	registerConditionMetrics(r.memory())
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &elementsv1alpha1.HubSpotInstance{}, secretRefIndex,
 		func(o client.Object) []string { return referencedSecrets(o.(*elementsv1alpha1.HubSpotInstance)) }); err != nil {
 		return err

@@ -68,7 +68,7 @@ func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *s
 			"Secret %s/%s already exists and is not owned by this HubSpotInstance; the operator will not overwrite it: delete it or set spec.tokenSecret.name",
 			obj.Namespace, name)
 	}
-	mem := r.memory().get(obj.UID)
+	mem := r.memory().get(obj)
 	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion &&
 		mem.secretDigest == secretShapeDigest(obj, instanceIDOf(obj))
 	return false, nil
@@ -93,7 +93,7 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 
 	if !s.tokenSecret.missing {
 		current := &corev1.Secret{}
-		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: name}, current)
+		err := r.secretReader().Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: name}, current)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return false, fmt.Errorf("reading Secret %s/%s: %w", obj.Namespace, name, err)
 		}
@@ -131,7 +131,7 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 }
 
 func (r *HubSpotInstanceReconciler) rememberSecret(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {
-	r.memory().update(obj.UID, func(m *remembered) { m.secretVersion, m.secretDigest = version, digest })
+	r.memory().update(obj, func(m *remembered) { m.secretVersion, m.secretDigest = version, digest })
 }
 
 // desiredTokenSecret is the Secret a workload reads.

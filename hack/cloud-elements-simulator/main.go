@@ -1,0 +1,108 @@
+// Command cloud-elements-simulator serves a simulator of the Cloud Elements
+// platform API for the hubspotcrm element, for local runs and end-to-end
+// tests of the operator. It is not the real service. See the package
+// documentation of internal/cloudelements/simulator for what it does.
+//
+//	go run ./hack/cloud-elements-simulator --user-secret u --organization-secret o
+//
+// Point the operator at http://127.0.0.1:8090/elements/api-v2. Without
+// secrets from the flags or the environment, the simulator accepts the fixed
+// development secrets DevUserSecret and DevOrganizationSecret, so that
+// `make simulator` runs as is; they guard nothing but a local fixture.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+)
+
+// Development secrets, used when none are given; public by design.
+const (
+	DevUserSecret         = "simulator-user-secret"
+	DevOrganizationSecret = "simulator-organization-secret"
+)
+
+// shutdownGrace bounds how long in-flight requests (a simulated hang among
+// them) may delay an exit.
+const shutdownGrace = 5 * time.Second
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "cloud-elements-simulator:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	flags := flag.NewFlagSet("cloud-elements-simulator", flag.ContinueOnError)
+	listen := flags.String("listen", "127.0.0.1:8090", "address to listen on")
+	// The secrets' defaults stay empty so that -help never prints a secret
+	// taken from the environment.
+	userSecret := flags.String("user-secret", "", "the account's user secret (default $SIMULATOR_USER_SECRET)")
+	organizationSecret := flags.String("organization-secret", "", "the account's organization secret (default $SIMULATOR_ORGANIZATION_SECRET)")
+	seed := flags.Int64("seed", 0, "seed for tokens, codes and fault draws; 0 picks one from the clock and prints it")
+	codeTTL := flags.Duration("code-ttl", 10*time.Minute, "lifetime of an OAuth authorization code")
+	baseURL := flags.String("base-url", "", "scheme://host[:port] where browsers reach this simulator, for the oauthUrl it returns; default: the Host of each request")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *userSecret == "" {
+		*userSecret = os.Getenv("SIMULATOR_USER_SECRET")
+	}
+	if *organizationSecret == "" {
+		*organizationSecret = os.Getenv("SIMULATOR_ORGANIZATION_SECRET")
+	}
+	logger := log.New(os.Stderr, "simulator: ", log.LstdFlags|log.Lmicroseconds)
+	switch {
+	case *userSecret == "" && *organizationSecret == "":
+		*userSecret, *organizationSecret = DevUserSecret, DevOrganizationSecret
+		logger.Printf("no secrets given: accepting the development secrets User %s, Organization %s", DevUserSecret, DevOrganizationSecret)
+	case *userSecret == "" || *organizationSecret == "":
+		return errors.New("give both secrets, --user-secret and --organization-secret (or SIMULATOR_USER_SECRET and SIMULATOR_ORGANIZATION_SECRET), or neither")
+	}
+	sim := simulator.New(simulator.Options{
+		UserSecret:         *userSecret,
+		OrganizationSecret: *organizationSecret,
+		Seed:               *seed,
+		CodeTTL:            *codeTTL,
+		BaseURL:            *baseURL,
+		Logger:             logger,
+	})
+
+	listener, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	logger.Printf("Cloud Elements API SIMULATOR (not the real service) listening on http://%s%s (seed %d; knobs under /simulator/)",
+		listener.Addr(), simulator.APIPrefix, sim.Seed())
+
+	server := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(listener) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Print("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		_ = server.Close()
+	}
+	return nil
+}

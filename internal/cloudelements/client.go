@@ -1,0 +1,330 @@
+package cloudelements
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultEndpoint is the platform's public base URL; other regions and hosts exist.
+const DefaultEndpoint = "https://api.cloud-elements.com/elements/api-v2"
+
+// Defaults applied by New for zero Options fields.
+const (
+	DefaultTimeout = 30 * time.Second
+	DefaultQPS     = 10
+	DefaultBurst   = 20
+)
+
+// Version is the operator version reported in the User-Agent; set by -ldflags.
+var Version = "dev"
+
+// maxResponseBytes bounds what a misbehaving endpoint can make the operator
+// buffer; a full page of 200 instances is well under a megabyte.
+const maxResponseBytes = 16 << 20
+
+// Options configures a Client.
+type Options struct {
+	Endpoint           string        // base URL; "" → DefaultEndpoint
+	UserSecret         string        //
+	OrganizationSecret string        //
+	HTTPClient         *http.Client  // nil → &http.Client{Timeout: DefaultTimeout}
+	Limiter            *rate.Limiter // nil → shared per endpoint and account, see New
+	QPS                float64       // 0 → DefaultQPS; used only when Limiter is nil
+	Burst              int           // 0 → DefaultBurst; used only when Limiter is nil
+	UserAgent          string        // "" → "hubspot-operator/" + Version
+}
+
+func (o Options) String() string {
+	return fmt.Sprintf("{Endpoint:%q UserSecret:%s OrganizationSecret:%s QPS:%g Burst:%d UserAgent:%q}",
+		o.Endpoint, mask(o.UserSecret), mask(o.OrganizationSecret), o.QPS, o.Burst, o.UserAgent)
+}
+
+func (o Options) GoString() string { return "cloudelements.Options" + o.String() }
+
+// Client calls the Cloud Elements platform API for one account. It is safe
+// for concurrent use. It never retries: the caller's work queue owns backoff,
+// and a hidden retry loop would hold a reconcile worker for minutes.
+type Client struct {
+	endpoint      string
+	authorization string
+	httpClient    *http.Client
+	limiter       *rate.Limiter
+	userAgent     string
+	secrets       []string
+}
+
+// New returns a Client. The endpoint must be an http or https URL with a
+// host and no credentials, query or fragment.
+//
+// Without an explicit Limiter, every Client for the same endpoint and account
+// shares one limiter, so that the operator as a whole stays within the rate
+// however many clients its reconcilers build. The first Client for an account
+// fixes that limiter's QPS and Burst.
+func New(opts Options) (*Client, error) {
+	endpoint, err := normalizeEndpoint(opts.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if opts.QPS < 0 || math.IsNaN(opts.QPS) {
+		return nil, fmt.Errorf("cloud elements client: QPS must not be negative, got %g", opts.QPS)
+	}
+	if opts.Burst < 0 {
+		return nil, fmt.Errorf("cloud elements client: Burst must not be negative, got %d", opts.Burst)
+	}
+	c := &Client{
+		endpoint:      endpoint,
+		authorization: "User " + opts.UserSecret + ", Organization " + opts.OrganizationSecret,
+		httpClient:    opts.HTTPClient,
+		limiter:       opts.Limiter,
+		userAgent:     opts.UserAgent,
+		secrets:       []string{opts.UserSecret, opts.OrganizationSecret},
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{Timeout: DefaultTimeout}
+	}
+	if c.userAgent == "" {
+		c.userAgent = "hubspot-operator/" + Version
+	}
+	if c.limiter == nil {
+		qps, burst := opts.QPS, opts.Burst
+		if qps == 0 {
+			qps = DefaultQPS
+		}
+		if burst == 0 {
+			burst = DefaultBurst
+		}
+		c.limiter = sharedLimiter(endpoint, opts.UserSecret, opts.OrganizationSecret, qps, burst)
+	}
+	return c, nil
+}
+
+// Endpoint returns the normalized base URL, without a trailing slash.
+func (c *Client) Endpoint() string { return c.endpoint }
+
+func (c *Client) String() string { return "cloudelements.Client(" + c.endpoint + ")" }
+
+func (c *Client) GoString() string { return c.String() }
+
+func normalizeEndpoint(raw string) (string, error) {
+	if raw == "" {
+		return DefaultEndpoint, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// The url.Error would repeat the raw URL, which could carry credentials.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return "", fmt.Errorf("cloud elements endpoint does not parse as a URL: %v", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("cloud elements endpoint %q must use http or https, not %q", u.Redacted(), u.Scheme)
+	case u.Host == "":
+		return "", fmt.Errorf("cloud elements endpoint %q has no host", u.Redacted())
+	case u.User != nil:
+		return "", fmt.Errorf("cloud elements endpoint %q must not carry credentials; use the user and organization secrets", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", fmt.Errorf("cloud elements endpoint %q must not have a query", u.Redacted())
+	case u.Fragment != "":
+		return "", fmt.Errorf("cloud elements endpoint %q must not have a fragment", u.Redacted())
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+var limiters = struct {
+	sync.Mutex
+	byAccount map[string]*rate.Limiter
+}{byAccount: map[string]*rate.Limiter{}}
+
+func sharedLimiter(endpoint, userSecret, organizationSecret string, qps float64, burst int) *rate.Limiter {
+	// Hashed so that the registry never holds the secrets themselves.
+	account := sha256.Sum256([]byte(userSecret + "\x00" + organizationSecret))
+	key := endpoint + "\x00" + hex.EncodeToString(account[:])
+	limiters.Lock()
+	defer limiters.Unlock()
+	limiter, ok := limiters.byAccount[key]
+	if !ok {
+		limiter = rate.NewLimiter(rate.Limit(qps), burst)
+		limiters.byAccount[key] = limiter
+	}
+	return limiter
+}
+
+// ErrClientRateLimited marks a request that was never sent because the
+// client-side rate limit would not admit it before the context's deadline.
+var ErrClientRateLimited = errors.New("client-side rate limit")
+
+// call describes one HTTP exchange.
+type call struct {
+	operation string // human name, e.g. "create instance"
+	method    string
+	path      string // below the endpoint, starting with "/"
+	query     url.Values
+	body      any
+	anonymous bool     // send no Authorization header
+	secrets   []string // request values never to print
+}
+
+// secretQueryParams are blanked wherever the client prints a request URL.
+var secretQueryParams = map[string]bool{"apiSecret": true, "code": true}
+
+// response is what a caller of do needs beyond the decoded body.
+type response struct {
+	status int
+	header http.Header // carries the paging tokens
+}
+
+// do sends the call and decodes a 2xx body into out (when out is not nil).
+func (c *Client) do(ctx context.Context, req call, out any) (response, error) {
+	scrub := c.scrubber(req.secrets)
+	if err := c.limiter.Wait(ctx); err != nil {
+		return response{}, fmt.Errorf("cloud elements %s: %w: %w", req.operation, ErrClientRateLimited, err)
+	}
+
+	target, printable := c.endpoint+req.path, c.endpoint+req.path
+	if len(req.query) > 0 {
+		target += "?" + encodeQuery(req.query)
+		printable += "?" + encodeQuery(redactQuery(req.query))
+	}
+	var body io.Reader
+	if req.body != nil {
+		encoded, err := json.Marshal(req.body)
+		if err != nil {
+			return response{}, fmt.Errorf("cloud elements %s: encoding request body: %w", req.operation, err)
+		}
+		body = bytes.NewReader(encoded)
+	}
+	httpReq, err := http.NewRequestWithContext(ctx, req.method, target, body)
+	if err != nil {
+		return response{}, &scrubbedError{msg: scrub(fmt.Sprintf("cloud elements %s: building request for %s: %v", req.operation, printable, err)), err: err}
+	}
+	httpReq.Header.Set("Accept", "application/json")
+	httpReq.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		httpReq.Header.Set("Content-Type", "application/json")
+	}
+	if !req.anonymous {
+		httpReq.Header.Set("Authorization", c.authorization)
+	}
+
+	started := time.Now()
+	resp, err := c.httpClient.Do(httpReq)
+	if err != nil {
+		observe(req.operation, "error", started)
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			urlErr.URL = printable
+		}
+		return response{}, &scrubbedError{msg: scrub(fmt.Sprintf("cloud elements %s: %v", req.operation, err)), err: err}
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	observe(req.operation, strconv.Itoa(resp.StatusCode), started)
+	if err != nil {
+		return response{}, &scrubbedError{msg: scrub(fmt.Sprintf("cloud elements %s: reading the %d response body: %v", req.operation, resp.StatusCode, err)), err: err}
+	}
+	contentType := resp.Header.Get("Content-Type")
+	if len(data) > maxResponseBytes {
+		return response{}, &DecodeError{Operation: req.operation, StatusCode: resp.StatusCode, ContentType: contentType, Size: len(data),
+			Err: fmt.Errorf("response body is larger than %d bytes", maxResponseBytes)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return response{}, newAPIError(req.operation, resp.StatusCode, resp.Header, data, scrub, time.Now())
+	}
+	if out != nil {
+		if err := decodeBody(data, out); err != nil {
+			return response{}, &DecodeError{Operation: req.operation, StatusCode: resp.StatusCode, ContentType: contentType, Size: len(data), Err: err}
+		}
+	}
+	return response{status: resp.StatusCode, header: resp.Header}, nil
+}
+
+var errEmptyBody = errors.New("empty response body")
+
+func decodeBody(data []byte, out any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return errEmptyBody
+	}
+	return json.Unmarshal(data, out)
+}
+
+// encodeQuery writes spaces as %20, as the platform's documentation does,
+// rather than url.Values' "+", which a literal "+" in a scope would confuse.
+func encodeQuery(query url.Values) string {
+	return strings.ReplaceAll(query.Encode(), "+", "%20")
+}
+
+func redactQuery(query url.Values) url.Values {
+	redacted := make(url.Values, len(query))
+	for key, values := range query {
+		if secretQueryParams[key] {
+			values = []string{"REDACTED"}
+		}
+		redacted[key] = values
+	}
+	return redacted
+}
+
+// minScrubLength keeps scrubbing from mangling messages when a secret is so
+// short that it would match ordinary text; such a secret protects nothing.
+const minScrubLength = 4
+
+// scrubber returns a function that blanks the account's and the request's
+// secrets out of text the platform or the transport produced, in case either
+// echoes them.
+func (c *Client) scrubber(requestSecrets []string) func(string) string {
+	var pairs []string
+	for _, secret := range append(append([]string(nil), c.secrets...), requestSecrets...) {
+		if len(secret) >= minScrubLength {
+			pairs = append(pairs, secret, "[REDACTED]")
+			if escaped := url.QueryEscape(secret); escaped != secret {
+				pairs = append(pairs, escaped, "[REDACTED]")
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return func(s string) string { return s }
+	}
+	replacer := strings.NewReplacer(pairs...)
+	return replacer.Replace
+}
+
+// scrubbedError keeps the wrapped error for errors.Is and errors.As while
+// printing a message with the secrets removed.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+func requestSecrets(req InstanceRequest) []string {
+	var secrets []string
+	for key, value := range req.Configuration {
+		if IsSecretConfigKey(key) {
+			secrets = append(secrets, value)
+		}
+	}
+	if p := req.ProviderData; p != nil {
+		secrets = append(secrets, p.Code, p.AccessToken, p.RefreshToken)
+	}
+	return secrets
+}

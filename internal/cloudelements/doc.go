@@ -1,0 +1,92 @@
+// Package cloudelements is a client for the Cloud Elements platform API, as
+// far as the operator needs it to provision "hubspotcrm" element instances:
+// the OAuth URL, and creating, reading, listing, replacing, re-authorizing,
+// patching and deleting instances. It knows nothing of Kubernetes; the
+// reconciler reaches it through a small interface, and the tests point it at
+// the simulator in the simulator subpackage.
+//
+// The contract is /work/shared/reference/cloud-elements-api.md and the seed
+// page beside it. Where they are silent, this package chose as follows.
+//
+// # Endpoint, rate and identity
+//
+//   - An empty Options.Endpoint means DefaultEndpoint. Any other endpoint must
+//     be an absolute http or https URL with a host, and without credentials, a
+//     query or a fragment; a trailing slash is dropped.
+//   - Every request first waits on a token-bucket limiter. Without
+//     Options.Limiter, all clients for the same endpoint and account (user and
+//     organization secret) share one limiter from a package registry, keyed
+//     by a hash of the secrets, never the secrets themselves. The first
+//     client for an account fixes that limiter's rate (default 10 req/s, burst
+//     20). When the limiter cannot admit a request before the context's
+//     deadline the request is not sent, and the error wraps
+//     ErrClientRateLimited (retryable) and is not counted in the metrics.
+//   - Empty secrets are not refused locally: the request goes out and the
+//     platform's 401 makes IsUnauthorized true, as for any wrong secret.
+//   - The OAuth URL call is documented without an Authorization header and
+//     is sent without one.
+//
+// # Requests
+//
+//   - Spaces in query values are sent as %20, as in the platform's examples.
+//     OAuthURLRequest.Scopes are split on white space and joined with one
+//     space; with no scopes the scope parameter is left out, so the element
+//     applies its defaults (contacts, timeline, files). An empty State is left
+//     out, and the provider then echoes the element key as the state.
+//   - An empty InstanceRequest.Element.Key means ElementKey.
+//   - ReauthorizeInstance refuses, without sending anything, a request with no
+//     providerData.code: that is a bug in the caller, not a platform answer.
+//   - ListInstances asks for pages of 200 (the platform's maximum) and stops
+//     at a page without elements-next-page-token, at an empty page, or with an
+//     error if the endpoint repeats a token.
+//   - The client never retries. The operator's work queue owns backoff, and
+//     IsRetryable and RetryAfter tell it how to requeue.
+//
+// # Responses and errors
+//
+//   - A non-2xx answer is an *APIError with the status, and the message,
+//     providerMessage and requestId of the body. A body that is empty, not
+//     JSON (a proxy's HTML page) or not a JSON object still gives an
+//     *APIError, whose Message says what the body was, with its content type
+//     and size; its classification follows the status. A providerMessage that
+//     is a JSON object is kept as compact JSON text. Each message field is cut
+//     at 1 KiB.
+//   - A 2xx answer whose body cannot be decoded into the operation's result,
+//     or an instance without an id, is a *DecodeError naming the status. It is
+//     not retryable: the platform answered, just not sensibly. Bodies over
+//     16 MiB are refused the same way.
+//   - IsUnauthorized covers 401 and 403; IsInvalidRequest 400, 409, 415 and
+//     422; IsRetryable 429, every 5xx, timeouts (the http.Client's, or the
+//     context's deadline), refused, reset or dropped connections and the
+//     client-side rate limit, but not a context the caller cancelled.
+//   - Retry-After is read on 429 and 503, as delay-seconds or an HTTP date; a
+//     date in the past reads as zero (RetryAfter's ok is still true), and
+//     anything over 24 hours is cut to 24 hours.
+//
+// # Secrets
+//
+//   - No error carries a secret. Request URLs in transport errors have their
+//     apiSecret replaced by REDACTED, and every error message is scrubbed of
+//     the account's secrets and of the request's secret values (secret
+//     configuration keys, providerData code and tokens), in case the platform
+//     or a proxy echoes them. Values shorter than four characters are not
+//     scrubbed: they would mangle messages and protect nothing.
+//   - Options, OAuthURLRequest, ProviderData, InstanceRequest and Instance
+//     print with %v, %+v and %#v with secrets, and the element token, masked.
+//     RedactConfiguration masks a configuration map for logs.
+//   - IsSecretConfigKey decides what is secret: the known secret keys, and any
+//     key containing "secret", "token", "password" or "apikey". For OAuth 2
+//     Legacy, oauth.api.secret holds the portal id, which is treated as
+//     secret too, as the platform masks it.
+//
+// # Metrics
+//
+// Registered at init on controller-runtime's metrics.Registry:
+// cloudelements_requests_total{operation,code} and
+// cloudelements_request_duration_seconds{operation}. The operation label is
+// one of oauth_url, create_instance, get_instance, list_instances (one count
+// per page), update_instance, reauthorize_instance, patch_instance and
+// delete_instance; code is the HTTP status, or "error" when no response
+// arrived. The duration runs from sending the request to reading the whole
+// response, without the time spent waiting on the limiter.
+package cloudelements

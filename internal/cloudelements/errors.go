@@ -1,0 +1,251 @@
+package cloudelements
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+)
+
+// APIError is a non-2xx answer from the platform.
+type APIError struct {
+	StatusCode      int
+	Operation       string
+	Message         string        `json:"message"`
+	ProviderMessage string        `json:"providerMessage"`
+	RequestID       string        `json:"requestId"`
+	RetryAfter      time.Duration // from Retry-After on 429/503, 0 when absent
+
+	// retryAfterSet tells a Retry-After of zero (or a date already past)
+	// from an absent header.
+	retryAfterSet bool
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("cloud elements")
+	if e.Operation != "" {
+		b.WriteString(" " + e.Operation)
+	}
+	fmt.Fprintf(&b, ": %d", e.StatusCode)
+	if text := http.StatusText(e.StatusCode); text != "" {
+		b.WriteString(" " + text)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.ProviderMessage != "" {
+		b.WriteString(" (provider: " + e.ProviderMessage + ")")
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [request " + e.RequestID + "]")
+	}
+	return b.String()
+}
+
+// DecodeError is a 2xx answer whose body is not what the operation returns:
+// not JSON, truncated, empty, or of the wrong shape. It is not retryable; the
+// caller's work queue still retries with backoff.
+type DecodeError struct {
+	Operation   string
+	StatusCode  int
+	ContentType string
+	Size        int
+	Err         error
+}
+
+func (e *DecodeError) Error() string {
+	what := "cannot decode response body"
+	var syntaxErr *json.SyntaxError
+	if errors.As(e.Err, &syntaxErr) {
+		what = "response body is not valid JSON"
+	}
+	return fmt.Sprintf("cloud elements %s: %d %s: %s (%s, %d bytes): %v",
+		e.Operation, e.StatusCode, http.StatusText(e.StatusCode), what, describeContentType(e.ContentType), e.Size, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// maxMessageBytes bounds each message field kept from an error body, so that
+// an HTML page or a stack trace does not flood conditions and logs.
+const maxMessageBytes = 1024
+
+// maxRetryAfter keeps an absurd Retry-After from overflowing a Duration.
+const maxRetryAfter = 24 * time.Hour
+
+func newAPIError(operation string, status int, header http.Header, body []byte, scrub func(string) string, now time.Time) *APIError {
+	e := &APIError{StatusCode: status, Operation: operation}
+	e.Message, e.ProviderMessage, e.RequestID = parseErrorBody(header.Get("Content-Type"), body)
+	e.Message = truncate(scrub(e.Message))
+	e.ProviderMessage = truncate(scrub(e.ProviderMessage))
+	e.RequestID = truncate(scrub(e.RequestID))
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		e.RetryAfter, e.retryAfterSet = parseRetryAfter(header.Get("Retry-After"), now)
+	}
+	return e
+}
+
+// parseErrorBody reads {"message","providerMessage","requestId"}. When the
+// body is not such an object the message says what it was instead, so that a
+// proxy's HTML page reads as such rather than as a silent empty error.
+func parseErrorBody(contentType string, body []byte) (message, providerMessage, requestID string) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return "empty response body", "", ""
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		var syntaxErr *json.SyntaxError
+		if errors.As(err, &syntaxErr) {
+			return fmt.Sprintf("response body is not valid JSON (%s, %d bytes): %v", describeContentType(contentType), len(body), err), "", ""
+		}
+		return fmt.Sprintf("response body is JSON but not an object (%s, %d bytes)", describeContentType(contentType), len(body)), "", ""
+	}
+	return jsonText(fields["message"]), jsonText(fields["providerMessage"]), jsonText(fields["requestId"])
+}
+
+// jsonText returns a string field's value, or the compact JSON of any other
+// value: providers put objects in providerMessage.
+func jsonText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s
+	}
+	return string(raw)
+}
+
+func truncate(s string) string {
+	if len(s) <= maxMessageBytes {
+		return s
+	}
+	cut := maxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func describeContentType(contentType string) string {
+	if contentType == "" {
+		return "no content type"
+	}
+	if mediaType, _, err := mime.ParseMediaType(contentType); err == nil {
+		return mediaType
+	}
+	return "unparsable content type"
+}
+
+// parseRetryAfter accepts delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+// A date in the past means "now".
+func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0, false
+	}
+	if seconds, err := strconv.ParseInt(value, 10, 64); err == nil {
+		if seconds < 0 {
+			return 0, false
+		}
+		if seconds > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
+		}
+		return time.Duration(seconds) * time.Second, true
+	}
+	when, err := http.ParseTime(value)
+	if err != nil {
+		return 0, false
+	}
+	delay := when.Sub(now)
+	switch {
+	case delay < 0:
+		delay = 0
+	case delay > maxRetryAfter:
+		delay = maxRetryAfter
+	}
+	return delay, true
+}
+
+func statusCode(err error) (int, bool) {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode, true
+	}
+	return 0, false
+}
+
+// IsNotFound reports a 404: the instance (or element) does not exist.
+func IsNotFound(err error) bool {
+	code, ok := statusCode(err)
+	return ok && code == http.StatusNotFound
+}
+
+// IsUnauthorized reports a 401 or 403: the user or organization secret is wrong.
+func IsUnauthorized(err error) bool {
+	code, ok := statusCode(err)
+	return ok && (code == http.StatusUnauthorized || code == http.StatusForbidden)
+}
+
+// IsInvalidRequest reports that the platform refused the request itself
+// (400, 409, 415, 422); sending it again unchanged will fail again.
+func IsInvalidRequest(err error) bool {
+	code, ok := statusCode(err)
+	if !ok {
+		return false
+	}
+	switch code {
+	case http.StatusBadRequest, http.StatusConflict, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}
+
+// IsRetryable reports a failure that may pass if the same request is sent
+// later: 429, any 5xx, a timeout, a dropped or refused connection, or the
+// client-side rate limit. A cancellation by the caller is not retryable: the
+// caller chose to stop.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if code, ok := statusCode(err); ok {
+		return code == http.StatusTooManyRequests || code >= 500
+	}
+	var decodeErr *DecodeError
+	if errors.As(err, &decodeErr) {
+		return false
+	}
+	if errors.Is(err, ErrClientRateLimited) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// RetryAfter returns the delay a 429 or 503 asked for in its Retry-After
+// header. ok is false when there was no such header.
+func RetryAfter(err error) (time.Duration, bool) {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return 0, false
+	}
+	return apiErr.RetryAfter, apiErr.RetryAfter > 0 || apiErr.retryAfterSet
+}

@@ -1,0 +1,34 @@
+package cloudelements
+
+import (
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+var (
+	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cloudelements_requests_total",
+		Help: `Requests sent to the Cloud Elements API, by operation and HTTP status code ("error" when no response arrived).`,
+	}, []string{"operation", "code"})
+
+	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "cloudelements_request_duration_seconds",
+		Help: "Time from sending a Cloud Elements API request to reading its whole response, by operation.",
+		// Up to the default 30 s client timeout.
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"operation"})
+)
+
+// Registered at init, not per client, because every client shares the series.
+func init() {
+	metrics.Registry.MustRegister(requestsTotal, requestDuration)
+}
+
+func observe(operation, code string, started time.Time) {
+	label := strings.ReplaceAll(operation, " ", "_")
+	requestsTotal.WithLabelValues(label, code).Inc()
+	requestDuration.WithLabelValues(label).Observe(time.Since(started).Seconds())
+}

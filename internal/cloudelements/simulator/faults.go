@@ -1,0 +1,294 @@
+package simulator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault makes an operation misbehave. Rates are fractions in [0, 1] drawn
+// per request from the seeded randomness; FailNext is deterministic and is
+// used up before any rate is drawn.
+type Fault struct {
+	ErrorRate          float64       // fraction answered 500, 502 or 503
+	RateLimitRate      float64       // fraction answered 429 with Retry-After
+	RetryAfter         time.Duration // Retry-After of 429s; 0 → 1s
+	RetryAfterHTTPDate bool          // send Retry-After as an HTTP date instead of seconds
+	Latency            time.Duration // added to every request of the operation
+	HangRate           float64       // fraction that hang until the client gives up or HangFor elapses, then 504
+	HangFor            time.Duration // 0 → 2 minutes
+	FailNext           int           // the next N requests answer Status
+	Status             int           // status for FailNext; 0 → 500
+	Body               string        // raw body for FailNext answers; "" → a JSON error body
+}
+
+func (f Fault) isZero() bool { return f == Fault{} }
+
+// SetFault sets the fault of one operation, replacing what was set before; op
+// "" or "*" sets it on every operation. A zero Fault clears. An unknown op
+// panics: a typo would otherwise silently test nothing.
+func (s *Simulator) SetFault(op string, f Fault) {
+	ops := []string{op}
+	if op == "" || op == "*" {
+		ops = Operations
+	} else if !isOperation(op) {
+		panic(fmt.Sprintf("simulator: SetFault on unknown operation %q; use one of %s", op, strings.Join(Operations, ", ")))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, op := range ops {
+		if f.isZero() {
+			delete(s.faults, op)
+			continue
+		}
+		fault := f
+		s.faults[op] = &fault
+	}
+}
+
+// ClearFaults removes every fault.
+func (s *Simulator) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = map[string]*Fault{}
+}
+
+// Faults returns a copy of the faults in force, by operation.
+func (s *Simulator) Faults() map[string]Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	faults := make(map[string]Fault, len(s.faults))
+	for op, f := range s.faults {
+		faults[op] = *f
+	}
+	return faults
+}
+
+func isOperation(op string) bool {
+	for _, known := range Operations {
+		if op == known {
+			return true
+		}
+	}
+	return false
+}
+
+// verdict is what a fault decided for one request.
+type verdict struct {
+	latency    time.Duration
+	hangFor    time.Duration // > 0: hang
+	status     int           // > 0: answer this status
+	body       string
+	provider   string
+	message    string
+	retryAfter time.Duration
+	httpDate   bool
+}
+
+func (s *Simulator) decide(op string) (verdict, bool) {
+	s.mu.Lock()
+	f := s.faults[op]
+	if f == nil {
+		s.mu.Unlock()
+		return verdict{}, false
+	}
+	v := verdict{latency: f.Latency, retryAfter: f.RetryAfter, httpDate: f.RetryAfterHTTPDate}
+	failNext := f.FailNext > 0
+	if failNext {
+		f.FailNext--
+		v.status, v.body = f.Status, f.Body
+	}
+	fault := *f
+	if f.FailNext == 0 && f.ErrorRate == 0 && f.RateLimitRate == 0 && f.HangRate == 0 && f.Latency == 0 {
+		// Spent: keep Faults() showing only what still acts.
+		delete(s.faults, op)
+	}
+	s.mu.Unlock()
+
+	if v.retryAfter <= 0 {
+		v.retryAfter = defaultRetryAft
+	}
+	switch {
+	case failNext:
+		if v.status < 200 || v.status > 599 {
+			v.status = http.StatusInternalServerError
+		}
+		v.message = "simulated failure"
+		if v.status == http.StatusBadRequest || v.status == http.StatusBadGateway {
+			v.provider = "simulated provider failure"
+		}
+	case fault.HangRate > 0 && s.draw() < fault.HangRate:
+		v.hangFor = fault.HangFor
+		if v.hangFor <= 0 {
+			v.hangFor = defaultHangFor
+		}
+	case fault.RateLimitRate > 0 && s.draw() < fault.RateLimitRate:
+		v.status, v.message = http.StatusTooManyRequests, "Rate limit exceeded (simulated)"
+	case fault.ErrorRate > 0 && s.draw() < fault.ErrorRate:
+		v.status = s.pick([]int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable})
+		v.message = "simulated failure"
+		if v.status == http.StatusBadGateway {
+			v.provider = "simulated provider failure"
+		}
+	}
+	return v, true
+}
+
+// injectFault answers the request itself when a fault says so.
+func (s *Simulator) injectFault(w http.ResponseWriter, r *http.Request, op string) bool {
+	v, ok := s.decide(op)
+	if !ok {
+		return false
+	}
+	if v.latency > 0 && !wait(r.Context(), v.latency) {
+		s.writeError(w, http.StatusGatewayTimeout, "The client went away during simulated latency", "")
+		return true
+	}
+	if v.hangFor > 0 {
+		wait(r.Context(), v.hangFor)
+		s.writeError(w, http.StatusGatewayTimeout, "Gateway timeout (simulated hanging request)", "")
+		return true
+	}
+	if v.status == 0 {
+		return false
+	}
+	if v.status == http.StatusTooManyRequests {
+		if v.httpDate {
+			// Rounded up, because an HTTP date has whole seconds and must not
+			// come before the delay meant.
+			w.Header().Set("Retry-After", s.now().Add(v.retryAfter+time.Second-1).UTC().Format(http.TimeFormat))
+		} else {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter.Seconds())), 10))
+		}
+	}
+	if v.body != "" {
+		contentType := "application/json"
+		if strings.HasPrefix(strings.TrimSpace(v.body), "<") {
+			contentType = "text/html; charset=utf-8"
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(v.status)
+		_, _ = w.Write([]byte(v.body))
+		return true
+	}
+	s.writeError(w, v.status, v.message, v.provider)
+	return true
+}
+
+// wait reports whether d elapsed before ctx was done.
+func wait(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// faultJSON is the knob's wire form. Durations are Go duration strings
+// ("1.5s") or numbers of milliseconds.
+type faultJSON struct {
+	ErrorRate          float64      `json:"errorRate,omitempty"`
+	RateLimitRate      float64      `json:"rateLimitRate,omitempty"`
+	RetryAfter         jsonDuration `json:"retryAfter,omitempty"`
+	RetryAfterHTTPDate bool         `json:"retryAfterHttpDate,omitempty"`
+	Latency            jsonDuration `json:"latency,omitempty"`
+	HangRate           float64      `json:"hangRate,omitempty"`
+	HangFor            jsonDuration `json:"hangFor,omitempty"`
+	FailNext           int          `json:"failNext,omitempty"`
+	Status             int          `json:"status,omitempty"`
+	Body               string       `json:"body,omitempty"`
+}
+
+// MarshalJSON writes durations as Go duration strings.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	return json.Marshal(faultJSON{
+		ErrorRate: f.ErrorRate, RateLimitRate: f.RateLimitRate, RetryAfter: jsonDuration(f.RetryAfter),
+		RetryAfterHTTPDate: f.RetryAfterHTTPDate, Latency: jsonDuration(f.Latency), HangRate: f.HangRate,
+		HangFor: jsonDuration(f.HangFor), FailNext: f.FailNext, Status: f.Status, Body: f.Body,
+	})
+}
+
+// UnmarshalJSON reads durations as Go duration strings or milliseconds, and
+// refuses values the simulator could not honour.
+func (f *Fault) UnmarshalJSON(data []byte) error {
+	var wire faultJSON
+	if err := json.Unmarshal(data, &wire); err != nil {
+		return err
+	}
+	decoded := Fault{
+		ErrorRate: wire.ErrorRate, RateLimitRate: wire.RateLimitRate, RetryAfter: time.Duration(wire.RetryAfter),
+		RetryAfterHTTPDate: wire.RetryAfterHTTPDate, Latency: time.Duration(wire.Latency), HangRate: wire.HangRate,
+		HangFor: time.Duration(wire.HangFor), FailNext: wire.FailNext, Status: wire.Status, Body: wire.Body,
+	}
+	if err := decoded.validate(); err != nil {
+		return err
+	}
+	*f = decoded
+	return nil
+}
+
+func (f Fault) validate() error {
+	var problems []string
+	for name, rate := range map[string]float64{"errorRate": f.ErrorRate, "rateLimitRate": f.RateLimitRate, "hangRate": f.HangRate} {
+		if math.IsNaN(rate) || rate < 0 || rate > 1 {
+			problems = append(problems, name+" must be between 0 and 1")
+		}
+	}
+	for name, d := range map[string]time.Duration{"retryAfter": f.RetryAfter, "latency": f.Latency, "hangFor": f.HangFor} {
+		if d < 0 {
+			problems = append(problems, name+" must not be negative")
+		}
+	}
+	if f.FailNext < 0 {
+		problems = append(problems, "failNext must not be negative")
+	}
+	if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
+		problems = append(problems, "status must be between 200 and 599")
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return errors.New(strings.Join(problems, "; "))
+}
+
+type jsonDuration time.Duration
+
+func (d jsonDuration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+func (d *jsonDuration) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*d = 0
+		return nil
+	}
+	var text string
+	if err := json.Unmarshal(data, &text); err == nil {
+		parsed, err := time.ParseDuration(text)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q: use a Go duration such as \"1.5s\" or a number of milliseconds", clip(text))
+		}
+		*d = jsonDuration(parsed)
+		return nil
+	}
+	var millis float64
+	if err := json.Unmarshal(data, &millis); err != nil {
+		return errors.New("a duration must be a Go duration string or a number of milliseconds")
+	}
+	if math.IsNaN(millis) || math.Abs(millis) > float64(math.MaxInt64/int64(time.Millisecond)) {
+		return errors.New("duration out of range")
+	}
+	*d = jsonDuration(millis * float64(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,631 @@
+package simulator
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	ce "github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// authMode is how an instance authenticates against HubSpot.
+type authMode int
+
+const (
+	modeOAuth2 authMode = iota
+	modeLegacy
+	modeAPIKey
+	modeExternal // created from an existing refresh token
+)
+
+// record is a stored instance, secrets in clear.
+type record struct {
+	id                     int64
+	name                   string
+	token                  string
+	tags                   []string
+	configuration          map[string]string
+	valid, disabled        bool
+	mode                   authMode
+	externalAuthentication string
+}
+
+// instanceJSON is the simulator's own wire form of an instance. It does not
+// reuse the client's struct so that a wrong JSON tag in the client shows up
+// in the contract tests instead of being mirrored here.
+type instanceJSON struct {
+	ID                     int64             `json:"id"`
+	Name                   string            `json:"name"`
+	Token                  string            `json:"token"`
+	Element                elementJSON       `json:"element"`
+	ProvisionInteractions  []json.RawMessage `json:"provisionInteractions"`
+	Valid                  bool              `json:"valid"`
+	Disabled               bool              `json:"disabled"`
+	MaxCacheSize           int64             `json:"maxCacheSize"`
+	CacheTimeToLive        int64             `json:"cacheTimeToLive"`
+	CachingEnabled         bool              `json:"cachingEnabled"`
+	Tags                   []string          `json:"tags"`
+	Configuration          map[string]string `json:"configuration"`
+	EventsEnabled          bool              `json:"eventsEnabled"`
+	ExternalAuthentication string            `json:"externalAuthentication"`
+}
+
+type elementJSON struct {
+	ID                         int64  `json:"id"`
+	Name                       string `json:"name"`
+	Key                        string `json:"key"`
+	Description                string `json:"description"`
+	Image                      string `json:"image"`
+	Active                     bool   `json:"active"`
+	Deleted                    bool   `json:"deleted"`
+	TypeOauth                  bool   `json:"typeOauth"`
+	TrialAccount               bool   `json:"trialAccount"`
+	ExistingAccountDescription string `json:"existingAccountDescription"`
+	ConfigDescription          string `json:"configDescription"`
+}
+
+func (rec *record) wire() instanceJSON {
+	e := elementBlock()
+	configuration := make(map[string]string, len(rec.configuration))
+	for key, value := range rec.configuration {
+		if ce.IsSecretConfigKey(key) && value != "" {
+			value = ce.MaskedValue
+		}
+		configuration[key] = value
+	}
+	return instanceJSON{
+		ID:    rec.id,
+		Name:  rec.name,
+		Token: rec.token,
+		Element: elementJSON{
+			ID: e.ID, Name: e.Name, Key: e.Key, Description: e.Description, Image: e.Image, Active: e.Active,
+			Deleted: e.Deleted, TypeOauth: e.TypeOauth, TrialAccount: e.TrialAccount,
+			ExistingAccountDescription: e.ExistingAccountDescription, ConfigDescription: e.ConfigDescription,
+		},
+		ProvisionInteractions:  []json.RawMessage{},
+		Valid:                  rec.valid,
+		Disabled:               rec.disabled,
+		Tags:                   append([]string{}, rec.tags...),
+		Configuration:          configuration,
+		EventsEnabled:          rec.configuration[ce.ConfigEventsEnabled] == "true",
+		ExternalAuthentication: rec.externalAuthentication,
+	}
+}
+
+// instance is the unmasked snapshot the Go API hands to tests.
+func (rec *record) instance() ce.Instance {
+	return ce.Instance{
+		ID:                     rec.id,
+		Name:                   rec.name,
+		Token:                  rec.token,
+		Element:                elementBlock(),
+		ProvisionInteractions:  []json.RawMessage{},
+		Valid:                  rec.valid,
+		Disabled:               rec.disabled,
+		Tags:                   append([]string{}, rec.tags...),
+		Configuration:          copyMap(rec.configuration),
+		EventsEnabled:          rec.configuration[ce.ConfigEventsEnabled] == "true",
+		ExternalAuthentication: rec.externalAuthentication,
+	}
+}
+
+func copyMap(m map[string]string) map[string]string {
+	copied := make(map[string]string, len(m))
+	for key, value := range m {
+		copied[key] = value
+	}
+	return copied
+}
+
+// instanceRequestJSON decodes POST and PUT bodies. Values stay raw so that a
+// non-string value can be refused by name.
+type instanceRequestJSON struct {
+	Element *struct {
+		Key string `json:"key"`
+		ID  int64  `json:"id"`
+	} `json:"element"`
+	ProviderData           map[string]json.RawMessage `json:"providerData"`
+	Configuration          map[string]json.RawMessage `json:"configuration"`
+	Tags                   []string                   `json:"tags"`
+	Name                   string                     `json:"name"`
+	ExternalAuthentication string                     `json:"externalAuthentication"`
+}
+
+// provision is a decoded, not yet validated, create or replace.
+type provision struct {
+	elementKey             string // "" when the body names none
+	name                   string
+	tags                   []string
+	configuration          map[string]string
+	providerData           map[string]string
+	externalAuthentication string
+}
+
+// apiError is an answer a handler decided on.
+type apiError struct {
+	status          int
+	message         string
+	providerMessage string
+}
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
+}
+
+func (s *Simulator) fail(w http.ResponseWriter, e *apiError) {
+	s.writeError(w, e.status, e.message, e.providerMessage)
+}
+
+var errInvalidJSON = &apiError{status: http.StatusBadRequest, message: "Invalid JSON in request body"}
+
+// readJSON applies the platform's checks on a request body in the order a
+// gateway would: media type, size, syntax.
+func readJSON(r *http.Request, v any) *apiError {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return &apiError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type: the request body must be application/json"}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return badRequest("Could not read the request body")
+	}
+	if len(body) > maxBodyBytes {
+		return &apiError{status: http.StatusRequestEntityTooLarge, message: fmt.Sprintf("Request body larger than %d bytes", maxBodyBytes)}
+	}
+	decoder := json.NewDecoder(bytes.NewReader(body))
+	if err := decoder.Decode(v); err != nil {
+		return errInvalidJSON
+	}
+	if _, err := decoder.Token(); !errors.Is(err, io.EOF) {
+		return errInvalidJSON
+	}
+	return nil
+}
+
+func decodeProvision(r *http.Request) (*provision, *apiError) {
+	var body instanceRequestJSON
+	if e := readJSON(r, &body); e != nil {
+		return nil, e
+	}
+	p := &provision{name: body.Name, tags: body.Tags, externalAuthentication: body.ExternalAuthentication}
+	if body.Element != nil {
+		p.elementKey = body.Element.Key
+		if p.elementKey == "" && body.Element.ID != 0 {
+			p.elementKey = strconv.FormatInt(body.Element.ID, 10)
+		}
+	}
+	var problems []string
+	p.configuration, problems = stringValues("configuration", body.Configuration, false)
+	var more []string
+	p.providerData, more = stringValues("providerData", body.ProviderData, true)
+	if problems = append(problems, more...); len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, badRequest("%s", strings.Join(problems, "; "))
+	}
+	return p, nil
+}
+
+// stringValues keeps string values (and null as empty). Provider data may
+// also carry numbers, as expires_in often does.
+func stringValues(field string, raw map[string]json.RawMessage, numbersAllowed bool) (map[string]string, []string) {
+	values := make(map[string]string, len(raw))
+	var problems []string
+	for key, value := range raw {
+		var text string
+		var number json.Number
+		switch {
+		case string(value) == "null":
+		case json.Unmarshal(value, &text) == nil:
+			values[key] = text
+		case numbersAllowed && json.Unmarshal(value, &number) == nil:
+			values[key] = number.String()
+		default:
+			problems = append(problems, fmt.Sprintf("%s value for %s must be a string", field, clip(key)))
+		}
+	}
+	return values, problems
+}
+
+func (s *Simulator) handleCreate(w http.ResponseWriter, r *http.Request, pathElement string) {
+	if pathElement != "" && !isHubSpotCRM(pathElement) {
+		s.writeNoElement(w, pathElement)
+		return
+	}
+	p, e := decodeProvision(r)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	switch {
+	case p.elementKey != "" && !isHubSpotCRM(p.elementKey):
+		s.writeNoElement(w, p.elementKey)
+		return
+	case p.elementKey == "" && pathElement == "":
+		s.fail(w, badRequest("missing required field: element.key"))
+		return
+	}
+
+	s.mu.Lock()
+	mode, e := s.admit(p, nil, true)
+	if e != nil {
+		s.mu.Unlock()
+		s.fail(w, e)
+		return
+	}
+	rec := &record{
+		id:                     s.nextID,
+		token:                  s.randomToken(40),
+		valid:                  true,
+		externalAuthentication: ce.ExternalAuthenticationNone,
+	}
+	s.nextID++
+	rec.apply(p, mode)
+	s.instances[rec.id] = rec
+	body := rec.wire()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (rec *record) apply(p *provision, mode authMode) {
+	rec.name = p.name
+	rec.tags = append([]string{}, p.tags...)
+	rec.configuration = copyMap(p.configuration)
+	rec.mode = mode
+	rec.externalAuthentication = ce.ExternalAuthenticationNone
+	if mode == modeExternal {
+		rec.externalAuthentication = ce.ExternalAuthenticationInitial
+	}
+}
+
+// admit validates a create (stored == nil), a re-authorization (stored set,
+// withProvider) or a replace (stored set, !withProvider), and redeems the
+// authorization code last, so that a refused request never uses it up.
+// The caller holds s.mu.
+func (s *Simulator) admit(p *provision, stored *record, withProvider bool) (authMode, *apiError) {
+	if stored != nil {
+		keepMaskedSecrets(p.configuration, stored.configuration)
+	}
+	mode, e := detectMode(p, stored, withProvider)
+	if e != nil {
+		return 0, e
+	}
+	if missing := missingEntries(p, mode, withProvider); len(missing) > 0 {
+		return 0, badRequest("missing required configuration: %s", strings.Join(missing, ", "))
+	}
+	if problems := invalidValues(p, mode); len(problems) > 0 {
+		return 0, badRequest("%s", strings.Join(problems, "; "))
+	}
+	if stored != nil && !withProvider && mode != stored.mode && mode != modeAPIKey {
+		return 0, badRequest("changing how the instance authenticates needs PUT ?reAuthenticate=true with new providerData")
+	}
+	if mode == modeOAuth2 && withProvider {
+		if e := s.redeem(p.providerData["code"], p.configuration[ce.ConfigOAuthAPIKey]); e != nil {
+			return 0, e
+		}
+	}
+	return mode, nil
+}
+
+// keepMaskedSecrets lets a client send back the masked values it read, as the
+// platform does: "********" for a secret means "keep what you have".
+func keepMaskedSecrets(configuration, stored map[string]string) {
+	for key, value := range configuration {
+		if value != ce.MaskedValue || !ce.IsSecretConfigKey(key) {
+			continue
+		}
+		if kept, ok := stored[key]; ok {
+			configuration[key] = kept
+		} else {
+			delete(configuration, key)
+		}
+	}
+}
+
+func detectMode(p *provision, stored *record, withProvider bool) (authMode, *apiError) {
+	switch p.externalAuthentication {
+	case "", ce.ExternalAuthenticationNone:
+	case ce.ExternalAuthenticationInitial:
+		return modeExternal, nil
+	default:
+		return 0, badRequest("unsupported externalAuthentication %q: use %q or %q", clip(p.externalAuthentication), ce.ExternalAuthenticationNone, ce.ExternalAuthenticationInitial)
+	}
+	switch authType := p.configuration[ce.ConfigAuthenticationType]; authType {
+	case ce.AuthenticationTypeAPIKey:
+		return modeAPIKey, nil
+	case "", ce.AuthenticationTypeOAuth2:
+		if withProvider {
+			if present(p.providerData, "apikey") || present(p.providerData, "access_token") {
+				return modeLegacy, nil
+			}
+			return modeOAuth2, nil
+		}
+		if stored != nil && (stored.mode == modeLegacy || stored.mode == modeExternal) {
+			return stored.mode, nil
+		}
+		return modeOAuth2, nil
+	default:
+		return 0, badRequest("unsupported %s %q: use %q or %q", ce.ConfigAuthenticationType, clip(authType), ce.AuthenticationTypeAPIKey, ce.AuthenticationTypeOAuth2)
+	}
+}
+
+func present(values map[string]string, key string) bool {
+	return strings.TrimSpace(values[key]) != ""
+}
+
+// requiredConfiguration lists, per mode, what the platform needs to reach HubSpot.
+var requiredConfiguration = map[authMode][]string{
+	modeOAuth2:   {ce.ConfigOAuthAPIKey, ce.ConfigOAuthAPISecret, ce.ConfigOAuthCallbackURL},
+	modeLegacy:   {ce.ConfigOAuthAPIKey, ce.ConfigOAuthAPISecret, ce.ConfigOAuthCallbackURL, ce.ConfigOAuthScope},
+	modeAPIKey:   {ce.ConfigHubSpotAPIKey},
+	modeExternal: {ce.ConfigOAuthAPIKey, ce.ConfigOAuthAPISecret, ce.ConfigOAuthUserRefreshToken},
+}
+
+var requiredProviderData = map[authMode][]string{
+	modeOAuth2: {"code"},
+	modeLegacy: {"access_token", "refresh_token"},
+}
+
+func missingEntries(p *provision, mode authMode, withProvider bool) []string {
+	var missing []string
+	for _, key := range requiredConfiguration[mode] {
+		if !present(p.configuration, key) {
+			missing = append(missing, key)
+		}
+	}
+	if withProvider {
+		for _, key := range requiredProviderData[mode] {
+			if !present(p.providerData, key) {
+				missing = append(missing, "providerData."+key)
+			}
+		}
+	}
+	if p.configuration[ce.ConfigEventsEnabled] == "true" {
+		for _, key := range []string{ce.ConfigEventCallbackURL, ce.ConfigEventVendorType} {
+			if !present(p.configuration, key) {
+				missing = append(missing, key)
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+var allowedValues = map[string][]string{
+	ce.ConfigCreateBulkProperties:  {"true", "false"},
+	ce.ConfigEventsEnabled:         {"true", "false"},
+	ce.ConfigFilterResponseNulls:   {"true", "false"},
+	ce.ConfigEventVendorType:       {"webhook", "polling"},
+	ce.ConfigEventNotificationType: {"webhook"},
+}
+
+// invalidValues never echoes a value: any of them might be a secret typed
+// into the wrong key.
+func invalidValues(p *provision, mode authMode) []string {
+	var problems []string
+	for _, key := range sortedKeys(allowedValues) {
+		value, ok := p.configuration[key]
+		if ok && !slices.Contains(allowedValues[key], value) {
+			problems = append(problems, fmt.Sprintf("%s must be %s", key, quotedAlternatives(allowedValues[key])))
+		}
+	}
+	if mode == modeLegacy && !allDigits(p.configuration[ce.ConfigOAuthAPISecret]) {
+		problems = append(problems, ce.ConfigOAuthAPISecret+" must be the HubSpot portal id (digits only) for OAuth 2 Legacy")
+	}
+	if strings.TrimSpace(p.name) == "" {
+		problems = append(problems, "missing required field: name")
+	}
+	return problems
+}
+
+func quotedAlternatives(values []string) string {
+	quoted := make([]string, len(values))
+	for i, value := range values {
+		quoted[i] = strconv.Quote(value)
+	}
+	return strings.Join(quoted, " or ")
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup parses {id} and finds the instance; the caller holds s.mu.
+func (s *Simulator) lookup(rawID string) (*record, *apiError) {
+	id, err := strconv.ParseInt(rawID, 10, 64)
+	if rec, ok := s.instances[id]; err == nil && ok {
+		return rec, nil
+	}
+	return nil, &apiError{status: http.StatusNotFound, message: "No instance found with ID " + clip(rawID)}
+}
+
+func (s *Simulator) handleGet(w http.ResponseWriter, _ *http.Request, rawID string) {
+	s.mu.Lock()
+	rec, e := s.lookup(rawID)
+	if e != nil {
+		s.mu.Unlock()
+		s.fail(w, e)
+		return
+	}
+	body := rec.wire()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Simulator) handlePut(w http.ResponseWriter, r *http.Request, rawID string, reauthenticate bool) {
+	s.mu.Lock()
+	_, e := s.lookup(rawID)
+	s.mu.Unlock()
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	p, e := decodeProvision(r)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	if p.elementKey != "" && !isHubSpotCRM(p.elementKey) {
+		s.writeNoElement(w, p.elementKey)
+		return
+	}
+
+	s.mu.Lock()
+	// Looked up again: the instance may have gone while the body was read.
+	rec, e := s.lookup(rawID)
+	if e == nil {
+		var mode authMode
+		if mode, e = s.admit(p, rec, reauthenticate); e == nil {
+			rec.apply(p, mode)
+			if reauthenticate {
+				rec.valid = true
+			}
+		}
+	}
+	if e != nil {
+		s.mu.Unlock()
+		s.fail(w, e)
+		return
+	}
+	body := rec.wire()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
+// patchJSON tells an absent field from an empty one: "tags": [] clears.
+type patchJSON struct {
+	Name *string   `json:"name"`
+	Tags *[]string `json:"tags"`
+}
+
+func (s *Simulator) handlePatch(w http.ResponseWriter, r *http.Request, rawID string) {
+	s.mu.Lock()
+	_, e := s.lookup(rawID)
+	s.mu.Unlock()
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	var patch patchJSON
+	if e := readJSON(r, &patch); e != nil {
+		s.fail(w, e)
+		return
+	}
+	if patch.Name != nil && strings.TrimSpace(*patch.Name) == "" {
+		s.fail(w, badRequest("name must not be empty"))
+		return
+	}
+
+	s.mu.Lock()
+	rec, e := s.lookup(rawID)
+	if e != nil {
+		s.mu.Unlock()
+		s.fail(w, e)
+		return
+	}
+	if patch.Name != nil {
+		rec.name = *patch.Name
+	}
+	if patch.Tags != nil {
+		rec.tags = append([]string{}, (*patch.Tags)...)
+	}
+	body := rec.wire()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Simulator) handleDelete(w http.ResponseWriter, _ *http.Request, rawID string) {
+	s.mu.Lock()
+	rec, e := s.lookup(rawID)
+	if e == nil {
+		delete(s.instances, rec.id)
+	}
+	s.mu.Unlock()
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// pageToken is opaque to clients; it names the last id served, so that
+// paging stays consistent while instances come and go.
+func pageToken(lastID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("after:" + strconv.FormatInt(lastID, 10)))
+}
+
+func parsePageToken(token string) (int64, bool) {
+	decoded, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(decoded), "after:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
+
+func (s *Simulator) handleList(w http.ResponseWriter, r *http.Request) {
+	query := r.URL.Query()
+	pageSize := maxPageSize
+	if raw := query.Get("pageSize"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			s.fail(w, badRequest("pageSize must be a positive integer"))
+			return
+		}
+		pageSize = min(n, maxPageSize)
+	}
+	var after int64
+	if raw := query.Get("nextPage"); raw != "" {
+		var ok bool
+		if after, ok = parsePageToken(raw); !ok {
+			s.fail(w, badRequest("Invalid nextPage token"))
+			return
+		}
+	}
+
+	s.mu.Lock()
+	ids := make([]int64, 0, len(s.instances))
+	for id := range s.instances {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	total := len(s.instances)
+	more := len(ids) > pageSize
+	if more {
+		ids = ids[:pageSize]
+	}
+	page := make([]instanceJSON, 0, len(ids))
+	for _, id := range ids {
+		page = append(page, s.instances[id].wire())
+	}
+	s.mu.Unlock()
+
+	w.Header().Set(ce.TotalCountHeader, strconv.Itoa(total))
+	if more {
+		w.Header().Set(ce.NextPageHeader, pageToken(ids[len(ids)-1]))
+	}
+	writeJSON(w, http.StatusOK, page)
+}

@@ -1,0 +1,487 @@
+package simulator
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// Operation names, used by the counters and the faults.
+const (
+	OpOAuthURL    = "oauthUrl"
+	OpCreate      = "create"
+	OpGet         = "get"
+	OpList        = "list"
+	OpUpdate      = "update"
+	OpReauthorize = "reauthorize"
+	OpPatch       = "patch"
+	OpDelete      = "delete"
+	OpConsent     = "consent"
+	// OpUnknown counts requests that matched no route or method.
+	OpUnknown = "unknown"
+)
+
+// Operations lists every operation a fault can be set on.
+var Operations = []string{OpOAuthURL, OpCreate, OpGet, OpList, OpUpdate, OpReauthorize, OpPatch, OpDelete, OpConsent}
+
+// APIPrefix is the path the platform API is served under, as on the real host.
+const APIPrefix = "/elements/api-v2"
+
+const (
+	knobPrefix        = "/simulator/"
+	consentPath       = "/simulator/hubspot/oauth/authorize"
+	legacyConsentPath = "/simulator/hubspot/auth/authenticate"
+
+	maxBodyBytes    = 1 << 20
+	maxPageSize     = 200
+	defaultCodeTTL  = 10 * time.Minute
+	defaultHangFor  = 2 * time.Minute
+	defaultRetryAft = time.Second
+
+	unauthorizedMessage = "Invalid Organization or User secret, or invalid Element token provided."
+)
+
+// Options configures a Simulator.
+type Options struct {
+	UserSecret, OrganizationSecret string
+	Seed                           int64            // 0 → time-based; see Seed
+	CodeTTL                        time.Duration    // 0 → 10m
+	Now                            func() time.Time // nil → time.Now
+	BaseURL                        string           // scheme://host for oauthUrl; "" → from the request
+	Logger                         *log.Logger      // request log, redacted; nil → none
+}
+
+// Simulator is an http.Handler that plays the Cloud Elements platform for
+// the hubspotcrm element, and HubSpot's consent page. It is safe for
+// concurrent use.
+type Simulator struct {
+	userSecret, organizationSecret string
+	seed                           int64
+	codeTTL                        time.Duration
+	now                            func() time.Time
+	baseURL                        string
+	logger                         *log.Logger
+
+	// rngMu is separate from mu so that an error response can draw a request
+	// id whatever lock a handler holds.
+	rngMu sync.Mutex
+	rng   *rand.Rand
+
+	mu        sync.Mutex
+	nextID    int64
+	instances map[int64]*record
+	codes     map[string]*grant
+	faults    map[string]*Fault
+	counts    map[string]map[int]int
+}
+
+// New returns a Simulator with no instances.
+func New(opts Options) *Simulator {
+	s := &Simulator{
+		userSecret:         opts.UserSecret,
+		organizationSecret: opts.OrganizationSecret,
+		seed:               opts.Seed,
+		codeTTL:            opts.CodeTTL,
+		now:                opts.Now,
+		baseURL:            strings.TrimRight(opts.BaseURL, "/"),
+		logger:             opts.Logger,
+		nextID:             1,
+		instances:          map[int64]*record{},
+		codes:              map[string]*grant{},
+		faults:             map[string]*Fault{},
+		counts:             map[string]map[int]int{},
+	}
+	if s.seed == 0 {
+		s.seed = time.Now().UnixNano()
+	}
+	if s.codeTTL <= 0 {
+		s.codeTTL = defaultCodeTTL
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.rng = rand.New(rand.NewPCG(uint64(s.seed), uint64(s.seed)^0x9e3779b97f4a7c15))
+	return s
+}
+
+// Seed returns the seed of the simulator's randomness (tokens, codes,
+// request ids, fault draws); pass it back in Options.Seed to repeat a run.
+func (s *Simulator) Seed() int64 { return s.seed }
+
+// ServeHTTP routes a request to the platform API, the consent pages or the knobs.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	started := time.Now()
+	op, handle := s.route(r)
+	sw := &statusWriter{ResponseWriter: w}
+	if op != "" {
+		// Counted as the status goes out, not after the handler returns, so
+		// that a test reading the counters right after its call sees it.
+		sw.onStatus = func(status int) { s.count(op, status) }
+	}
+	defer func() {
+		sw.commit(http.StatusOK)
+		s.logRequest(r, op, sw.status, time.Since(started))
+	}()
+	if op != "" && op != OpUnknown && s.injectFault(sw, r, op) {
+		return
+	}
+	handle(sw, r)
+}
+
+// route returns the operation ("" for a knob) and its handler.
+func (s *Simulator) route(r *http.Request) (string, http.HandlerFunc) {
+	path := r.URL.Path
+	switch {
+	case path == consentPath || path == legacyConsentPath:
+		if r.Method != http.MethodGet {
+			return OpUnknown, s.methodNotAllowed(http.MethodGet)
+		}
+		return OpConsent, s.handleConsent
+	case strings.HasPrefix(path, knobPrefix) || path == strings.TrimSuffix(knobPrefix, "/"):
+		return "", s.handleKnob
+	case path == APIPrefix || strings.HasPrefix(path, APIPrefix+"/"):
+		return s.routeAPI(r, splitPath(strings.TrimPrefix(path, APIPrefix)))
+	}
+	return OpUnknown, s.notFoundRoute
+}
+
+func (s *Simulator) routeAPI(r *http.Request, segments []string) (string, http.HandlerFunc) {
+	switch {
+	case len(segments) == 1 && segments[0] == "instances":
+		switch r.Method {
+		case http.MethodGet:
+			return OpList, s.platform(s.handleList)
+		case http.MethodPost:
+			return OpCreate, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleCreate(w, r, "") })
+		}
+		return OpUnknown, s.methodNotAllowed(http.MethodGet, http.MethodPost)
+
+	case len(segments) == 2 && segments[0] == "instances":
+		id := segments[1]
+		switch r.Method {
+		case http.MethodGet:
+			return OpGet, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleGet(w, r, id) })
+		case http.MethodPut:
+			if strings.EqualFold(r.URL.Query().Get("reAuthenticate"), "true") {
+				return OpReauthorize, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handlePut(w, r, id, true) })
+			}
+			return OpUpdate, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handlePut(w, r, id, false) })
+		case http.MethodPatch:
+			return OpPatch, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handlePatch(w, r, id) })
+		case http.MethodDelete:
+			return OpDelete, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleDelete(w, r, id) })
+		}
+		return OpUnknown, s.methodNotAllowed(http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
+
+	case len(segments) == 3 && segments[0] == "elements" && segments[2] == "instances":
+		key := segments[1]
+		if r.Method != http.MethodPost {
+			return OpUnknown, s.methodNotAllowed(http.MethodPost)
+		}
+		return OpCreate, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleCreate(w, r, key) })
+
+	case len(segments) == 4 && segments[0] == "elements" && segments[2] == "oauth" && segments[3] == "url":
+		key := segments[1]
+		if r.Method != http.MethodGet {
+			return OpUnknown, s.methodNotAllowed(http.MethodGet)
+		}
+		// Documented with no Authorization header, so none is checked.
+		return OpOAuthURL, func(w http.ResponseWriter, r *http.Request) { s.handleOAuthURL(w, r, key) }
+	}
+	return OpUnknown, s.notFoundRoute
+}
+
+func splitPath(path string) []string {
+	path = strings.Trim(path, "/")
+	if path == "" {
+		return nil
+	}
+	return strings.Split(path, "/")
+}
+
+// platform guards a handler with the account check the real gateway makes
+// before anything else.
+func (s *Simulator) platform(handle http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r.Header.Get("Authorization")) {
+			s.writeError(w, http.StatusUnauthorized, unauthorizedMessage, "")
+			return
+		}
+		handle(w, r)
+	}
+}
+
+// authorized checks "User <secret>, Organization <secret>[, Element <token>]".
+// An empty configured secret matches nothing, so a misconfigured simulator
+// fails loudly instead of accepting everyone.
+func (s *Simulator) authorized(header string) bool {
+	var user, organization string
+	for _, part := range strings.Split(header, ",") {
+		kind, value, _ := strings.Cut(strings.TrimSpace(part), " ")
+		value = strings.TrimSpace(value)
+		switch kind {
+		case "User":
+			user = value
+		case "Organization":
+			organization = value
+		}
+	}
+	return s.userSecret != "" && s.organizationSecret != "" &&
+		subtle.ConstantTimeCompare([]byte(user), []byte(s.userSecret)) == 1 &&
+		subtle.ConstantTimeCompare([]byte(organization), []byte(s.organizationSecret)) == 1
+}
+
+func (s *Simulator) notFoundRoute(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, http.StatusNotFound, "No resource found at "+r.URL.Path, "")
+}
+
+func (s *Simulator) methodNotAllowed(allowed ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		s.writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %s is not allowed here; allowed: %s", r.Method, strings.Join(allowed, ", ")), "")
+	}
+}
+
+// errorBody is the platform's error shape.
+type errorBody struct {
+	RequestID       string `json:"requestId"`
+	Message         string `json:"message"`
+	ProviderMessage string `json:"providerMessage,omitempty"`
+}
+
+func (s *Simulator) writeError(w http.ResponseWriter, status int, message, providerMessage string) {
+	writeJSON(w, status, errorBody{RequestID: s.requestID(), Message: message, ProviderMessage: providerMessage})
+}
+
+// writeJSON leaves "&" and "<" unescaped, as the platform does, so that an
+// oauthUrl reads the same as in the documentation.
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	var buf bytes.Buffer
+	encoder := json.NewEncoder(&buf)
+	encoder.SetEscapeHTML(false)
+	if err := encoder.Encode(body); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"message":"simulator could not encode its response"}`)
+	}
+	encoded := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(encoded)))
+	w.WriteHeader(status)
+	_, _ = w.Write(encoded)
+}
+
+// statusWriter remembers the status for the counters and the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	onStatus func(int)
+}
+
+func (w *statusWriter) commit(status int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = status
+	if w.onStatus != nil {
+		w.onStatus(status)
+	}
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.commit(status)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.commit(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if flusher, ok := w.ResponseWriter.(http.Flusher); ok {
+		flusher.Flush()
+	}
+}
+
+func (s *Simulator) count(op string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.counts[op] == nil {
+		s.counts[op] = map[int]int{}
+	}
+	s.counts[op][status]++
+}
+
+// Count returns how many requests of op were answered with code.
+func (s *Simulator) Count(op string, code int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[op][code]
+}
+
+// Total returns how many requests of op were answered, whatever the code.
+func (s *Simulator) Total(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := 0
+	for _, n := range s.counts[op] {
+		total += n
+	}
+	return total
+}
+
+// Counts returns a copy of the counters: operation → status code → requests.
+func (s *Simulator) Counts() map[string]map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counts := make(map[string]map[int]int, len(s.counts))
+	for op, byCode := range s.counts {
+		counts[op] = make(map[int]int, len(byCode))
+		for code, n := range byCode {
+			counts[op][code] = n
+		}
+	}
+	return counts
+}
+
+// ResetCounts zeroes the counters.
+func (s *Simulator) ResetCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts = map[string]map[int]int{}
+}
+
+// secretQueryParams are blanked in the request log.
+var secretQueryParams = map[string]bool{
+	"apiSecret": true, "code": true, "access_token": true, "refresh_token": true, "client_secret": true,
+}
+
+// logRequest never prints headers or bodies: they hold the secrets.
+func (s *Simulator) logRequest(r *http.Request, op string, status int, elapsed time.Duration) {
+	if s.logger == nil {
+		return
+	}
+	target := r.URL.Path
+	if r.URL.RawQuery != "" {
+		query := r.URL.Query()
+		for key := range query {
+			if secretQueryParams[key] {
+				query[key] = []string{"REDACTED"}
+			}
+		}
+		target += "?" + query.Encode()
+	}
+	if op == "" {
+		op = "knob"
+	}
+	s.logger.Printf("%s %s op=%s status=%d duration=%s", r.Method, target, op, status, elapsed.Round(time.Microsecond))
+}
+
+const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// randomToken looks like the platform's element tokens.
+func (s *Simulator) randomToken(length int) string {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	b := make([]byte, length)
+	for i := range b {
+		b[i] = tokenAlphabet[s.rng.IntN(len(tokenAlphabet))]
+	}
+	return string(b)
+}
+
+func (s *Simulator) requestID() string {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return fmt.Sprintf("%08x%016x", s.rng.Uint32(), s.rng.Uint64())
+}
+
+// randomCode looks like HubSpot's authorization codes (a UUID).
+func (s *Simulator) randomCode() string {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	hi, lo := s.rng.Uint64(), s.rng.Uint64()
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", hi>>32, (hi>>16)&0xffff, hi&0xffff, lo>>48, lo&0xffffffffffff)
+}
+
+func (s *Simulator) draw() float64 {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Float64()
+}
+
+func (s *Simulator) pick(choices []int) int {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return choices[s.rng.IntN(len(choices))]
+}
+
+// externalBase is where the simulator's own consent pages are reachable.
+func (s *Simulator) externalBase(r *http.Request) string {
+	if s.baseURL != "" {
+		return s.baseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return (&url.URL{Scheme: scheme, Host: r.Host}).String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// elementBlock is the element as the seed shows it, with the element's real
+// id: the seed's 43 belongs to the older "hubspot" marketing element.
+func elementBlock() cloudelements.Element {
+	return cloudelements.Element{
+		ID:                         cloudelements.ElementID,
+		Name:                       "HubSpot CRM",
+		Key:                        cloudelements.ElementKey,
+		Description:                "HubSpot is an inbound marketing software platform that helps companies attract visitors, convert leads, and close customers.",
+		Image:                      "elements/provider_hubspot.png",
+		Active:                     true,
+		Deleted:                    false,
+		TypeOauth:                  true,
+		TrialAccount:               false,
+		ExistingAccountDescription: "Give your application access to your existing HubSpot accountEnter your credentials and details for your HubSpot Account",
+		ConfigDescription:          "If you do not have a HubSpot account, you can create one at HubSpot Signup",
+	}
+}
+
+// isHubSpotCRM resolves {keyOrId}.
+func isHubSpotCRM(keyOrID string) bool {
+	return keyOrID == cloudelements.ElementKey || keyOrID == strconv.Itoa(cloudelements.ElementID)
+}
+
+func (s *Simulator) writeNoElement(w http.ResponseWriter, keyOrID string) {
+	s.writeError(w, http.StatusNotFound, "No element found with key "+clip(keyOrID), "")
+}
+
+// clip keeps echoed client input short in messages.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
+}

@@ -61,7 +61,7 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 	if reason == elementsv1alpha1.ReasonReauthorizationRequired {
 		message = "HubSpot no longer accepts element instance " + formatID(st.InstanceID) + "'s authorization: " + message
 	}
-	if !fresh && st.AuthorizationURL != "" && st.AuthorizationExpiresAt != nil {
+	if !fresh && st.AuthorizationURL != "" && st.AuthorizationNonce != "" && st.AuthorizationExpiresAt != nil {
 		if left := st.AuthorizationExpiresAt.Sub(r.now()) - authorizationRefreshMargin; left > 0 {
 			s.out = outcome{reason: reason, message: message, progressing: true}
 			s.requeueAfter = left

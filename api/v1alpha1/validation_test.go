@@ -179,6 +179,11 @@ var _ = Describe("HubSpotInstance admission", func() {
 		Entry("events poll interval of zero", set(base("APIKey"), "events", map[string]any{"pollerRefreshIntervalMinutes": 0}), "spec.events.pollerRefreshIntervalMinutes", "should be greater than or equal to 1"),
 		Entry("a blank instanceName", set(base("APIKey"), "instanceName", "   "), "spec.instanceName", "instanceName must not be blank"),
 		Entry("createBulkProperties as a string", set(base("APIKey"), "auth.apiKey.createBulkProperties", "yes"), "spec.auth.apiKey.createBulkProperties", "must be of type boolean"),
+		Entry("a name too long to derive Secret names from", func() map[string]any {
+			obj := base("APIKey")
+			obj["metadata"].(map[string]any)["name"] = strings.Repeat("a", 240)
+			return obj
+		}(), "metadata.name", "at most 239 characters"),
 		Entry("tokenSecret name invalid", set(base("APIKey"), "tokenSecret.name", "-token"), "spec.tokenSecret.name", "must be a valid Secret name"),
 	)
 })

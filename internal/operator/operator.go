@@ -34,6 +34,7 @@ import (
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/controllers"
+	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 )
 
@@ -67,6 +68,9 @@ type Options struct {
 	OperatorNamespace    string
 	StateKeySecret       string
 	StateTTL             time.Duration
+	// CacheSecretData caches whole Secrets, cluster-wide, the way a naive
+	// operator would. Only for the benchmark's memory contrast.
+	CacheSecretData bool
 }
 
 // BindFlags registers the operator's flags with their defaults.
@@ -91,6 +95,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CallbackAddr, "oauth-callback-bind-address", ":8082", "The address the OAuth callback endpoint (/oauth/callback) binds to; 0 disables it.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", defaultOperatorNamespace(), "Namespace holding the operator's own Secrets (the OAuth state signing key).")
 	fs.StringVar(&o.StateKeySecret, "oauth-state-key-secret", "hubspot-operator-oauth-state", "Secret holding the OAuth state signing key; created if absent.")
+	fs.BoolVar(&o.CacheSecretData, "benchmark-only-cache-secret-data", false, "Do not use: caches every Secret's data in memory (the benchmark's contrast run).")
 	fs.DurationVar(&o.StateTTL, "oauth-state-ttl", oauthstate.DefaultTTL, "How long an authorization URL stays usable.")
 }
 
@@ -157,12 +162,27 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		States:                 signer,
 		AllowInsecureEndpoints: o.AllowInsecure,
 	}
+	if o.CacheSecretData {
+		reconciler.SecretReader = mgr.GetClient()
+	}
 	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: o.MaxConcurrent,
 		RateLimiter:             controllers.DefaultRateLimiter(),
 	}); err != nil {
 		return nil, fmt.Errorf("setting up the HubSpotInstance controller: %w", err)
 	}
+	// --- OAuth callback server (internal/callback) ---
+	// Every replica serves callbacks (the server needs no leader election):
+	// the browser reaches whichever one the Service picks, and each verifies
+	// states with the same key the reconciler signs them with.
+	if o.CallbackAddr != "" && o.CallbackAddr != "0" {
+		handler := callback.NewHandler(mgr.GetAPIReader(), mgr.GetClient(), signer,
+			callback.WithEventRecorder(mgr.GetEventRecorder("hubspot-operator")))
+		if err := mgr.Add(callback.NewServer(o.CallbackAddr, handler)); err != nil {
+			return nil, fmt.Errorf("adding the OAuth callback server: %w", err)
+		}
+	}
+	// --- end OAuth callback server ---
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,43 @@
+package callback
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Results of a callback, the only values of the `result` label. The set is
+// fixed so that a flood of odd requests cannot grow the metric's cardinality.
+const (
+	resultCodeAccepted   = "code_accepted"   // a code was handed to the reconciler
+	resultDeniedRecorded = "denied_recorded" // a refusal of consent was handed to the reconciler
+	resultBadMethod      = "bad_method"      // not GET or HEAD
+	resultBadRequest     = "bad_request"     // the query is malformed, oversized or ambiguous
+	resultMissingState   = "missing_state"   // no state at all
+	resultInvalidState   = "invalid_state"   // not a state this operator signed
+	resultExpiredState   = "expired_state"   // signed by us, but too old
+	resultReplayedState  = "replayed_state"  // used already, or superseded by a newer URL
+	resultUnknownObject  = "unknown_object"  // the object the state names is gone or was replaced
+	resultNotOAuth2      = "not_oauth2"      // the object no longer uses OAuth2
+	resultSecretConflict = "secret_conflict" // the callback Secret's name belongs to someone else
+	resultInternalError  = "internal_error"  // the API server failed, or a bug (a recovered panic)
+)
+
+var allResults = []string{
+	resultCodeAccepted, resultDeniedRecorded, resultBadMethod, resultBadRequest,
+	resultMissingState, resultInvalidState, resultExpiredState, resultReplayedState,
+	resultUnknownObject, resultNotOAuth2, resultSecretConflict, resultInternalError,
+}
+
+var callbacksTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "hubspot_operator_oauth_callbacks_total",
+	Help: "OAuth callbacks answered by the operator, by result.",
+}, []string{"result"})
+
+func init() {
+	metrics.Registry.MustRegister(callbacksTotal)
+	// Every result exists from the start, so a rate() or an alert on a
+	// result that has not happened yet reads 0 rather than "no data".
+	for _, result := range allResults {
+		callbacksTotal.WithLabelValues(result)
+	}
+}

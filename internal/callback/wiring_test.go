@@ -1,0 +1,99 @@
+package callback_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/callback"
+	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
+	"github.com/hubspot-operator/hubspot-operator/internal/operator"
+)
+
+// freeLoopbackAddress picks a port for a server that wants an address, not
+// a listener. Another process could take it in between; on loopback, in a
+// test, that is unlikely enough.
+func freeLoopbackAddress() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	addr := l.Addr().String()
+	Expect(l.Close()).To(Succeed())
+	return addr
+}
+
+var _ = Describe("operator.New", func() {
+	It("serves OAuth callbacks on --oauth-callback-bind-address, verifying states with the operator's key", func() {
+		namespace := newNamespace()
+		addr := freeLoopbackAddress()
+		mgr, err := operator.New(ctx, cfg, operator.Options{
+			MetricsAddr:          "0",
+			ProbeAddr:            "0",
+			LeaderElectionID:     "callback-wiring-test",
+			LeaseDuration:        15 * time.Second,
+			RenewDeadline:        10 * time.Second,
+			RetryPeriod:          2 * time.Second,
+			MaxConcurrent:        1,
+			CloudElementsQPS:     10,
+			CloudElementsBurst:   10,
+			CloudElementsTimeout: 5 * time.Second,
+			WatchNamespaces:      namespace, // nothing to reconcile: only the server is under test
+			CallbackAddr:         addr,
+			OperatorNamespace:    namespace,
+			StateKeySecret:       "oauth-state-key",
+			StateTTL:             oauthstate.DefaultTTL,
+		})
+		Expect(err).NotTo(HaveOccurred())
+		managerCtx, stop := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() {
+			defer GinkgoRecover()
+			defer close(stopped)
+			Expect(mgr.Start(managerCtx)).To(Succeed())
+		}()
+		DeferCleanup(func() {
+			stop()
+			Eventually(stopped).WithTimeout(time.Minute).Should(BeClosed())
+		})
+
+		get := func(query url.Values) (int, string) {
+			GinkgoHelper()
+			resp, err := http.Get("http://" + addr + callback.Path + "?" + query.Encode())
+			Expect(err).NotTo(HaveOccurred())
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			Expect(err).NotTo(HaveOccurred())
+			return resp.StatusCode, string(body)
+		}
+		Eventually(func() error {
+			_, err := http.Get("http://" + addr + callback.Path)
+			return err
+		}).Should(Succeed())
+
+		status, _ := get(callbackQuery("code", "c"))
+		Expect(status).To(Equal(http.StatusBadRequest))
+
+		By("accepting the signature of the key operator.New created")
+		keySecret := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "oauth-state-key"}, keySecret)).To(Succeed())
+		operatorSigner, err := oauthstate.NewSigner(keySecret.Data["key"], 0)
+		Expect(err).NotTo(HaveOccurred())
+		state, _, err := operatorSigner.Issue(namespace, "nobody", "0b5e55ed-0000-4000-8000-000000000000")
+		Expect(err).NotTo(HaveOccurred())
+		status, body := get(callbackQuery("code", "c", "state", state))
+		Expect(status).To(Equal(http.StatusNotFound), "an authentic state for a missing object reaches the object check: %s", body)
+
+		By("refusing the signature of any other key")
+		state, _, err = signer.Issue(namespace, "nobody", "0b5e55ed-0000-4000-8000-000000000000")
+		Expect(err).NotTo(HaveOccurred())
+		status, _ = get(callbackQuery("code", "c", "state", state))
+		Expect(status).To(Equal(http.StatusForbidden))
+	})
+})

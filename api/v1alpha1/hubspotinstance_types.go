@@ -36,7 +36,7 @@ type SecretKey string
 
 // HTTPURL is an absolute http or https URL.
 // +kubebuilder:validation:MaxLength=2048
-// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="must be an absolute http:// or https:// URL"
+// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname().size() > 0",message="must be an absolute http:// or https:// URL"
 type HTTPURL string
 
 // SecretKeySelector points at one key of a Secret in the object's namespace.

@@ -91,7 +91,7 @@ type HubSpotInstanceSpec struct {
 	// When empty, the operator uses <namespace>-<name>.
 	// +optional
 	// +kubebuilder:validation:MaxLength=255
-	// +kubebuilder:validation:XValidation:rule="self.trim() != ''",message="instanceName must not be blank; omit it to use <namespace>-<name>"
+	// +kubebuilder:validation:XValidation:rule="self.trim().size() > 0",message="instanceName must not be blank; omit it to use <namespace>-<name>"
 	InstanceName string `json:"instanceName,omitempty"`
 
 	// tags are attached to the element instance, in addition to the tag the

@@ -14,6 +14,8 @@ CONTAINER_TOOL ?= docker
 
 # Fuzz targets run briefly on every `make test`.
 FUZZTIME ?= 5s
+# Flags for `make demo`, e.g. DEMO_ARGS=--exit or DEMO_ARGS="--instances 20".
+DEMO_ARGS ?=
 
 # Setting SHELL to bash allows bash commands to be executed by recipes.
 SHELL = /usr/bin/env bash -o pipefail
@@ -79,6 +81,13 @@ run: manifests generate fmt vet ## Run the manager from your host against the cu
 .PHONY: simulator
 simulator: ## Run the Cloud Elements API simulator on 127.0.0.1:8090.
 	$(GO) run ./hack/cloud-elements-simulator
+
+# Built, then run, rather than `go run ./hack/demo`: `go run` exits 1 whenever
+# it is interrupted, so Ctrl-C, the demo's normal ending, would read as a failure.
+.PHONY: demo
+demo: ## Run the operator end to end on a local control plane and the simulator.
+	$(GO) build -o bin/demo ./hack/demo
+	bin/demo $(DEMO_ARGS)
 
 .PHONY: docker-build
 docker-build: ## Build the container image.

@@ -1,0 +1,103 @@
+package oauthstate
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var key = []byte("0123456789abcdef0123456789abcdef")
+
+func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// reissue re-signs a tampered payload under a different key, or re-encodes
+// it unsigned, to build forgeries.
+func tamper(t *testing.T, state string, change func(*Claims)) string {
+	t.Helper()
+	body, sig, _ := strings.Cut(state, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Claims
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	change(&c)
+	raw, _ = json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(raw) + "." + sig
+}
+
+func TestVerify(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	signer, err := NewSigner(key, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer = signer.WithClock(fixedClock(now))
+	state, issued, err := signer.Issue("sales", "sales-crm", "uid-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := NewSigner([]byte("another-key-another-key-another-k"), 0)
+
+	tests := map[string]struct {
+		state   string
+		verify  *Signer
+		wantErr error
+	}{
+		"valid":                  {state: state, verify: signer},
+		"valid until expiry":     {state: state, verify: signer.WithClock(fixedClock(now.Add(15*time.Minute - time.Second)))},
+		"expired":                {state: state, verify: signer.WithClock(fixedClock(now.Add(15 * time.Minute))), wantErr: ErrExpired},
+		"wrong key":              {state: state, verify: other, wantErr: ErrBadSignature},
+		"namespace tampered":     {state: tamper(t, state, func(c *Claims) { c.Namespace = "kube-system" }), verify: signer, wantErr: ErrBadSignature},
+		"name tampered":          {state: tamper(t, state, func(c *Claims) { c.Name = "other" }), verify: signer, wantErr: ErrBadSignature},
+		"uid tampered":           {state: tamper(t, state, func(c *Claims) { c.UID = "uid-2" }), verify: signer, wantErr: ErrBadSignature},
+		"nonce tampered":         {state: tamper(t, state, func(c *Claims) { c.Nonce = "AAAA" }), verify: signer, wantErr: ErrBadSignature},
+		"expiry extended":        {state: tamper(t, state, func(c *Claims) { c.ExpiresAt = c.ExpiresAt.Add(time.Hour) }), verify: signer, wantErr: ErrBadSignature},
+		"signature dropped":      {state: strings.Split(state, ".")[0] + ".", verify: signer, wantErr: ErrMalformed},
+		"no separator":           {state: strings.ReplaceAll(state, ".", ""), verify: signer, wantErr: ErrMalformed},
+		"signature not base64":   {state: strings.Split(state, ".")[0] + ".!!!", verify: signer, wantErr: ErrMalformed},
+		"empty":                  {state: "", verify: signer, wantErr: ErrMalformed},
+		"the seed's plain state": {state: "hubspotcrm", verify: signer, wantErr: ErrMalformed},
+		"oversized":              {state: state + strings.Repeat("A", 2000), verify: signer, wantErr: ErrMalformed},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			claims, err := tc.verify.Verify(tc.state)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Verify() error = %v, want %v", err, tc.wantErr)
+			}
+			if tc.wantErr == nil && claims != issued {
+				t.Fatalf("Verify() = %+v, want %+v", claims, issued)
+			}
+		})
+	}
+}
+
+func TestIssueGivesEachURLItsOwnNonce(t *testing.T) {
+	signer, _ := NewSigner(key, 0)
+	seen := map[string]bool{}
+	for range 100 {
+		state, c, err := signer.Issue("ns", "name", "uid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[c.Nonce] || seen[state] {
+			t.Fatalf("nonce repeated after %d states", len(seen))
+		}
+		seen[c.Nonce] = true
+		if c.ExpiresAt.Sub(time.Now()) > DefaultTTL {
+			t.Fatalf("expiry %s is beyond the default TTL", c.ExpiresAt)
+		}
+	}
+}
+
+func TestNewSignerRefusesShortKeys(t *testing.T) {
+	if _, err := NewSigner([]byte("short"), 0); err == nil {
+		t.Fatal("a 5-byte key was accepted")
+	}
+}

@@ -13,8 +13,7 @@ var key = []byte("0123456789abcdef0123456789abcdef")
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-// reissue re-signs a tampered payload under a different key, or re-encodes
-// it unsigned, to build forgeries.
+// tamper changes a claim but keeps the original signature: a forgery.
 func tamper(t *testing.T, state string, change func(*Claims)) string {
 	t.Helper()
 	body, sig, _ := strings.Cut(state, ".")

@@ -113,9 +113,9 @@ uninstall: manifests ## Uninstall the CRD. Call with ignore-not-found=true to ig
 
 .PHONY: deploy
 deploy: manifests ## Deploy the operator, with image IMG, to the cluster of the current kubeconfig.
-	@tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && cp -r config "$$tmp/" && \
-		(cd "$$tmp/config/manager" && $(KUSTOMIZE) edit set image controller=$(IMG)) && \
-		$(KUSTOMIZE) build "$$tmp/config/default" | $(KUBECTL) apply --server-side -f -
+	@kustomize="$$($(GO) tool -n kustomize)" && tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && cp -r config "$$tmp/" && \
+		(cd "$$tmp/config/manager" && "$$kustomize" edit set image controller=$(IMG)) && \
+		"$$kustomize" build "$$tmp/config/default" | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove the operator. Call with ignore-not-found=true to ignore missing resources.

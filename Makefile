@@ -53,10 +53,10 @@ envtest: ## Build (or reuse) kube-apiserver, etcd and kubectl for envtest; print
 	hack/setup-envtest.sh
 
 .PHONY: test
-test: manifests generate fmt vet ## Run unit tests, the envtest suites and brief fuzzing.
+test: manifests generate chart fmt vet ## Run unit tests, the envtest suites and brief fuzzing.
 	@assets="$$(hack/setup-envtest.sh)" && \
 		echo "KUBEBUILDER_ASSETS=$$assets" && \
-		KUBEBUILDER_ASSETS="$$assets" $(GO) test ./... -coverprofile cover.out
+		KUBEBUILDER_ASSETS="$$assets" $(GO) test ./... -timeout 20m -coverprofile cover.out
 	$(MAKE) --no-print-directory fuzz
 
 .PHONY: fuzz
@@ -120,3 +120,9 @@ deploy: manifests ## Deploy the operator, with image IMG, to the cluster of the 
 .PHONY: undeploy
 undeploy: ## Remove the operator. Call with ignore-not-found=true to ignore missing resources.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+##@ Helm chart
+
+.PHONY: chart
+chart: manifests ## Generate charts/hubspot-operator and config/namespaced's Role from config/ (hack/gen-chart).
+	$(GO) run ./hack/gen-chart

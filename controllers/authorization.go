@@ -110,7 +110,7 @@ func (r *HubSpotInstanceReconciler) reauthorize(ctx context.Context, s *session)
 	r.consumeCode(ctx, s)
 	obj.Status.AppliedConfigurationHash = s.hash
 	obj.Status.LastSyncTime = r.metaNow()
-	r.event(obj, corev1.EventTypeNormal, "Reauthorized", "Reauthorize", "element instance "+formatID(id)+" re-authorized")
+	r.announce(s, "Reauthorized", "Reauthorize", "element instance "+formatID(id)+" re-authorized")
 	r.observe(s, inst)
 	return nil
 }

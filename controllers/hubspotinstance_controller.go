@@ -107,6 +107,9 @@ type session struct {
 	requeueAfter time.Duration
 	// gone is set once the finalizer is removed: the object may not exist any more.
 	gone bool
+	// announced: an Event already told what this reconcile did, so becoming
+	// Ready needs no second one.
+	announced bool
 }
 
 // Reconcile reads as the lifecycle of a HubSpotInstance.
@@ -222,7 +225,9 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 			return ctrl.Result{}, errors.Join(err, perr)
 		}
 		r.rememberWrite(obj)
-		r.recordTransition(before, obj, out)
+		if !(out.ready && s.announced) {
+			r.recordTransition(before, obj, out)
+		}
 	}
 
 	var rerr *reconcileError
@@ -271,6 +276,12 @@ func (r *HubSpotInstanceReconciler) recordTransition(before, after *elementsv1al
 		eventType = corev1.EventTypeNormal
 	}
 	r.event(after, eventType, out.reason, "Reconcile", out.message)
+}
+
+// announce records a Normal Event for something this reconcile did.
+func (r *HubSpotInstanceReconciler) announce(s *session, reason, action, note string) {
+	s.announced = true
+	r.event(s.obj, corev1.EventTypeNormal, reason, action, note)
 }
 
 func (r *HubSpotInstanceReconciler) event(obj *elementsv1alpha1.HubSpotInstance, eventType, reason, action, note string) {

@@ -43,7 +43,7 @@ func (r *HubSpotInstanceReconciler) reconcileInstance(ctx context.Context, s *se
 			if obj.Status.AppliedConfigurationHash == "" {
 				reason = "Imported"
 			}
-			r.event(obj, corev1.EventTypeNormal, reason, "Update", "element instance "+formatID(id)+" configuration applied")
+			r.announce(s, reason, "Update", "element instance "+formatID(id)+" configuration applied")
 			obj.Status.AppliedConfigurationHash = s.hash
 			obj.Status.LastSyncTime = r.metaNow()
 		}
@@ -78,7 +78,7 @@ func (r *HubSpotInstanceReconciler) provision(ctx context.Context, s *session) (
 			if err := r.recordInstanceID(ctx, obj, found[0].ID); err != nil {
 				return false, err
 			}
-			r.event(obj, corev1.EventTypeNormal, "Adopted", "Create",
+			r.announce(s, "Adopted", "Create",
 				"found element instance "+formatID(found[0].ID)+" from an interrupted create by its owner tag")
 			// What it was created with is unknown here: the update path
 			// re-applies the desired configuration once.
@@ -109,7 +109,7 @@ func (r *HubSpotInstanceReconciler) provision(ctx context.Context, s *session) (
 		return false, err
 	}
 	r.consumeCode(ctx, s)
-	r.event(obj, corev1.EventTypeNormal, "Created", "Create", "created element instance "+formatID(inst.ID))
+	r.announce(s, "Created", "Create", "created element instance "+formatID(inst.ID))
 	obj.Status.AppliedConfigurationHash = s.hash
 	obj.Status.LastSyncTime = r.metaNow()
 	r.observe(s, inst)

@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	cacheOpts := cache.Options{}
+	cacheOpts := cache.Options{DefaultTransform: slimCachedObjects}
 	if namespaces := splitList(o.WatchNamespaces); len(namespaces) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range namespaces {
@@ -225,6 +225,21 @@ func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Cl
 		}
 	}
 	return nil, errors.New("could not read or create the OAuth state key Secret")
+}
+
+// slimCachedObjects drops what the operator never reads from its cache:
+// managedFields everywhere, and the annotations of metadata-only objects
+// (Secrets), where `kubectl apply` keeps a last-applied copy of the whole
+// Secret — data included. Memory then stays flat however many unrelated
+// Secrets the cluster holds, and no Secret data sits in the cache.
+func slimCachedObjects(obj any) (any, error) {
+	if accessor, ok := obj.(metav1.Object); ok {
+		accessor.SetManagedFields(nil)
+	}
+	if partial, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		partial.SetAnnotations(nil)
+	}
+	return obj, nil
 }
 
 func splitList(s string) []string {

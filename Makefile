@@ -126,3 +126,14 @@ undeploy: ## Remove the operator. Call with ignore-not-found=true to ignore miss
 .PHONY: chart
 chart: manifests ## Generate charts/hubspot-operator and config/namespaced's Role from config/ (hack/gen-chart).
 	$(GO) run ./hack/gen-chart
+
+##@ Reliability
+
+# Every requirement is a gate; RELIABILITY_STRICT= (empty) reports misses instead.
+RELIABILITY_STRICT ?= 1
+
+.PHONY: test-reliability
+test-reliability: manifests ## Run the reliability suite (crashes, API faults, blips, leader election, bad input, leaks); rewrites docs/reliability.md.
+	@assets="$$(hack/setup-envtest.sh)" && \
+		echo "KUBEBUILDER_ASSETS=$$assets" && \
+		KUBEBUILDER_ASSETS="$$assets" RELIABILITY_STRICT=$(RELIABILITY_STRICT) $(GO) test -tags reliability ./test/reliability/ -count=1 -timeout 30m -v -ginkgo.v

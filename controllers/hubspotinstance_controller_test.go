@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -181,6 +182,24 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			after := tokenSecret(ns, "taken-element-token")
 			Expect(after.ResourceVersion).To(Equal(theirs.ResourceVersion))
 			Expect(string(after.Data["token"])).To(Equal("somebody else's"))
+
+			// Removing the obstacle is enough: the object hears of it.
+			Expect(k8sClient.Delete(ctx, after)).To(Succeed())
+			eventuallyReady(key(obj))
+		})
+
+		It("refuses a credential too large to be one, naming the Secret and key but not the value", func() {
+			createCredentials(ns)
+			huge := strings.Repeat("k", 600<<10)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": huge})
+			instances := len(sim.Instances())
+			obj := apiKeyInstance(ns, "pasted-file")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
+			msg := condition(got, elementsv1alpha1.ConditionReady).Message
+			Expect(msg).To(ContainSubstring(`Secret ` + ns + `/hubspot-key key "api-key" holds 614400 bytes`))
+			Expect(msg).NotTo(ContainSubstring("kkkk"))
+			Expect(len(sim.Instances())).To(Equal(instances))
 		})
 	})
 

@@ -41,7 +41,22 @@ type secretValues struct {
 	reader    client.Reader
 	namespace string
 	read      map[string]*corev1.Secret
-	problems  []string
+	problems  []string // missing Secrets, keys and values
+	invalid   []string // present but unusable values
+}
+
+// maxCredentialSize bounds every value read from a referenced Secret.
+const maxCredentialSize = 8 << 10
+
+// failure reports what the reads found, missing inputs first.
+func (s *secretValues) failure() error {
+	switch {
+	case len(s.problems) > 0:
+		return stalledError(elementsv1alpha1.ReasonMissingConfiguration, "%s", strings.Join(append(s.problems, s.invalid...), "; "))
+	case len(s.invalid) > 0:
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "%s", strings.Join(s.invalid, "; "))
+	}
+	return nil
 }
 
 func (s *secretValues) secret(ctx context.Context, name string) (*corev1.Secret, error) {
@@ -79,6 +94,12 @@ func (s *secretValues) value(ctx context.Context, name elementsv1alpha1.SecretNa
 		return "", nil
 	case strings.TrimSpace(string(raw)) == "":
 		s.problems = append(s.problems, fmt.Sprintf("Secret %s/%s key %q is empty", s.namespace, name, key))
+		return "", nil
+	case len(raw) > maxCredentialSize:
+		// Credentials are well under 1 KiB; a large value is a file pasted
+		// by mistake, and would be sent to Cloud Elements as it is.
+		s.invalid = append(s.invalid, fmt.Sprintf("Secret %s/%s key %q holds %d bytes, more than the %d a credential can be",
+			s.namespace, name, key, len(raw), maxCredentialSize))
 		return "", nil
 	}
 	// Trailing newlines come from `kubectl create secret --from-file`; they are
@@ -135,8 +156,8 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 	if err != nil {
 		return nil, transientError(elementsv1alpha1.ReasonProgressing, err)
 	}
-	if len(sv.problems) > 0 {
-		return nil, stalledError(elementsv1alpha1.ReasonMissingConfiguration, "%s", strings.Join(sv.problems, "; "))
+	if err := sv.failure(); err != nil {
+		return nil, err
 	}
 	if err := r.checkEndpoint(in.endpoint); err != nil {
 		return nil, err
@@ -157,9 +178,9 @@ func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj 
 	if err != nil {
 		return nil, transientError(elementsv1alpha1.ReasonDeletionBlocked, err)
 	}
-	if len(sv.problems) > 0 {
+	if problems := append(sv.problems, sv.invalid...); len(problems) > 0 {
 		return nil, stalledError(elementsv1alpha1.ReasonDeletionBlocked,
-			"cannot delete the Cloud Elements instance without the account credentials: %s", strings.Join(sv.problems, "; "))
+			"cannot delete the Cloud Elements instance without the account credentials: %s", strings.Join(problems, "; "))
 	}
 	if err := r.checkEndpoint(in.endpoint); err != nil {
 		return nil, err
@@ -204,10 +225,12 @@ func keyOr(key elementsv1alpha1.SecretKey, fallback string) elementsv1alpha1.Sec
 	return key
 }
 
-// referencedSecrets lists the Secrets a spec reads, for the field index that
+// referencedSecrets lists the Secrets a spec reads or writes, for the field index that
 // maps a changed Secret back to the objects that need it.
 func referencedSecrets(obj *elementsv1alpha1.HubSpotInstance) []string {
-	names := []string{string(obj.Spec.Platform.CredentialsSecretRef.Name)}
+	// The token Secret's name is included: when an unowned Secret that
+	// blocked it (SecretConflict) is deleted, the object must hear of it.
+	names := []string{string(obj.Spec.Platform.CredentialsSecretRef.Name), obj.TokenSecretName()}
 	auth := obj.Spec.Auth
 	if auth.OAuth2 != nil {
 		names = append(names, string(auth.OAuth2.ClientSecretRef.Name))

@@ -2,10 +2,13 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"net/http"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,7 +70,7 @@ func (r *HubSpotInstanceReconciler) reconcileInstance(ctx context.Context, s *se
 // for OAuth 2 without a code, asks a person to consent first.
 func (r *HubSpotInstanceReconciler) provision(ctx context.Context, s *session) (bool, error) {
 	obj := s.obj
-	if obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != "" {
+	if obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != "" && !r.memory().get(obj).createRefused {
 		// A create was started and its result never recorded: the instance
 		// may exist. Look it up by owner tag rather than guess.
 		found, err := s.api.ListInstances(ctx, func(i cloudelements.Instance) bool { return slices.Contains(i.Tags, ownerTag(obj)) })
@@ -97,6 +100,7 @@ func (r *HubSpotInstanceReconciler) provision(ctx context.Context, s *session) (
 	req := s.desired
 	req.ProviderData = pd
 	inst, err := s.api.CreateInstance(ctx, req)
+	r.memory().update(obj, func(m *remembered) { m.createRefused = err != nil && nothingCreated(err) })
 	if err != nil {
 		if cloudelements.IsInvalidRequest(err) {
 			// A refused code cannot be used again: drop ours so a fresh
@@ -114,6 +118,20 @@ func (r *HubSpotInstanceReconciler) provision(ctx context.Context, s *session) (
 	obj.Status.LastSyncTime = r.metaNow()
 	r.observe(s, inst)
 	return false, nil
+}
+
+// nothingCreated reports whether a failed create certainly created nothing:
+// it was refused (4xx, 429, 503 — the server says it did not handle the
+// request), stopped by our own rate limiter, or never connected. After a
+// timeout, a 500 or a 502 the instance may exist, and only the owner-tag
+// lookup can tell.
+func nothingCreated(err error) bool {
+	var apiErr *cloudelements.APIError
+	if errors.As(err, &apiErr) {
+		code := apiErr.StatusCode
+		return (code >= 400 && code < 500 && code != http.StatusRequestTimeout) || code == http.StatusServiceUnavailable
+	}
+	return errors.Is(err, cloudelements.ErrClientRateLimited) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // instanceVanished handles a 404 for an instance we knew: it was deleted

@@ -30,6 +30,9 @@ type remembered struct {
 	// the token Secret: if its resourceVersion moved, somebody edited it.
 	secretVersion string
 	secretDigest  string
+	// createRefused: the last create was refused before it reached the
+	// platform, so the next attempt needs no owner-tag lookup first.
+	createRefused bool
 	// readyStatus and readyReason feed the hubspot_operator_instances gauge.
 	readyStatus, readyReason string
 }

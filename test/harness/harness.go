@@ -6,7 +6,6 @@ package harness
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -113,22 +112,6 @@ func (cp *ControlPlane) connect(cfg *rest.Config, workDir string) error {
 		return err
 	}
 	cp.Config, cp.Client, cp.Kubeconfig = cfg, c, path
-	return nil
-}
-
-// RestartAPIServer stops and starts kube-apiserver, keeping etcd and its data:
-// a control-plane blip as an upgrade or a crash of the API server causes.
-func (cp *ControlPlane) RestartAPIServer() error {
-	api := cp.Env.ControlPlane.APIServer
-	if api == nil {
-		return errors.New("no API server to restart")
-	}
-	if err := api.Stop(); err != nil {
-		return fmt.Errorf("stopping kube-apiserver: %w", err)
-	}
-	if err := api.Start(); err != nil {
-		return fmt.Errorf("starting kube-apiserver again: %w", err)
-	}
 	return nil
 }
 

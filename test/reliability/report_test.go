@@ -1,0 +1,287 @@
+//go:build reliability
+
+package reliability
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// report collects the figures every point measures; AfterSuite prints it and
+// writes it to docs/reliability.md.
+type report struct {
+	mu         sync.Mutex
+	seed       int64
+	wall       time.Duration
+	kubernetes string
+	points     map[int]*pointReport
+	findings   []string
+}
+
+type pointReport struct {
+	ran, failed bool
+	known       bool // a requirement missed by code outside the suite, see Findings
+	runtime     time.Duration
+	headline    string
+	rows        [][3]string // figure, measured, required
+	notes       []string
+	table       [][]string // first row is the header
+}
+
+var rep = &report{points: map[int]*pointReport{}}
+
+var pointTitles = map[int]string{
+	1: "Crash safety",
+	2: "Cloud Elements faults",
+	3: "Control-plane blips",
+	4: "Leader election",
+	5: "Bad input",
+	6: "No leaks",
+	7: "Security posture",
+}
+
+var pointClaims = map[int]string{
+	1: "300 API-key objects are applied and the operator is SIGKILLed at 10 seeded random moments while they provision, and restarted each time; then all 300 are deleted while it is killed 3 more times.",
+	2: "The same 300 objects are provisioned twice on fresh simulators: fault-free, then with 20% 5xx, 10% 429 (Retry-After: 1) and 5% requests that hang past the operator's 2s client timeout, on every operation.",
+	3: "kube-apiserver is stopped (SIGTERM, SIGKILL after a 5s grace period, as a kubelet would) and started again on the same address and certificate, etcd and its data kept, while 300 objects provision.",
+	4: "Two operator processes with leader election (4s lease, 3s renew deadline, 500ms retry), identified as leader by their own `leader_election_master_status` gauge. The leader is SIGKILLed and an object is created at once; the killed process comes back as the standby; then the new leader is stopped gracefully (SIGTERM) and another object is created at once.",
+	5: "Input a platform engineer could plausibly write: admission rejections (the apply fails) and runtime conditions (the object is admitted, then Ready=False with a reason and a message naming the culprit). One operator process serves every runtime case.",
+	6: "Every secret value used anywhere in the suite (API keys, account secrets, OAuth client secrets, legacy tokens, authorization codes, every element token the simulators handed out, the OAuth state signing key), and its base64 forms, searched for in every operator log (run at V(5)), every Event and every HubSpotInstance.",
+	7: "Secrets are read only from the object's own namespace, the token Secret is never written over a Secret the object does not own, and the OAuth callback of a running operator refuses forged, tampered, expired, superseded and replayed states.",
+}
+
+func (r *report) point(n int) *pointReport {
+	p, ok := r.points[n]
+	if !ok {
+		p = &pointReport{}
+		r.points[n] = p
+	}
+	return p
+}
+
+func (r *report) ran(n int, failed bool, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.point(n)
+	p.ran = true
+	p.failed = p.failed || failed
+	p.runtime += d
+}
+
+func (r *report) knownIssue(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.point(n).known = true
+}
+
+// fig records one figure: what was measured, and what the issue requires.
+func (r *report) fig(n int, figure string, measured any, required string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.point(n)
+	value := fmt.Sprint(measured)
+	if d, ok := measured.(time.Duration); ok {
+		value = d.Round(10 * time.Millisecond).String()
+	}
+	if f, ok := measured.(float64); ok {
+		value = fmt.Sprintf("%.2f", f)
+	}
+	p.rows = append(p.rows, [3]string{figure, value, required})
+	fmt.Fprintf(os.Stdout, "  [%d] %s: %s (required: %s)\n", n, figure, value, orDash(required))
+}
+
+func (r *report) note(n int, format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.point(n).notes = append(r.point(n).notes, fmt.Sprintf(format, args...))
+}
+
+func (r *report) headline(n int, format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.point(n).headline = fmt.Sprintf(format, args...)
+}
+
+func (r *report) addHeadline(n int, part string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.point(n)
+	if p.headline != "" {
+		p.headline += "; "
+	}
+	p.headline += part
+}
+
+func (r *report) setTable(n int, rows [][]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.point(n).table = rows
+}
+
+// finding records a defect the suite found in code it does not own.
+func (r *report) finding(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	text := expandLocs(fmt.Sprintf(format, args...))
+	for _, f := range r.findings {
+		if f == text {
+			return
+		}
+	}
+	r.findings = append(r.findings, text)
+}
+
+func (r *report) ranAll() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for n := 1; n <= 7; n++ {
+		if p := r.points[n]; p == nil || !p.ran {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *report) anyFailed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.points {
+		if p.failed {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *report) markdown() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	overall := "PASS"
+	ranAll, known := true, 0
+	for n := 1; n <= 7; n++ {
+		p := r.points[n]
+		switch {
+		case p == nil || !p.ran:
+			ranAll = false
+		case p.failed:
+			overall = "FAIL"
+		case p.known:
+			known++
+		}
+	}
+	if overall == "PASS" && known > 0 {
+		overall = fmt.Sprintf("PASS, with %d point(s) missing a requirement in code outside the suite (see Findings; RELIABILITY_STRICT=1 makes them fail)", known)
+	}
+	if !ranAll && strings.HasPrefix(overall, "PASS") {
+		overall += " (partial run: some points did not run)"
+	}
+
+	w("# Reliability report\n\n")
+	w("Written by `make test-reliability` (the Ginkgo suite in `test/reliability`, issue 9) at the end of every run; do not edit by hand. ")
+	w("The operator runs as its own process (the real manager binary, `harness.BuildOperator`) against a local kube-apiserver and etcd (envtest) ")
+	w("and the Cloud Elements simulator (`internal/cloudelements/simulator`) on loopback, so it can be SIGKILLed, restarted and measured. ")
+	w("Environment: `RELIABILITY_SEED` repeats a run's random choices; `RELIABILITY_STRICT=1` fails the points marked \"known issue\" instead of reporting them; ")
+	w("`RELIABILITY_KEEP_LOGS=1` keeps the operator logs; `RELIABILITY_REPORT=<path>` writes this report elsewhere (a filtered run never overwrites docs/reliability.md).\n\n")
+	w("| Run | |\n|---|---|\n")
+	w("| Date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	w("| Machine | %s/%s, %d cores%s |\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())
+	w("| Go | %s |\n", runtime.Version())
+	if r.kubernetes != "" {
+		w("| Kubernetes | kube-apiserver %s + etcd (envtest) |\n", r.kubernetes)
+	}
+	w("| Seed | %d (`RELIABILITY_SEED=%d make test-reliability` repeats the kill plan, the secret values and the sequence of each simulator's fault draws and tokens; which concurrent request meets which draw still depends on timing) |\n", r.seed, r.seed)
+	w("| Wall time | %s |\n", r.wall.Round(time.Second))
+	w("| Result | **%s** |\n\n", overall)
+
+	w("## Summary\n\n| Point | Result | Figures |\n|---|---|---|\n")
+	for n := 1; n <= 7; n++ {
+		p := r.points[n]
+		result, headline := "not run", ""
+		if p != nil && p.ran {
+			result = p.result()
+			headline = p.headline
+		}
+		w("| %d. %s | %s | %s |\n", n, pointTitles[n], result, headline)
+	}
+	w("\n")
+
+	for n := 1; n <= 7; n++ {
+		p := r.points[n]
+		w("## %d. %s\n\n%s\n\n", n, pointTitles[n], pointClaims[n])
+		if p == nil || !p.ran {
+			w("Not run.\n\n")
+			continue
+		}
+		w("Result: %s (%s).\n\n", p.result(), p.runtime.Round(time.Second))
+		if len(p.rows) > 0 {
+			w("| Figure | Measured | Required |\n|---|---|---|\n")
+			for _, row := range p.rows {
+				w("| %s | %s | %s |\n", row[0], row[1], orDash(row[2]))
+			}
+			w("\n")
+		}
+		for _, note := range p.notes {
+			w("%s\n\n", note)
+		}
+		if len(p.table) > 1 {
+			w("| %s |\n|%s\n", strings.Join(p.table[0], " | "), strings.Repeat("---|", len(p.table[0])))
+			for _, row := range p.table[1:] {
+				cells := make([]string, len(row))
+				for i, c := range row {
+					cells[i] = strings.ReplaceAll(strings.ReplaceAll(c, "|", `\|`), "\n", " ")
+				}
+				w("| %s |\n", strings.Join(cells, " | "))
+			}
+			w("\n")
+		}
+	}
+
+	w("## Findings in code outside the suite\n\n")
+	if len(r.findings) == 0 {
+		w("None.\n")
+	}
+	findings := append([]string(nil), r.findings...)
+	sort.Strings(findings)
+	for _, f := range findings {
+		w("- %s\n", f)
+	}
+	return b.String()
+}
+
+func (p *pointReport) result() string {
+	switch {
+	case p.failed:
+		return "**FAIL**"
+	case p.known:
+		return "**known issue** (see Findings)"
+	}
+	return "PASS"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+			return " (" + strings.TrimSpace(value) + ")"
+		}
+	}
+	return ""
+}

@@ -127,6 +127,15 @@ undeploy: ## Remove the operator. Call with ignore-not-found=true to ignore miss
 chart: manifests ## Generate charts/hubspot-operator and config/namespaced's Role from config/ (hack/gen-chart).
 	$(GO) run ./hack/gen-chart
 
+##@ Benchmark
+
+# Flags for `make bench`, e.g. BENCH_ARGS="-n 200 -n-large 0 -unrelated-secrets 500".
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: ## Benchmark scale, rest, restart and memory (test/bench, ~15 min); writes docs/benchmarks.md.
+	$(GO) run ./test/bench $(BENCH_ARGS)
+
 ##@ Reliability
 
 # Every requirement is a gate; RELIABILITY_STRICT= (empty) reports misses instead.

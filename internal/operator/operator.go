@@ -228,8 +228,8 @@ func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Cl
 }
 
 // slimCachedObjects drops what the operator never reads from its cache:
-// managedFields everywhere, and the annotations of metadata-only objects
-// (Secrets), where `kubectl apply` keeps a last-applied copy of the whole
+// managedFields everywhere, and the labels and annotations of metadata-only
+// objects (Secrets), where `kubectl apply` keeps a last-applied copy of the whole
 // Secret — data included. Memory then stays flat however many unrelated
 // Secrets the cluster holds, and no Secret data sits in the cache.
 func slimCachedObjects(obj any) (any, error) {
@@ -237,7 +237,10 @@ func slimCachedObjects(obj any) (any, error) {
 		accessor.SetManagedFields(nil)
 	}
 	if partial, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		// Of a cached Secret only its existence, owner references and
+		// resourceVersion are read; labels and data are read uncached.
 		partial.SetAnnotations(nil)
+		partial.SetLabels(nil)
 	}
 	return obj, nil
 }

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+)
+
+// Names of the input Secrets every bench namespace holds.
+const (
+	credentialsSecret = "cloud-elements"
+	apiKeySecret      = "hubspot-key"
+	apiKeyKey         = "api-key"
+)
+
+// prepareNamespace creates a namespace with the Secrets an API-key
+// HubSpotInstance reads.
+func (b *bench) prepareNamespace(ctx context.Context, ns string) error {
+	if err := b.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	for _, s := range []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: credentialsSecret},
+			Data: map[string][]byte{"user-secret": []byte(b.userSecret), "organization-secret": []byte(b.orgSecret)}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: apiKeySecret},
+			Data: map[string][]byte{apiKeyKey: []byte("bench-hubspot-api-key")}},
+	} {
+		if err := b.c.Create(ctx, s); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating Secret %s/%s: %w", ns, s.Name, err)
+		}
+	}
+	return nil
+}
+
+// instance is an API-key HubSpotInstance pointed at the simulator, as in
+// controllers/helpers_test.go. A nil poll keeps the operator's default (10m).
+func (b *bench) instance(ns, name string, poll *metav1.Duration) *elementsv1alpha1.HubSpotInstance {
+	return &elementsv1alpha1.HubSpotInstance{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: elementsv1alpha1.HubSpotInstanceSpec{
+			Platform: elementsv1alpha1.PlatformSpec{
+				Endpoint:             elementsv1alpha1.HTTPURL(b.sim.Endpoint),
+				CredentialsSecretRef: elementsv1alpha1.CredentialsSecretRef{Name: credentialsSecret},
+			},
+			Tags: []string{"bench"},
+			Auth: elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeAPIKey,
+				APIKey: &elementsv1alpha1.APIKeyAuth{SecretRef: elementsv1alpha1.SecretKeySelector{Name: apiKeySecret, Key: apiKeyKey}}},
+			PollInterval: poll,
+		},
+	}
+}
+
+// createInstances creates n objects at once with several goroutines, telling
+// the tracker when each create returned, and handing each created object to
+// out (when not nil; out is closed at the end). It returns when all are
+// created; start is when the first create was sent.
+func (b *bench) createInstances(ctx context.Context, ns string, n int, poll *metav1.Duration, t *tracker,
+	out chan<- *elementsv1alpha1.HubSpotInstance) error {
+	if out != nil {
+		defer close(out)
+	}
+	jobs := make(chan int)
+	errs := make(chan error, b.cfg.createWorkers)
+	var wg sync.WaitGroup
+	for w := 0; w < b.cfg.createWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				obj := b.instance(ns, fmt.Sprintf("hsi-%05d", i), poll)
+				var err error
+				for attempt := 0; attempt < 5; attempt++ {
+					if err = b.c.Create(ctx, obj); err == nil || apierrors.IsAlreadyExists(err) || ctx.Err() != nil {
+						break
+					}
+					time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("creating %s/%s: %w", ns, obj.Name, err)
+					return
+				}
+				t.created(obj.Name, time.Now())
+				if out != nil {
+					out <- obj
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := 0; i < n; i++ {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			case err := <-errs:
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+// cleanup removes every HubSpotInstance (finalizers stripped: no operator
+// runs now) and every Secret of a namespace, so that later operators neither
+// manage nor cache them. envtest has no namespace or garbage collector.
+func (b *bench) cleanup(ctx context.Context, ns string) error {
+	var list elementsv1alpha1.HubSpotInstanceList
+	if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	jobs := make(chan *elementsv1alpha1.HubSpotInstance)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for w := 0; w < b.cfg.createWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for obj := range jobs {
+				var err error
+				if len(obj.Finalizers) > 0 {
+					err = b.c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`)))
+				}
+				if err == nil {
+					err = b.c.Delete(ctx, obj)
+				}
+				if err = client.IgnoreNotFound(err); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("deleting %s/%s: %w", ns, obj.Name, err)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range list.Items {
+		jobs <- &list.Items[i]
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return b.c.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(ns))
+}
+
+// createUnrelatedSecrets fills a namespace with Secrets the operator has no
+// business with, of size bytes each (random, so nothing compresses).
+func (b *bench) createUnrelatedSecrets(ctx context.Context, ns string, count, size int) error {
+	if err := b.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	workers := 2 * b.cfg.createWorkers
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data := make([]byte, size)
+			for i := range jobs {
+				_, _ = rand.Read(data)
+				s := &corev1.Secret{
+					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("unrelated-%05d", i),
+						Labels: map[string]string{"app.kubernetes.io/name": "unrelated", "bench": "memory"}},
+					Type: corev1.SecretTypeOpaque,
+					Data: map[string][]byte{"blob": data},
+				}
+				var err error
+				for attempt := 0; attempt < 5; attempt++ {
+					if err = b.c.Create(ctx, s); err == nil || apierrors.IsAlreadyExists(err) || ctx.Err() != nil {
+						err = nil
+						break
+					}
+					time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < count && ctx.Err() == nil; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// apiWrites is a snapshot of kube-apiserver's apiserver_request_total for
+// writes, keyed "VERB resource[/subresource]" (all clients: the bench knows
+// which of them are its own).
+type apiWrites map[string]float64
+
+var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true, "DELETECOLLECTION": true}
+
+func (b *bench) scrapeAPIServer(ctx context.Context) (apiWrites, error) {
+	hc, err := rest.HTTPClientFor(b.cp.Config)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(b.cp.Config.Host, "/")+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("kube-apiserver /metrics: %s", resp.Status)
+	}
+	out := apiWrites{}
+	scanner := bufio.NewScanner(resp.Body)
+	scanner.Buffer(make([]byte, 1<<20), 1<<20)
+	const prefix = "apiserver_request_total{"
+	for scanner.Scan() {
+		line := scanner.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[i+1:], &v); err != nil {
+			continue
+		}
+		labels := line[len(prefix):i]
+		verb := label(labels, "verb")
+		// kube-apiserver renews its own identity Lease every 10 s; the
+		// operator runs without leader election and writes no Lease.
+		if !writeVerbs[verb] || label(labels, "resource") == "leases" {
+			continue
+		}
+		key := verb + " " + label(labels, "resource")
+		if sub := label(labels, "subresource"); sub != "" {
+			key += "/" + sub
+		}
+		out[key] += v
+	}
+	return out, scanner.Err()
+}
+
+// label extracts name="value" from a Prometheus label set (without braces).
+func label(labels, name string) string {
+	for labels != "" {
+		eq := strings.Index(labels, `="`)
+		if eq < 0 {
+			return ""
+		}
+		key, rest := labels[:eq], labels[eq+2:]
+		end := strings.IndexByte(rest, '"')
+		for end > 0 && rest[end-1] == '\\' { // an escaped quote
+			next := strings.IndexByte(rest[end+1:], '"')
+			if next < 0 {
+				return ""
+			}
+			end += next + 1
+		}
+		if end < 0 {
+			return ""
+		}
+		if key == name {
+			return rest[:end]
+		}
+		labels = strings.TrimPrefix(rest[end+1:], ",")
+	}
+	return ""
+}
+
+// minus is what happened between two snapshots, without the bench's own
+// writes (exclude, e.g. "POST hubspotinstances").
+func (a apiWrites) minus(before apiWrites, exclude ...string) apiWrites {
+	out := apiWrites{}
+	for k, v := range a {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	for _, k := range exclude {
+		delete(out, k)
+	}
+	return out
+}
+
+func (a apiWrites) total() float64 {
+	t := 0.0
+	for _, v := range a {
+		t += v
+	}
+	return t
+}

@@ -1,0 +1,140 @@
+// Command bench measures the operator at scale, at rest and in memory, and
+// writes the table to docs/benchmarks.md (issue 8). It is a benchmark, not a
+// test: it asserts nothing, it reports.
+//
+// Everything runs locally, as in the demo: a kube-apiserver + etcd
+// (envtest), the Cloud Elements simulator with a latency per call, and the
+// operator as a separate process (the real binary, with --kubeconfig), so its
+// memory is its own. Times on a shared machine drift, so every time is
+// reported next to a floor measured in the same run, and the ratio is what
+// the goals are about.
+//
+//	make bench                       # go run ./test/bench
+//	go run ./test/bench -n 200 -n-large 0 -unrelated-secrets 500 -out ''
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config holds every setting; all of them are printed with the results.
+type config struct {
+	n                int
+	nLarge           int
+	latency          time.Duration
+	unrelatedSecrets int
+	secretSize       byteSize
+	pollInterval     time.Duration
+	skipNaive        bool
+	skipDefaultQPS   bool
+	memoryOnly       bool
+	out              string
+
+	concurrency   int
+	qps           float64
+	burst         int
+	defaultQPS    float64
+	defaultBurst  int
+	memoryObjects int
+	settle        time.Duration
+	createWorkers int
+	pprofDir      string
+}
+
+func parseFlags(args []string) (config, error) {
+	c := config{secretSize: 32 << 10}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&c.n, "n", 1000, "HubSpotInstances created at once in the time-to-Ready, at-rest and restart phases.")
+	fs.IntVar(&c.nLarge, "n-large", 3000, "HubSpotInstances of the large run (time to Ready, memory per object); 0 skips it.")
+	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "Latency the simulator adds to every Cloud Elements call.")
+	fs.IntVar(&c.unrelatedSecrets, "unrelated-secrets", 5000, "Unrelated Secrets in the cluster for the memory phase; 0 skips that comparison.")
+	fs.Var(&c.secretSize, "secret-size", "Size of each unrelated Secret's data (e.g. 32KiB, 1MiB, 4096).")
+	fs.DurationVar(&c.pollInterval, "poll-interval", 30*time.Second, "spec.pollInterval of the at-rest objects (the API's minimum is 30s).")
+	fs.BoolVar(&c.skipNaive, "skip-naive", false, "Skip the --max-concurrent-reconciles=1 baseline.")
+	fs.BoolVar(&c.skipDefaultQPS, "skip-default-qps", false, "Skip timing N at the operator's default Cloud Elements rate limit.")
+	fs.BoolVar(&c.memoryOnly, "memory-only", false, "Run only the memory comparison (4 short operator runs), e.g. to check a memory fix; writes no file unless -out is given.")
+	fs.StringVar(&c.out, "out", "docs/benchmarks.md", "Markdown file for the results (relative to the repository root); empty writes none.")
+	fs.IntVar(&c.concurrency, "concurrency", 10, "--max-concurrent-reconciles of the operator, and the floor's workers.")
+	fs.Float64Var(&c.qps, "qps", 50, "--cloud-elements-qps of the operator, and the floor's limiter. The default 10/s cannot poll "+
+		"1000 objects every 30s (that needs 33/s), so the main runs use 50.")
+	fs.IntVar(&c.burst, "burst", 100, "--cloud-elements-burst of the operator, and the floor's limiter.")
+	fs.Float64Var(&c.defaultQPS, "default-qps", 10, "The operator's default --cloud-elements-qps, for the extra time-to-Ready row.")
+	fs.IntVar(&c.defaultBurst, "default-burst", 20, "The operator's default --cloud-elements-burst, for the extra time-to-Ready row.")
+	fs.IntVar(&c.memoryObjects, "memory-objects", 100, "HubSpotInstances managed during the memory comparison.")
+	fs.DurationVar(&c.settle, "settle", 10*time.Second, "Wait after all are Ready before memory is read.")
+	fs.IntVar(&c.createWorkers, "create-workers", 16, "Goroutines creating objects (client QPS 500, burst 1000).")
+	fs.StringVar(&c.pprofDir, "pprof-dir", "", "If set, save the operator's heap profiles (and a CPU profile of the first run) there.")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.memoryOnly {
+		// A partial run must not replace the full table, unless asked to.
+		outSet := false
+		fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
+		if !outSet {
+			c.out = ""
+		}
+	}
+	switch {
+	case c.n < 1:
+		return c, errors.New("-n must be at least 1")
+	case c.nLarge < 0 || c.unrelatedSecrets < 0:
+		return c, errors.New("-n-large and -unrelated-secrets must not be negative")
+	case c.pollInterval < 30*time.Second:
+		return c, errors.New("-poll-interval must be at least 30s (the operator's minimum)")
+	case c.concurrency < 1 || c.qps <= 0 || c.burst < 1 || c.memoryObjects < 1 || c.createWorkers < 1:
+		return c, errors.New("-concurrency, -qps, -burst, -memory-objects and -create-workers must be positive")
+	}
+	return c, nil
+}
+
+// byteSize is a flag taking 4096, 32KiB, 1MiB.
+type byteSize int
+
+func (b *byteSize) String() string { return formatBytes(uint64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"KB", 1000}, {"MB", 1000 * 1000}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		return fmt.Errorf("invalid size %q", s)
+	}
+	*b = byteSize(v * mult)
+	return nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,550 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/controllers"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+	"github.com/hubspot-operator/hubspot-operator/test/harness"
+)
+
+type bench struct {
+	cfg        config
+	root, work string
+	cp         *harness.ControlPlane
+	c          client.Client
+	sim        *harness.Simulator
+	calls      *callLog
+	bin        string
+
+	userSecret, orgSecret string
+	res                   results
+	load                  *loadSampler
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func run(ctx context.Context, cfg config, args []string) (retErr error) {
+	began := time.Now()
+	ctrllog.SetLogger(logr.Discard()) // envtest's and the tracker's chatter; the operator logs to its own file
+	b := &bench{cfg: cfg, calls: newCallLog(), load: startLoadSampler(ctx)}
+	b.res.args = args
+	b.res.started = began
+	b.res.machine = describeMachine()
+	b.res.loadStart = readLoad()
+
+	m := b.res.machine
+	logf("machine: %d cores, %s, %s, %s; load average %s", m.cores, orNA(m.cpu), orNA(m.kernel), m.goVer, b.res.loadStart)
+	logf("settings: -n %d -n-large %d -latency %s -unrelated-secrets %d -secret-size %s -poll-interval %s; operator and floor: "+
+		"%d workers, Cloud Elements %g/s burst %d (and the default %g/s burst %d)", cfg.n, cfg.nLarge, cfg.latency, cfg.unrelatedSecrets,
+		&cfg.secretSize, cfg.pollInterval, cfg.concurrency, cfg.qps, cfg.burst, cfg.defaultQPS, cfg.defaultBurst)
+
+	var err error
+	if b.root, err = harness.RepoRoot(); err != nil {
+		return err
+	}
+	if b.work, err = os.MkdirTemp("", "hubspot-operator-bench-"); err != nil {
+		return err
+	}
+	defer func() {
+		if retErr == nil {
+			_ = os.RemoveAll(b.work)
+		} else {
+			logf("operator logs kept in %s", b.work)
+		}
+	}()
+	if cfg.pprofDir != "" {
+		if err := os.MkdirAll(cfg.pprofDir, 0o755); err != nil {
+			return err
+		}
+	}
+
+	if out, err := exec.Command("git", "-C", b.root, "describe", "--always", "--dirty").Output(); err == nil {
+		b.res.revision = strings.TrimSpace(string(out))
+	}
+	logf("building the operator (the real binary)")
+	if b.bin, err = harness.BuildOperator(b.root, b.work); err != nil {
+		return err
+	}
+	logf("starting kube-apiserver and etcd (envtest)")
+	if b.cp, err = harness.StartControlPlane(b.root, b.work); err != nil {
+		return err
+	}
+	defer func() {
+		if err := b.cp.Stop(); err != nil {
+			logf("stopping the control plane: %v", err)
+		}
+	}()
+	b.c = b.cp.Client
+
+	b.userSecret, b.orgSecret = randomHex(), randomHex()
+	if b.sim, err = harness.StartSimulator(simulator.Options{UserSecret: b.userSecret, OrganizationSecret: b.orgSecret,
+		Logger: log.New(b.calls, "", 0)}); err != nil {
+		return err
+	}
+	defer b.sim.Close()
+	b.sim.SetFault("*", simulator.Fault{Latency: cfg.latency})
+	logf("simulator on %s, %s per call", b.sim.URL, cfg.latency)
+
+	if err := b.phases(ctx); err != nil {
+		return err
+	}
+
+	b.res.loadEnd = readLoad()
+	b.res.loadDuring = b.load.summary()
+	b.res.wall = time.Since(began)
+	md := b.res.markdown(cfg)
+	fmt.Println(md)
+	if cfg.out != "" {
+		path := cfg.out
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(b.root, path)
+		}
+		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+			return err
+		}
+		logf("wrote %s", path)
+	}
+	return nil
+}
+
+// phases runs the measurements in an order that keeps them apart: the
+// memory baselines on an empty cluster first, the unrelated Secrets last.
+// Each phase has its own namespace, emptied afterwards.
+func (b *bench) phases(ctx context.Context) error {
+	cfg := b.cfg
+	// 4a. Memory with 0 unrelated Secrets, metadata-only and full Secret cache.
+	var err error
+	if b.res.mem0, err = b.memoryRun(ctx, "memory-0", "bench-mem-0", false, 0); err != nil {
+		return err
+	}
+	if b.res.mem0Full, err = b.memoryRun(ctx, "memory-0-full", "bench-mem-0-full", true, 0); err != nil {
+		return err
+	}
+
+	if cfg.memoryOnly {
+		return b.unrelatedMemory(ctx)
+	}
+
+	// 1-3, 6. Time to Ready, at rest, restart.
+	if err := b.mainRun(ctx); err != nil {
+		return err
+	}
+	if b.res.floor, err = b.runFloor(ctx, "floor", "bench-floor", cfg.n, cfg.qps, cfg.burst); err != nil {
+		return err
+	}
+	if err := b.cleanup(ctx, "bench-floor"); err != nil {
+		return err
+	}
+	if !cfg.skipNaive {
+		if b.res.naive, err = b.operatorReadyRun(ctx, "naive", "bench-naive", cfg.n, nil, 1, cfg.qps, cfg.burst); err != nil {
+			return err
+		}
+	}
+	if !cfg.skipDefaultQPS {
+		if b.res.defQPS, err = b.operatorReadyRun(ctx, "default-qps", "bench-default-qps", cfg.n, nil, cfg.concurrency, cfg.defaultQPS, cfg.defaultBurst); err != nil {
+			return err
+		}
+		if b.res.defQPSFloor, err = b.runFloor(ctx, "default-qps-floor", "bench-default-qps-floor", cfg.n, cfg.defaultQPS, cfg.defaultBurst); err != nil {
+			return err
+		}
+		if err := b.cleanup(ctx, "bench-default-qps-floor"); err != nil {
+			return err
+		}
+	}
+
+	// 1 (large) and 5. N-large: time to Ready, and memory per object.
+	if cfg.nLarge > 0 {
+		if b.res.large, err = b.memoryRunN(ctx, "large", "bench-large", false, 0, cfg.nLarge); err != nil {
+			return err
+		}
+		if b.res.largeFloor, err = b.runFloor(ctx, "large-floor", "bench-large-floor", cfg.nLarge, cfg.qps, cfg.burst); err != nil {
+			return err
+		}
+		if err := b.cleanup(ctx, "bench-large-floor"); err != nil {
+			return err
+		}
+	}
+
+	return b.unrelatedMemory(ctx)
+}
+
+// unrelatedMemory is 4b: memory with unrelated Secrets in the cluster.
+func (b *bench) unrelatedMemory(ctx context.Context) error {
+	cfg := b.cfg
+	var err error
+	if cfg.unrelatedSecrets > 0 {
+		logf("creating %d unrelated Secrets of %s", cfg.unrelatedSecrets, formatBytes(uint64(cfg.secretSize)))
+		start := time.Now()
+		if err := b.createUnrelatedSecrets(ctx, "bench-unrelated", cfg.unrelatedSecrets, int(cfg.secretSize)); err != nil {
+			return err
+		}
+		b.res.unrelatedCreate = time.Since(start)
+		logf("  created in %s", b.res.unrelatedCreate.Round(time.Millisecond))
+		if b.res.memU, err = b.memoryRun(ctx, "memory-unrelated", "bench-mem-u", false, cfg.unrelatedSecrets); err != nil {
+			return err
+		}
+		if b.res.memUFull, err = b.memoryRun(ctx, "memory-unrelated-full", "bench-mem-u-full", true, cfg.unrelatedSecrets); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startOperator starts a fresh operator process with the defaults but for the
+// settings under test, plus pprof on loopback; its log goes to label.log.
+func (b *bench) startOperator(ctx context.Context, label string, concurrency int, qps float64, burst int, extra ...string) (*harness.Operator, string, error) {
+	pprof := freeAddr()
+	op := &harness.Operator{Bin: b.bin, Kubeconfig: b.cp.Kubeconfig, LogPath: filepath.Join(b.work, label+".log"),
+		Args: append([]string{
+			"--max-concurrent-reconciles=" + strconv.Itoa(concurrency),
+			"--cloud-elements-qps=" + strconv.FormatFloat(qps, 'g', -1, 64),
+			"--cloud-elements-burst=" + strconv.Itoa(burst),
+			"--pprof-bind-address=" + pprof,
+		}, extra...)}
+	if err := op.Start(ctx); err != nil {
+		return nil, "", err
+	}
+	return op, pprof, nil
+}
+
+// operatorReadyRun starts a fresh operator, times n objects to Ready, and
+// stops it and empties the namespace.
+func (b *bench) operatorReadyRun(ctx context.Context, label, ns string, n int, poll *metav1.Duration, concurrency int, qps float64, burst int) (*readyRun, error) {
+	op, _, err := b.startOperator(ctx, label, concurrency, qps, burst)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = op.Stop() }()
+	rr, err := b.timeToReady(ctx, label, ns, n, poll, op, concurrency, qps, burst)
+	if err != nil {
+		return nil, err
+	}
+	if err := op.Stop(); err != nil {
+		return nil, err
+	}
+	return rr, b.cleanup(ctx, ns)
+}
+
+// timeToReady creates n objects at once and waits for all of them to be
+// Ready with their token Secrets, counting what the operator did meanwhile
+// (plus a short settle, so that writes trailing Ready are counted).
+func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *metav1.Duration, op *harness.Operator,
+	concurrency int, qps float64, burst int) (*readyRun, error) {
+	logf("  %s: %d objects, --max-concurrent-reconciles=%d --cloud-elements-qps=%g --cloud-elements-burst=%d", label, n, concurrency, qps, burst)
+	if err := b.prepareNamespace(ctx, ns); err != nil {
+		return nil, err
+	}
+	t, err := b.track(ctx, ns, n)
+	if err != nil {
+		return nil, err
+	}
+	defer t.stop()
+	simBefore := b.sim.Counts()
+	apiBefore, err := b.scrapeAPIServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mBefore, err := op.Metrics()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := b.createInstances(ctx, ns, n, poll, t, nil); err != nil {
+		return nil, err
+	}
+	last, err := t.wait(ctx, label, b.readyTimeout(n, qps))
+	if err != nil {
+		return nil, err
+	}
+	rr := &readyRun{label: label, n: n, qps: qps, burst: burst, concurrency: concurrency,
+		total: last.Sub(start), latencies: t.latencies()}
+	logf("  %s: all %d Ready in %s", label, n, rr.total.Round(time.Millisecond))
+	rr.ceCallsAtReady = diffCounts(b.sim.Counts(), simBefore)
+	select {
+	case <-time.After(3 * time.Second):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	rr.ceCalls = diffCounts(b.sim.Counts(), simBefore)
+	apiAfter, err := b.scrapeAPIServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rr.apiWrites = apiAfter.minus(apiBefore, "POST hubspotinstances")
+	mAfter, err := op.Metrics()
+	if err != nil {
+		return nil, err
+	}
+	rr.opByMethod = restDelta(mAfter, mBefore)
+	rr.opWrites = writesOf(rr.opByMethod)
+	var secrets corev1.SecretList
+	if err := b.c.List(ctx, &secrets, client.InNamespace(ns), client.MatchingLabels{controllers.ManagedByLabel: controllers.FieldManager}); err != nil {
+		return nil, err
+	}
+	if len(secrets.Items) < n {
+		return nil, fmt.Errorf("%s: %d objects Ready but only %d token Secrets", label, n, len(secrets.Items))
+	}
+	return rr, nil
+}
+
+// mainRun: N objects with pollInterval, timed to Ready (1, 6), watched at
+// rest for two intervals (2), then the operator restarted (3).
+func (b *bench) mainRun(ctx context.Context) error {
+	cfg := b.cfg
+	const label, ns = "operator", "bench-operator"
+	op, pprof, err := b.startOperator(ctx, label, cfg.concurrency, cfg.qps, cfg.burst)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = op.Stop() }()
+	if cfg.pprofDir != "" {
+		seconds := int(min(30, float64(cfg.n)/cfg.qps+5))
+		go saveProfile(pprof, fmt.Sprintf("profile?seconds=%d", seconds), filepath.Join(cfg.pprofDir, "operator-time-to-ready.cpu.pb.gz"))
+	}
+	poll := &metav1.Duration{Duration: cfg.pollInterval}
+	if b.res.main, err = b.timeToReady(ctx, label, ns, cfg.n, poll, op, cfg.concurrency, cfg.qps, cfg.burst); err != nil {
+		return err
+	}
+
+	var list elementsv1alpha1.HubSpotInstanceList
+	if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(list.Items))
+	for _, obj := range list.Items {
+		ids = append(ids, obj.Status.InstanceID)
+	}
+
+	// 2. At rest.
+	window := 2 * cfg.pollInterval
+	logf("  at rest: watching %d Ready objects for %s (2 × pollInterval)", cfg.n, window)
+	rest := &restRun{window: window, interval: cfg.pollInterval}
+	b.calls.reset()
+	simBefore := b.sim.Counts()
+	apiBefore, err := b.scrapeAPIServer(ctx)
+	if err != nil {
+		return err
+	}
+	mBefore, err := op.Metrics()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-time.After(window):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	rest.ceCalls = diffCounts(b.sim.Counts(), simBefore)
+	rest.polls = b.calls.stats(ids)
+	apiAfter, err := b.scrapeAPIServer(ctx)
+	if err != nil {
+		return err
+	}
+	rest.apiWrites = apiAfter.minus(apiBefore)
+	mAfter, err := op.Metrics()
+	if err != nil {
+		return err
+	}
+	rest.opByMethod = restDelta(mAfter, mBefore)
+	b.res.rest = rest
+
+	// 3. Restart.
+	logf("  restart: stopping the operator and starting a new process with %d Ready objects", cfg.n)
+	if err := op.Stop(); err != nil {
+		return err
+	}
+	rs := &restartRun{n: cfg.n}
+	b.calls.reset()
+	simBefore = b.sim.Counts()
+	if apiBefore, err = b.scrapeAPIServer(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := op.Start(ctx); err != nil {
+		return err
+	}
+	rs.readyz = time.Since(start)
+	deadline := time.Now().Add(b.readyTimeout(cfg.n, cfg.qps))
+	for b.calls.polled() < cfg.n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("restart: only %d of %d verified", b.calls.polled(), cfg.n)
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	rs.verified = time.Since(start)
+	logf("  restart: all %d verified %s after the process started", cfg.n, rs.verified.Round(time.Millisecond))
+	select {
+	case <-time.After(5 * time.Second):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	rs.ceCalls = diffCounts(b.sim.Counts(), simBefore)
+	if apiAfter, err = b.scrapeAPIServer(ctx); err != nil {
+		return err
+	}
+	rs.apiWrites = apiAfter.minus(apiBefore)
+	m, err := op.Metrics() // a new process: its counters started at zero
+	if err != nil {
+		return err
+	}
+	rs.opByMethod = restDelta(m, nil)
+	b.res.restart = rs
+	if err := op.Stop(); err != nil {
+		return err
+	}
+	return b.cleanup(ctx, ns)
+}
+
+func (b *bench) memoryRun(ctx context.Context, label, ns string, fullCache bool, unrelated int) (*memRun, error) {
+	return b.memoryRunN(ctx, label, ns, fullCache, unrelated, b.cfg.memoryObjects)
+}
+
+// memoryRunN starts a fresh operator (peak RSS is per process), makes n
+// objects Ready, lets it settle and reads its memory.
+func (b *bench) memoryRunN(ctx context.Context, label, ns string, fullCache bool, unrelated, n int) (*memRun, error) {
+	cfg := b.cfg
+	var extra []string
+	if fullCache {
+		extra = append(extra, "--benchmark-only-cache-secret-data")
+	}
+	logf("%s: fresh operator, %d objects, %d unrelated Secrets, %s", label, n, unrelated, cacheMode(fullCache))
+	op, pprof, err := b.startOperator(ctx, label, cfg.concurrency, cfg.qps, cfg.burst, extra...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = op.Stop() }()
+	rr, err := b.timeToReady(ctx, label, ns, n, nil, op, cfg.concurrency, cfg.qps, cfg.burst)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-time.After(cfg.settle):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	mr := &memRun{label: label, n: n, unrelated: unrelated, fullCache: fullCache, ready: rr}
+	if mr.rss, mr.peak, err = op.Memory(); err != nil {
+		return nil, err
+	}
+	m, err := op.Metrics()
+	if err != nil {
+		return nil, err
+	}
+	mr.heapAlloc = uint64(harness.Sum(m, "go_memstats_heap_alloc_bytes"))
+	mr.heapInuse = uint64(harness.Sum(m, "go_memstats_heap_inuse_bytes"))
+	// Then the live heap: the heap profile endpoint with gc=1 collects
+	// first, so the heap in use afterwards is what is reachable (RSS and
+	// its peak were read before).
+	profile := ""
+	if cfg.pprofDir != "" {
+		profile = filepath.Join(cfg.pprofDir, label+".heap.pb.gz")
+	}
+	saveProfile(pprof, "heap?gc=1", profile)
+	if m, err = op.Metrics(); err != nil {
+		return nil, err
+	}
+	mr.liveHeap = uint64(harness.Sum(m, "go_memstats_heap_alloc_bytes"))
+	logf("  %s: peak RSS %s, RSS %s, heap in use %s, live heap after GC %s", label, formatBytes(mr.peak), formatBytes(mr.rss),
+		formatBytes(mr.heapInuse), formatBytes(mr.liveHeap))
+	if err := op.Stop(); err != nil {
+		return nil, err
+	}
+	return mr, b.cleanup(ctx, ns)
+}
+
+func cacheMode(full bool) string {
+	if full {
+		return "Secrets cached in full (--benchmark-only-cache-secret-data)"
+	}
+	return "Secrets cached as metadata only (default)"
+}
+
+// readyTimeout is generous: three times the rate-limit bound, plus slack.
+func (b *bench) readyTimeout(n int, qps float64) time.Duration {
+	return time.Duration(3*float64(n)/qps*float64(time.Second)) + 3*time.Minute
+}
+
+// restDelta is the operator's rest_client_requests_total by method.
+func restDelta(after, before map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for _, method := range []string{"GET", "LIST", "WATCH", "POST", "PUT", "PATCH", "DELETE"} {
+		match := `method="` + method + `"`
+		d := harness.Sum(after, "rest_client_requests_total", match)
+		if before != nil {
+			d -= harness.Sum(before, "rest_client_requests_total", match)
+		}
+		if d > 0 {
+			out[method] = d
+		}
+	}
+	return out
+}
+
+func writesOf(byMethod map[string]float64) float64 {
+	return byMethod["POST"] + byMethod["PUT"] + byMethod["PATCH"] + byMethod["DELETE"]
+}
+
+// saveProfile fetches a pprof endpoint into path ("" discards it).
+func saveProfile(addr, what, path string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/" + what)
+	if err != nil {
+		logf("pprof %s: %v", what, err)
+		return
+	}
+	defer resp.Body.Close()
+	if path == "" {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		logf("pprof %s: %v", what, err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		logf("pprof %s: %v", what, err)
+	}
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "bench-" + hex.EncodeToString(b)
+}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 	"github.com/hubspot-operator/hubspot-operator/internal/operator"
+	"github.com/hubspot-operator/hubspot-operator/internal/testclock"
 )
 
 // The suite runs the real reconciler in a real manager against a real
@@ -49,7 +49,7 @@ var (
 	simServer  *httptest.Server
 	endpoint   string
 	reconciler *controllers.HubSpotInstanceReconciler
-	clock      = &testClock{}
+	clock      = &testclock.Clock{}
 	writes     = &faultyClient{}
 )
 
@@ -117,24 +117,6 @@ var _ = AfterSuite(func() {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
 })
-
-// testClock is real time plus an offset the tests can move forward.
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
 
 // faultyClient can fail the write that records a new instance id, which is
 // what a crash between "POST /instances" and "remember the id" looks like.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -29,6 +28,7 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 	"github.com/hubspot-operator/hubspot-operator/internal/operator"
+	"github.com/hubspot-operator/hubspot-operator/internal/testclock"
 )
 
 const (
@@ -37,25 +37,6 @@ const (
 	hubspotClientID    = "hubspot-client-id"
 )
 
-// testClock lets a spec move the reconciler's time forward, to make a drift
-// poll due without waiting for it.
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
 // The whole dance, with nothing faked but HubSpot's user: the real
 // reconciler in a real manager, the simulator over real HTTP, the callback
 // server on a real port, and a browser that follows redirects.
@@ -63,7 +44,7 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 	var (
 		namespace   string
 		callbackURL string
-		clock       *testClock
+		clock       *testclock.Clock
 		stopManager context.CancelFunc
 		stopped     chan struct{}
 		browser     = &http.Client{Timeout: 30 * time.Second}
@@ -88,7 +69,7 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 			Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 		})
 		Expect(err).NotTo(HaveOccurred())
-		clock = &testClock{}
+		clock = &testclock.Clock{}
 		reconciler := &controllers.HubSpotInstanceReconciler{
 			Client:        mgr.GetClient(),
 			APIReader:     mgr.GetAPIReader(),

@@ -1,0 +1,28 @@
+// Package testclock is a clock that tests can move forward: real time plus
+// an offset, so a drift poll or an expiry can be made due without waiting.
+package testclock
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock is real time plus an offset; the zero value is ready to use.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now is the current time, moved by every Advance so far.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}

@@ -1,5 +1,21 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 // Command bench measures the operator at scale, at rest and in memory, and
-// writes the table to docs/benchmarks.md (issue 8). It is a benchmark, not a
+// writes the table to docs/benchmarks.md. It is a benchmark, not a
 // test: it asserts nothing, it reports.
 //
 // Everything runs locally, as in the demo: a kube-apiserver + etcd

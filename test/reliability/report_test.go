@@ -1,5 +1,21 @@
 //go:build reliability
 
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package reliability
 
 import (
@@ -185,7 +201,7 @@ func (r *report) markdown() string {
 	}
 
 	w("# Reliability report\n\n")
-	w("Written by `make test-reliability` (the Ginkgo suite in `test/reliability`, issue 9) at the end of every run; do not edit by hand. ")
+	w("Written by `make test-reliability` (the Ginkgo suite in `test/reliability`) at the end of every run; do not edit by hand. ")
 	w("The operator runs as its own process (the real manager binary, `harness.BuildOperator`) against a local kube-apiserver and etcd (envtest) ")
 	w("and the Cloud Elements simulator (`internal/cloudelements/simulator`) on loopback, so it can be SIGKILLed, restarted and measured. ")
 	w("Environment: `RELIABILITY_SEED` repeats a run's random choices; `RELIABILITY_STRICT=1` fails the points marked \"known issue\" instead of reporting them; ")

@@ -21,8 +21,10 @@ limitations under the License.
 // reconciler reaches it through a small interface, and the tests point it at
 // the simulator in the simulator subpackage.
 //
-// The contract is /work/shared/reference/cloud-elements-api.md and the seed
-// page beside it. Where they are silent, this package chose as follows.
+// The contract, with the public source of each fact and the readings the
+// operator must survive where the record is ambiguous, is
+// docs/cloud-elements-api.md at the repository root. Where it leaves a choice
+// to the client, this package chose as follows.
 //
 // # Endpoint, rate and identity
 //

@@ -25,8 +25,11 @@ limitations under the License.
 // server.URL + APIPrefix as the client's endpoint, exactly as
 // https://api.cloud-elements.com/elements/api-v2 would be used.
 //
-// The contract is /work/shared/reference/cloud-elements-api.md and the seed
-// page beside it. Where they are silent, the simulator chose as follows.
+// The contract, with the public source of each fact, is
+// docs/cloud-elements-api.md at the repository root. Where the record is
+// ambiguous, that file names the reading the simulator plays and the readings
+// it does not model yet. Where the record is silent, the simulator chose as
+// follows.
 //
 // # Platform API (under /elements/api-v2)
 //

@@ -37,39 +37,25 @@ type StateIssuer interface {
 	Issue(namespace, name, uid string) (string, oauthstate.Claims, error)
 }
 
-// Keys of the Secret the OAuth callback server writes for the reconciler.
-const (
-	CallbackCodeKey             = "code"
-	CallbackErrorKey            = "error"
-	CallbackErrorDescriptionKey = "error_description"
-)
-
-// CallbackSecretName is the Secret, owned by the object, through which the
-// callback server hands an authorization code (or a refusal) to the
-// reconciler. A Secret survives restarts, and a code is a credential.
-func CallbackSecretName(obj *elementsv1alpha1.HubSpotInstance) string {
-	return obj.Name + "-oauth-code"
-}
-
 // authorizationRefreshMargin republishes a URL shortly before its state
 // expires, so status never shows a link that dies while a person opens it.
 const authorizationRefreshMargin = 30 * time.Second
 
 // awaitAuthorization publishes an authorization URL and waits for consent.
-func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *session, reason string) (bool, error) {
+func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *session, reason string) error {
 	obj := s.obj
 	st := &obj.Status
 	fresh := r.freshURLRequested(obj)
 	if s.in.denied != "" {
 		if !fresh {
-			s.out = outcome{reason: elementsv1alpha1.ReasonAuthorizationDenied, stalled: true,
+			s.conclude(outcome{reason: elementsv1alpha1.ReasonAuthorizationDenied, stalled: true,
 				message: "HubSpot consent was declined (" + s.in.denied + "); change the spec or annotate " +
-					elementsv1alpha1.ReconcileRequestAnnotation + " for a fresh authorization URL"}
+					elementsv1alpha1.ReconcileRequestAnnotation + " for a fresh authorization URL"})
 			st.AuthorizationURL, st.AuthorizationNonce, st.AuthorizationExpiresAt = "", "", nil
-			return true, nil
+			return nil
 		}
 		if err := r.deleteCallbackSecret(ctx, obj); err != nil {
-			return false, err
+			return err
 		}
 	}
 
@@ -79,15 +65,15 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 	}
 	if !fresh && st.AuthorizationURL != "" && st.AuthorizationNonce != "" && st.AuthorizationExpiresAt != nil {
 		if left := st.AuthorizationExpiresAt.Sub(r.now()) - authorizationRefreshMargin; left > 0 {
-			s.out = outcome{reason: reason, message: message, progressing: true}
+			s.conclude(outcome{reason: reason, message: message, progressing: true})
 			s.requeueAfter = left
-			return true, nil
+			return nil
 		}
 	}
 
-	state, claims, err := r.States.Issue(obj.Namespace, obj.Name, string(obj.UID))
+	state, claims, err := r.states.Issue(obj.Namespace, obj.Name, string(obj.UID))
 	if err != nil {
-		return false, fmt.Errorf("signing OAuth state: %w", err)
+		return fmt.Errorf("signing OAuth state: %w", err)
 	}
 	oauth := obj.Spec.Auth.OAuth2
 	resp, err := s.api.OAuthURL(ctx, cloudelements.OAuthURLRequest{
@@ -95,40 +81,19 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 		CallbackURL: string(oauth.CallbackURL), State: state,
 	})
 	if err != nil {
-		return false, classifyAPIError("getting the OAuth authorization URL", err)
+		return classifyAPIError("getting the OAuth authorization URL", err)
 	}
 	expires := metav1.NewTime(claims.ExpiresAt)
 	st.AuthorizationURL, st.AuthorizationNonce, st.AuthorizationExpiresAt = resp.OAuthURL, claims.Nonce, &expires
-	s.out = outcome{reason: reason, message: message, progressing: true}
+	s.conclude(outcome{reason: reason, message: message, progressing: true})
 	s.requeueAfter = max(claims.ExpiresAt.Sub(r.now())-authorizationRefreshMargin, time.Second)
-	return true, nil
+	return nil
 }
 
 // freshURLRequested: a person asked for a new URL, by editing the spec or
 // with the reconcile.fluxcd.io/requestedAt annotation.
 func (r *HubSpotInstanceReconciler) freshURLRequested(obj *elementsv1alpha1.HubSpotInstance) bool {
 	return obj.Generation != obj.Status.ObservedGeneration || reconcileRequested(obj)
-}
-
-// reauthorize exchanges a new code for an instance whose authorization lapsed.
-func (r *HubSpotInstanceReconciler) reauthorize(ctx context.Context, s *session) error {
-	obj := s.obj
-	id := obj.Status.InstanceID
-	req := s.desired
-	req.ProviderData = &cloudelements.ProviderData{Code: s.in.code}
-	inst, err := s.api.ReauthorizeInstance(ctx, id, req)
-	if err != nil {
-		if cloudelements.IsInvalidRequest(err) {
-			r.consumeCode(ctx, s)
-		}
-		return classifyAPIError("re-authorizing element instance "+formatID(id), err)
-	}
-	r.consumeCode(ctx, s)
-	obj.Status.AppliedConfigurationHash = s.hash
-	obj.Status.LastSyncTime = r.metaNow()
-	r.announce(s, "Reauthorized", "Reauthorize", "element instance "+formatID(id)+" re-authorized")
-	r.observe(s, inst)
-	return nil
 }
 
 // consumeCode deletes a code the callback server handed over: codes are
@@ -144,7 +109,7 @@ func (r *HubSpotInstanceReconciler) consumeCode(ctx context.Context, s *session)
 }
 
 func (r *HubSpotInstanceReconciler) deleteCallbackSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: CallbackSecretName(obj)}}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.CallbackSecretName()}}
 	if err := r.Delete(ctx, sec); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting Secret %s/%s: %w", sec.Namespace, sec.Name, err)
 	}
@@ -155,22 +120,22 @@ func (r *HubSpotInstanceReconciler) deleteCallbackSecret(ctx context.Context, ob
 // anything. The metadata cache answers "is there one" without a read; only a
 // Secret that exists and that this object controls is read and trusted.
 func (r *HubSpotInstanceReconciler) readCallbackSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, in *inputs) error {
-	key := client.ObjectKey{Namespace: obj.Namespace, Name: CallbackSecretName(obj)}
+	key := client.ObjectKey{Namespace: obj.Namespace, Name: obj.CallbackSecretName()}
 	if exists, err := r.secretExists(ctx, key); err != nil || !exists {
 		return err
 	}
 	sec := &corev1.Secret{}
-	if err := r.secretReader().Get(ctx, key, sec); err != nil {
+	if err := r.apiReader.Get(ctx, key, sec); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	if !metav1.IsControlledBy(sec, obj) {
 		return nil
 	}
-	if code := string(sec.Data[CallbackCodeKey]); code != "" {
+	if code := string(sec.Data[elementsv1alpha1.CallbackCodeKey]); code != "" {
 		in.code, in.codeSecret, in.codeIsOurs = code, sec.Name, true
 	}
-	if denied := string(sec.Data[CallbackErrorKey]); denied != "" {
-		if desc := string(sec.Data[CallbackErrorDescriptionKey]); desc != "" {
+	if denied := string(sec.Data[elementsv1alpha1.CallbackErrorKey]); denied != "" {
+		if desc := string(sec.Data[elementsv1alpha1.CallbackErrorDescriptionKey]); desc != "" {
 			denied += ": " + desc
 		}
 		in.denied = denied

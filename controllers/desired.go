@@ -28,15 +28,6 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
-const defaultEndpoint = cloudelements.DefaultEndpoint
-
-// ownerTag marks an element instance as this object's. It is what makes
-// "create exactly once" possible: after a crash between create and record,
-// the instance is found again by this tag instead of being created twice.
-func ownerTag(obj *elementsv1alpha1.HubSpotInstance) string {
-	return "k8s:" + obj.Namespace + "/" + obj.Name + "/" + string(obj.UID)
-}
-
 // desiredInstance is the instance as the spec and its Secrets describe it,
 // without providerData (which is only sent when authorizing).
 func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudelements.InstanceRequest {
@@ -56,7 +47,7 @@ func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudele
 		config[cloudelements.ConfigOAuthAPIKey] = in.clientID
 		config[cloudelements.ConfigOAuthAPISecret] = auth.OAuth2Legacy.PortalID
 		config[cloudelements.ConfigOAuthCallbackURL] = string(auth.OAuth2Legacy.CallbackURL)
-		config[cloudelements.ConfigOAuthScope] = strings.Join(legacyScopes(auth.OAuth2Legacy), "+")
+		config[cloudelements.ConfigOAuthScope] = strings.Join(auth.OAuth2Legacy.GetScopes(), "+")
 	case elementsv1alpha1.AuthTypeAPIKey:
 		config[cloudelements.ConfigAuthenticationType] = "apiKey"
 		config[cloudelements.ConfigHubSpotAPIKey] = in.apiKey
@@ -65,14 +56,10 @@ func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudele
 	if ev := obj.Spec.Events; ev != nil {
 		config[cloudelements.ConfigEventsEnabled] = strconv.FormatBool(ev.Enabled)
 		if ev.Enabled {
-			config[cloudelements.ConfigEventVendorType] = string(orDefault(ev.VendorType, "polling"))
+			config[cloudelements.ConfigEventVendorType] = string(ev.GetVendorType())
 			config[cloudelements.ConfigEventNotificationType] = "webhook"
 			config[cloudelements.ConfigEventCallbackURL] = string(ev.CallbackURL)
-			interval := ev.PollerRefreshIntervalMinutes
-			if interval == 0 {
-				interval = 15
-			}
-			config[cloudelements.ConfigEventPollerRefreshInterval] = strconv.Itoa(int(interval))
+			config[cloudelements.ConfigEventPollerRefreshInterval] = strconv.Itoa(int(ev.GetPollerRefreshIntervalMinutes()))
 			if len(ev.Objects) > 0 {
 				config[cloudelements.ConfigEventObjects] = strings.Join(ev.Objects, ",")
 			}
@@ -84,7 +71,7 @@ func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudele
 
 	tags := slices.Clone(obj.Spec.Tags)
 	slices.Sort(tags)
-	tags = append(tags, ownerTag(obj))
+	tags = append(tags, obj.OwnerTag())
 
 	return cloudelements.InstanceRequest{
 		Element:       cloudelements.ElementRef{Key: cloudelements.ElementKey},
@@ -106,13 +93,6 @@ func providerDataFor(obj *elementsv1alpha1.HubSpotInstance, in *inputs) *cloudel
 	return nil
 }
 
-func legacyScopes(legacy *elementsv1alpha1.OAuth2LegacyAuth) []string {
-	if len(legacy.Scopes) == 0 {
-		return []string{"contacts-rw", "offline"}
-	}
-	return legacy.Scopes
-}
-
 // configurationHash fingerprints what is sent to Cloud Elements, secrets
 // included: they come back masked, so this hash is the only way to know
 // whether an update is due. It is salted with the object's UID so the status
@@ -122,11 +102,4 @@ func configurationHash(obj *elementsv1alpha1.HubSpotInstance, req cloudelements.
 	body, _ := json.Marshal(req) // maps marshal with sorted keys: the hash is stable
 	sum := sha256.Sum256(append([]byte(obj.UID+"\n"), body...))
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func orDefault[T ~string](v T, fallback T) T {
-	if v == "" {
-		return fallback
-	}
-	return v
 }

@@ -134,7 +134,7 @@ func simInstance(id int64) cloudelements.Instance {
 
 // instancesOwnedBy counts the simulator's instances carrying an object's owner tag.
 func instancesOwnedBy(obj *elementsv1alpha1.HubSpotInstance) int {
-	tag := "k8s:" + obj.Namespace + "/" + obj.Name + "/" + string(obj.UID)
+	tag := obj.OwnerTag()
 	n := 0
 	for _, inst := range sim.Instances() {
 		for _, t := range inst.Tags {

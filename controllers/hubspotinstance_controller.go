@@ -21,14 +21,12 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,28 +52,47 @@ type ElementAPI interface {
 type ElementAPIFactory func(endpoint, userSecret, organizationSecret string) (ElementAPI, error)
 
 // HubSpotInstanceReconciler provisions a Cloud Elements element instance for
-// each HubSpotInstance and keeps its element token in a Secret.
+// each HubSpotInstance and keeps its element token in a Secret. Build it with
+// New.
 type HubSpotInstanceReconciler struct {
 	client.Client
-	// APIReader reads what the cache must not hold: Secret data, and objects
+	// apiReader reads what the cache must not hold: Secret data, and objects
 	// whose cached copy is older than our own last write.
-	APIReader client.Reader
-	// SecretReader reads Secret data; nil means APIReader. Only the
-	// benchmark's contrast run sets it to the caching client.
-	SecretReader client.Reader
-	Scheme       *runtime.Scheme
-	Recorder     events.EventRecorder
+	apiReader     client.Reader
+	recorder      events.EventRecorder
+	newElementAPI ElementAPIFactory
+	// states signs the OAuth `state` of authorization URLs.
+	states StateIssuer
+	// allowInsecureEndpoints permits plain-http endpoints on non-loopback hosts.
+	allowInsecureEndpoints bool
+	now                    func() time.Time
+	mem                    *memory
+}
 
-	NewElementAPI ElementAPIFactory
-	// States signs the OAuth `state` of authorization URLs.
-	States StateIssuer
-	// AllowInsecureEndpoints permits plain-http endpoints on non-loopback hosts.
-	AllowInsecureEndpoints bool
-	// Now is the clock; tests may replace it.
-	Now func() time.Time
+// Option configures a HubSpotInstanceReconciler.
+type Option func(*HubSpotInstanceReconciler)
 
-	memOnce sync.Once
-	mem     *memory
+// WithClock replaces the wall clock, so tests can make a poll due at once.
+func WithClock(now func() time.Time) Option {
+	return func(r *HubSpotInstanceReconciler) { r.now = now }
+}
+
+// WithInsecureEndpoints permits plain-http endpoints on non-loopback hosts
+// (--allow-insecure-endpoints).
+func WithInsecureEndpoints(allow bool) Option {
+	return func(r *HubSpotInstanceReconciler) { r.allowInsecureEndpoints = allow }
+}
+
+// New builds the reconciler. c reads from the cache and writes; apiReader
+// reads past the cache; recorder may be nil.
+func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder,
+	newElementAPI ElementAPIFactory, states StateIssuer, opts ...Option) *HubSpotInstanceReconciler {
+	r := &HubSpotInstanceReconciler{Client: c, apiReader: apiReader, recorder: recorder,
+		newElementAPI: newElementAPI, states: states, now: time.Now, mem: newMemory()}
+	for _, opt := range opts {
+		opt(r)
+	}
+	return r
 }
 
 // +kubebuilder:rbac:groups=elements.cloud-elements.io,resources=hubspotinstances,verbs=get;list;watch;update;patch
@@ -101,7 +118,8 @@ type session struct {
 	instance *cloudelements.Instance
 	// tokenSecret is what the cache says about the token Secret.
 	tokenSecret tokenSecretState
-	// out, when set by a step, is the conclusion of the reconcile.
+	// out, once a step sets it, is the conclusion of the reconcile: the
+	// steps after it do not run.
 	out outcome
 	// requeueAfter asks for the next reconcile sooner than the drift poll.
 	requeueAfter time.Duration
@@ -111,6 +129,16 @@ type session struct {
 	// Ready needs no second one.
 	announced bool
 }
+
+func (s *session) concluded() bool { return s.out.reason != "" }
+
+// conclude ends the reconcile with out; the remaining steps are skipped.
+func (s *session) conclude(out outcome) { s.out = out }
+
+// A step does one part of the lifecycle. It returns an error, or concludes
+// the session, or leaves the rest to the steps after it; it never calls
+// another step.
+type step func(context.Context, *session) error
 
 // Reconcile reads as the lifecycle of a HubSpotInstance.
 func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
@@ -126,18 +154,21 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
 	}
 	if obj.Spec.Suspend {
-		s.out = outcome{reason: elementsv1alpha1.ReasonSuspended,
-			message: "spec.suspend is true: no calls are made to Cloud Elements"}
+		s.conclude(outcome{reason: elementsv1alpha1.ReasonSuspended,
+			message: "spec.suspend is true: no calls are made to Cloud Elements"})
 		return ctrl.Result{}, nil
 	}
-	for _, step := range []func(context.Context, *session) (concluded bool, err error){
-		r.resolve,              // every referenced Secret, all problems at once
-		r.inspectTokenSecret,   // refuse to go on if its name belongs to somebody else
-		r.reconcileInstance,    // create exactly once, import, update, detect drift
-		r.reconcileTokenSecret, // write or repair the token Secret
-		r.reconcileHealth,      // valid / disabled, re-authorization
+	for _, step := range []step{
+		r.resolve,                // every referenced Secret, all problems at once
+		r.inspectTokenSecret,     // refuse to go on if its name belongs to somebody else
+		r.adoptInterruptedCreate, // a create whose result was never recorded
+		r.syncInstance,           // update, or detect drift when a poll is due
+		r.createInstance,         // exactly once; OAuth 2 waits for consent first
+		r.reauthorize,            // OAuth 2 with a fresh code for a lapsed instance
+		r.reconcileTokenSecret,   // write or repair the token Secret
+		r.reportHealth,           // valid / disabled
 	} {
-		if concluded, err := step(ctx, s); err != nil || concluded {
+		if err := step(ctx, s); err != nil || s.concluded() {
 			return ctrl.Result{}, err
 		}
 	}
@@ -156,7 +187,7 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 		return nil, err
 	}
 	if written := r.memory().get(obj).objectVersion; written != "" && written != obj.ResourceVersion {
-		if err := r.APIReader.Get(ctx, key, obj); err != nil {
+		if err := r.apiReader.Get(ctx, key, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil, nil
 			}
@@ -168,23 +199,23 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 }
 
 // resolve reads the inputs and connects to Cloud Elements.
-func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) (bool, error) {
+func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) error {
 	if v, ok := s.obj.Annotations[elementsv1alpha1.InstanceIDAnnotation]; ok && !validInstanceID(v) {
-		return false, stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"annotation %s must be a positive element instance id, got %q", elementsv1alpha1.InstanceIDAnnotation, v)
 	}
 	in, err := r.resolveInputs(ctx, s.obj)
 	if err != nil {
-		return false, err
+		return err
 	}
-	api, err := r.NewElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
+	api, err := r.newElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
 	if err != nil {
-		return false, stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.platform.endpoint: %w", err)
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.platform.endpoint: %w", err)
 	}
 	s.in, s.api = in, api
 	s.desired = desiredInstance(s.obj, in)
 	s.hash = configurationHash(s.obj, s.desired)
-	return false, nil
+	return nil
 }
 
 // finish is deferred by Reconcile: it computes the conditions in one place,
@@ -285,8 +316,8 @@ func (r *HubSpotInstanceReconciler) announce(s *session, reason, action, note st
 }
 
 func (r *HubSpotInstanceReconciler) event(obj *elementsv1alpha1.HubSpotInstance, eventType, reason, action, note string) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+	if r.recorder != nil {
+		r.recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
 	}
 }
 
@@ -295,21 +326,4 @@ func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotI
 	r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
 }
 
-func (r *HubSpotInstanceReconciler) memory() *memory {
-	r.memOnce.Do(func() { r.mem = newMemory() })
-	return r.mem
-}
-
-func (r *HubSpotInstanceReconciler) secretReader() client.Reader {
-	if r.SecretReader != nil {
-		return r.SecretReader
-	}
-	return r.APIReader
-}
-
-func (r *HubSpotInstanceReconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
+func (r *HubSpotInstanceReconciler) memory() *memory { return r.mem }

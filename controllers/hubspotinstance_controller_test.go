@@ -53,7 +53,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigHubSpotAPIKey, "hubspot-api-key-1"))
 			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigAuthenticationType, "apiKey"))
 			Expect(inst.Name).To(Equal(ns + "-support"))
-			Expect(inst.Tags).To(ContainElements("team-test", "k8s:"+ns+"/support/"+string(obj.UID)))
+			Expect(inst.Tags).To(ContainElements("team-test", obj.OwnerTag()))
 
 			sec := tokenSecret(ns, "support-element-token")
 			Expect(string(sec.Data["token"])).To(Equal(inst.Token))
@@ -71,7 +71,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(obj.Status.AppliedConfigurationHash).NotTo(BeEmpty())
 			Expect(condition(obj, elementsv1alpha1.ConditionReconciling)).To(BeNil())
 			Expect(condition(obj, elementsv1alpha1.ConditionStalled)).To(BeNil())
-			Expect(eventReasons(obj)).To(ContainElement("Created"))
+			Expect(eventReasons(obj)).To(ContainElement(elementsv1alpha1.EventReasonCreated))
 		})
 
 		It("OAuth 2 Legacy: creates the instance from the tokens Secret", func() {
@@ -316,7 +316,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(inst.Name).To(Equal(ns + "-imported"))
 			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigHubSpotAPIKey, "key-v1"))
 			Expect(string(tokenSecret(ns, "imported-element-token").Data["token"])).To(Equal(existing.Token))
-			Expect(eventReasons(got)).To(ContainElement("Imported"))
+			Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonImported))
 		})
 
 		It("updates once on a spec change and once on a rotated Secret", func() {
@@ -354,7 +354,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates + 1))
 			Expect(instancesOwnedBy(got)).To(Equal(1))
 			Expect(string(tokenSecret(ns, "vanishing-element-token").Data["token"])).To(Equal(simInstance(got.Status.InstanceID).Token))
-			Expect(eventReasons(got)).To(ContainElement("InstanceMissing"))
+			Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonInstanceMissing))
 		})
 
 		It("reports an instance that is no longer valid", func() {
@@ -411,7 +411,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			got := eventuallyReady(key(obj))
 			Expect(writes.failRecords.Load()).To(BeZero(), "the record write was failed once")
 			Expect(instancesOwnedBy(got)).To(Equal(1))
-			Expect(eventReasons(got)).To(ContainElement("Adopted"))
+			Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonAdopted))
 			Expect(string(tokenSecret(ns, "crashy-element-token").Data["token"])).To(Equal(simInstance(got.Status.InstanceID).Token))
 		})
 	})

@@ -127,8 +127,8 @@ func (s *secretValues) value(ctx context.Context, name elementsv1alpha1.SecretNa
 // are reported together, so one look at the condition tells a person
 // everything to fix.
 func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
-	sv := &secretValues{reader: r.secretReader(), namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
-	in := &inputs{endpoint: endpointOf(obj)}
+	sv := &secretValues{reader: r.apiReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	in := &inputs{endpoint: obj.Spec.Platform.GetEndpoint()}
 	var err error
 	set := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
 		if err == nil {
@@ -140,8 +140,8 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 	switch auth.Type {
 	case elementsv1alpha1.AuthTypeOAuth2:
 		ref := auth.OAuth2.ClientSecretRef
-		set(&in.clientID, ref.Name, keyOr(ref.ClientIDKey, "client-id"))
-		set(&in.clientSecret, ref.Name, keyOr(ref.ClientSecretKey, "client-secret"))
+		set(&in.clientID, ref.Name, ref.GetClientIDKey())
+		set(&in.clientSecret, ref.Name, ref.GetClientSecretKey())
 		if codeRef := auth.OAuth2.AuthorizationCodeSecretRef; codeRef != nil {
 			set(&in.code, codeRef.Name, codeRef.Key)
 			in.codeSecret = string(codeRef.Name)
@@ -155,16 +155,16 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 		legacy := auth.OAuth2Legacy
 		set(&in.clientID, legacy.ClientIDSecretRef.Name, legacy.ClientIDSecretRef.Key)
 		tokens := legacy.TokensSecretRef
-		set(&in.accessToken, tokens.Name, keyOr(tokens.AccessTokenKey, "access-token"))
-		set(&in.refreshToken, tokens.Name, keyOr(tokens.RefreshTokenKey, "refresh-token"))
-		set(&in.expiresIn, tokens.Name, keyOr(tokens.ExpiresInKey, "expires-in"))
+		set(&in.accessToken, tokens.Name, tokens.GetAccessTokenKey())
+		set(&in.refreshToken, tokens.Name, tokens.GetRefreshTokenKey())
+		set(&in.expiresIn, tokens.Name, tokens.GetExpiresInKey())
 	case elementsv1alpha1.AuthTypeAPIKey:
 		set(&in.apiKey, auth.APIKey.SecretRef.Name, auth.APIKey.SecretRef.Key)
 	}
 
 	creds := obj.Spec.Platform.CredentialsSecretRef
-	set(&in.userSecret, creds.Name, keyOr(creds.UserSecretKey, "user-secret"))
-	set(&in.organizationSecret, creds.Name, keyOr(creds.OrganizationSecretKey, "organization-secret"))
+	set(&in.userSecret, creds.Name, creds.GetUserSecretKey())
+	set(&in.organizationSecret, creds.Name, creds.GetOrganizationSecretKey())
 
 	if ev := obj.Spec.Events; ev != nil && ev.SignatureKeySecretRef != nil {
 		set(&in.signatureKey, ev.SignatureKeySecretRef.Name, ev.SignatureKeySecretRef.Key)
@@ -175,7 +175,7 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 	if err := sv.failure(); err != nil {
 		return nil, err
 	}
-	if err := r.checkEndpoint(in.endpoint); err != nil {
+	if err := checkEndpoint(in.endpoint, r.allowInsecureEndpoints); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -184,12 +184,12 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 // resolveCredentials reads only the Cloud Elements account secrets: all that
 // deleting an instance needs.
 func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
-	sv := &secretValues{reader: r.secretReader(), namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
-	in := &inputs{endpoint: endpointOf(obj)}
+	sv := &secretValues{reader: r.apiReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	in := &inputs{endpoint: obj.Spec.Platform.GetEndpoint()}
 	creds := obj.Spec.Platform.CredentialsSecretRef
 	var err error
-	if in.userSecret, err = sv.value(ctx, creds.Name, keyOr(creds.UserSecretKey, "user-secret")); err == nil {
-		in.organizationSecret, err = sv.value(ctx, creds.Name, keyOr(creds.OrganizationSecretKey, "organization-secret"))
+	if in.userSecret, err = sv.value(ctx, creds.Name, creds.GetUserSecretKey()); err == nil {
+		in.organizationSecret, err = sv.value(ctx, creds.Name, creds.GetOrganizationSecretKey())
 	}
 	if err != nil {
 		return nil, transientError(elementsv1alpha1.ReasonDeletionBlocked, err)
@@ -198,7 +198,7 @@ func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj 
 		return nil, stalledError(elementsv1alpha1.ReasonDeletionBlocked,
 			"cannot delete the Cloud Elements instance without the account credentials: %s", strings.Join(problems, "; "))
 	}
-	if err := r.checkEndpoint(in.endpoint); err != nil {
+	if err := checkEndpoint(in.endpoint, r.allowInsecureEndpoints); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -206,13 +206,13 @@ func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj 
 
 // checkEndpoint refuses to send credentials in clear text, except to this
 // machine or when the operator was started with --allow-insecure-endpoints.
-func (r *HubSpotInstanceReconciler) checkEndpoint(endpoint string) error {
+func checkEndpoint(endpoint string, allowInsecure bool) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"spec.platform.endpoint %q is not an absolute http(s) URL", endpoint)
 	}
-	if u.Scheme == "http" && !r.AllowInsecureEndpoints && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"spec.platform.endpoint %q would send credentials over plain http: use https, a loopback host, or start the operator with --allow-insecure-endpoints", endpoint)
 	}
@@ -225,20 +225,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func endpointOf(obj *elementsv1alpha1.HubSpotInstance) string {
-	if obj.Spec.Platform.Endpoint != "" {
-		return strings.TrimRight(string(obj.Spec.Platform.Endpoint), "/")
-	}
-	return defaultEndpoint
-}
-
-func keyOr(key elementsv1alpha1.SecretKey, fallback string) elementsv1alpha1.SecretKey {
-	if key == "" {
-		return elementsv1alpha1.SecretKey(fallback)
-	}
-	return key
 }
 
 // referencedSecrets lists the Secrets a spec reads or writes, for the field index that

@@ -18,13 +18,9 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"hash/fnv"
-	"net/http"
 	"slices"
 	"strconv"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,19 +32,42 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
-const defaultPollInterval = 10 * time.Minute
+// adoptInterruptedCreate resolves a create that was started and whose result
+// was never recorded: the instance may exist, so it is looked up by owner tag
+// rather than guessed. Found, it is recorded, and syncInstance re-applies the
+// desired configuration once, since what it was created with is unknown.
+func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, s *session) error {
+	obj := s.obj
+	if instanceIDOf(obj) != 0 || obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] == "" ||
+		r.memory().get(obj).createRefused {
+		return nil
+	}
+	found, err := findOwnedInstances(ctx, s.api, obj)
+	if err != nil {
+		return classifyAPIError("looking up an interrupted create", err)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if err := r.recordInstanceID(ctx, obj, found[0].ID); err != nil {
+		return err
+	}
+	r.announce(s, elementsv1alpha1.EventReasonAdopted, "Create",
+		"found element instance "+formatID(found[0].ID)+" from an interrupted create by its owner tag")
+	obj.Status.AppliedConfigurationHash = ""
+	return nil
+}
 
-// reconcileInstance makes sure the element instance exists and carries the
-// desired configuration, calling Cloud Elements only when something changed
-// or a drift poll is due.
-func (r *HubSpotInstanceReconciler) reconcileInstance(ctx context.Context, s *session) (bool, error) {
+// syncInstance keeps a known instance carrying the desired configuration,
+// calling Cloud Elements only when something changed or a drift poll is due.
+func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session) error {
 	obj := s.obj
 	id := instanceIDOf(obj)
 	if id == 0 {
-		return r.provision(ctx, s)
+		return nil
 	}
 	if err := r.ensureFinalizer(ctx, obj); err != nil {
-		return false, err
+		return err
 	}
 
 	var inst *cloudelements.Instance
@@ -57,9 +76,9 @@ func (r *HubSpotInstanceReconciler) reconcileInstance(ctx context.Context, s *se
 	case obj.Status.AppliedConfigurationHash != s.hash:
 		inst, err = s.api.UpdateInstance(ctx, id, s.desired)
 		if err == nil {
-			reason := "Updated"
+			reason := elementsv1alpha1.EventReasonUpdated
 			if obj.Status.AppliedConfigurationHash == "" {
-				reason = "Imported"
+				reason = elementsv1alpha1.EventReasonImported
 			}
 			r.announce(s, reason, "Update", "element instance "+formatID(id)+" configuration applied")
 			obj.Status.AppliedConfigurationHash = s.hash
@@ -69,51 +88,57 @@ func (r *HubSpotInstanceReconciler) reconcileInstance(ctx context.Context, s *se
 		inst, err = s.api.GetInstance(ctx, id)
 	default:
 		r.observeRecorded(s, id)
-		return false, nil
+		return nil
 	}
 	if cloudelements.IsNotFound(err) {
-		return r.instanceVanished(ctx, s, id)
+		return r.forgetVanishedInstance(ctx, s, id)
 	}
 	if err != nil {
-		return false, classifyAPIError("element instance "+formatID(id), err)
+		return classifyAPIError("element instance "+formatID(id), err)
 	}
 	r.observe(s, inst)
-	return false, nil
+	return nil
 }
 
-// provision creates the instance — exactly once, even across crashes — or,
-// for OAuth 2 without a code, asks a person to consent first.
-func (r *HubSpotInstanceReconciler) provision(ctx context.Context, s *session) (bool, error) {
+// forgetVanishedInstance handles a 404 for an instance we knew: it was
+// deleted behind our back, so its record is dropped and createInstance makes
+// it again through the exactly-once path. An id that was only ever given in
+// the import annotation is a user error.
+func (r *HubSpotInstanceReconciler) forgetVanishedInstance(ctx context.Context, s *session, id int64) error {
 	obj := s.obj
-	if obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != "" && !r.memory().get(obj).createRefused {
-		// A create was started and its result never recorded: the instance
-		// may exist. Look it up by owner tag rather than guess.
-		found, err := s.api.ListInstances(ctx, func(i cloudelements.Instance) bool { return slices.Contains(i.Tags, ownerTag(obj)) })
-		if err != nil {
-			return false, classifyAPIError("looking up an interrupted create", err)
-		}
-		if len(found) > 0 {
-			if err := r.recordInstanceID(ctx, obj, found[0].ID); err != nil {
-				return false, err
-			}
-			r.announce(s, "Adopted", "Create",
-				"found element instance "+formatID(found[0].ID)+" from an interrupted create by its owner tag")
-			// What it was created with is unknown here: the update path
-			// re-applies the desired configuration once.
-			obj.Status.AppliedConfigurationHash = ""
-			return r.reconcileInstance(ctx, s)
-		}
+	if obj.Status.InstanceID != id {
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"annotation %s names element instance %d, which does not exist at Cloud Elements", elementsv1alpha1.InstanceIDAnnotation, id)
 	}
+	r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonInstanceMissing, "Recreate",
+		"element instance "+formatID(id)+" no longer exists at Cloud Elements; creating it again")
+	patch := client.MergeFrom(obj.DeepCopy())
+	delete(obj.Annotations, elementsv1alpha1.InstanceIDAnnotation)
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return fmt.Errorf("forgetting vanished instance %d: %w", id, err)
+	}
+	r.rememberWrite(obj)
+	obj.Status.InstanceID = 0
+	obj.Status.AppliedConfigurationHash = ""
+	obj.Status.Valid = false
+	return nil
+}
 
-	pd := providerDataFor(obj, s.in)
+// createInstance creates the instance — exactly once, even across crashes —
+// or, for OAuth 2 without a code, asks a person to consent first.
+func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *session) error {
+	obj := s.obj
+	if instanceIDOf(obj) != 0 {
+		return nil
+	}
 	if obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2 && s.in.code == "" {
 		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonAwaitingAuthorization)
 	}
 	if err := r.markCreatePending(ctx, obj); err != nil {
-		return false, err
+		return err
 	}
 	req := s.desired
-	req.ProviderData = pd
+	req.ProviderData = providerDataFor(obj, s.in)
 	inst, err := s.api.CreateInstance(ctx, req)
 	r.memory().update(obj, func(m *remembered) { m.createRefused = err != nil && nothingCreated(err) })
 	if err != nil {
@@ -122,54 +147,23 @@ func (r *HubSpotInstanceReconciler) provision(ctx context.Context, s *session) (
 			// authorization URL is published.
 			r.consumeCode(ctx, s)
 		}
-		return false, classifyAPIError("creating the element instance", err)
+		return classifyAPIError("creating the element instance", err)
 	}
 	if err := r.recordInstanceID(ctx, obj, inst.ID); err != nil {
-		return false, err
+		return err
 	}
 	r.consumeCode(ctx, s)
-	r.announce(s, "Created", "Create", "created element instance "+formatID(inst.ID))
+	r.announce(s, elementsv1alpha1.EventReasonCreated, "Create", "created element instance "+formatID(inst.ID))
 	obj.Status.AppliedConfigurationHash = s.hash
 	obj.Status.LastSyncTime = r.metaNow()
 	r.observe(s, inst)
-	return false, nil
+	return nil
 }
 
-// nothingCreated reports whether a failed create certainly created nothing:
-// it was refused (4xx, 429, 503 — the server says it did not handle the
-// request), stopped by our own rate limiter, or never connected. After a
-// timeout, a 500 or a 502 the instance may exist, and only the owner-tag
-// lookup can tell.
-func nothingCreated(err error) bool {
-	var apiErr *cloudelements.APIError
-	if errors.As(err, &apiErr) {
-		code := apiErr.StatusCode
-		return (code >= 400 && code < 500 && code != http.StatusRequestTimeout) || code == http.StatusServiceUnavailable
-	}
-	return errors.Is(err, cloudelements.ErrClientRateLimited) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-// instanceVanished handles a 404 for an instance we knew: it was deleted
-// behind our back, so it is created again through the exactly-once path. An
-// id that was only ever given in the import annotation is a user error.
-func (r *HubSpotInstanceReconciler) instanceVanished(ctx context.Context, s *session, id int64) (bool, error) {
-	obj := s.obj
-	if obj.Status.InstanceID != id {
-		return false, stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
-			"annotation %s names element instance %d, which does not exist at Cloud Elements", elementsv1alpha1.InstanceIDAnnotation, id)
-	}
-	r.event(obj, corev1.EventTypeWarning, "InstanceMissing", "Recreate",
-		"element instance "+formatID(id)+" no longer exists at Cloud Elements; creating it again")
-	patch := client.MergeFrom(obj.DeepCopy())
-	delete(obj.Annotations, elementsv1alpha1.InstanceIDAnnotation)
-	if err := r.Patch(ctx, obj, patch); err != nil {
-		return false, fmt.Errorf("forgetting vanished instance %d: %w", id, err)
-	}
-	r.rememberWrite(obj)
-	obj.Status.InstanceID = 0
-	obj.Status.AppliedConfigurationHash = ""
-	obj.Status.Valid = false
-	return r.provision(ctx, s)
+// findOwnedInstances lists the instances that carry the object's owner tag.
+func findOwnedInstances(ctx context.Context, api ElementAPI, obj *elementsv1alpha1.HubSpotInstance) ([]cloudelements.Instance, error) {
+	tag := obj.OwnerTag()
+	return api.ListInstances(ctx, func(i cloudelements.Instance) bool { return slices.Contains(i.Tags, tag) })
 }
 
 // observe copies what Cloud Elements said about the instance into status.
@@ -246,39 +240,6 @@ func (r *HubSpotInstanceReconciler) ensureFinalizer(ctx context.Context, obj *el
 	}
 	r.rememberWrite(obj)
 	return nil
-}
-
-// pollDue says whether the drift poll is due: never verified by this
-// process, or verified longer than pollInterval ago.
-func (r *HubSpotInstanceReconciler) pollDue(obj *elementsv1alpha1.HubSpotInstance) bool {
-	return r.untilPollDue(obj) <= 0
-}
-
-func (r *HubSpotInstanceReconciler) untilPollDue(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
-	verified := r.memory().get(obj).verifiedAt
-	if verified.IsZero() {
-		return 0
-	}
-	interval := pollInterval(obj)
-	// A stable per-object jitter of up to 5% spreads the polls of many
-	// objects created together, without ever polling more often than asked.
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(obj.UID))
-	jitter := time.Duration(float64(interval) * 0.05 * float64(h.Sum32()%1000) / 1000)
-	return verified.Add(interval + jitter).Sub(r.now())
-}
-
-// reconcileRequested: a person asked for a full check now, the Flux way.
-func reconcileRequested(obj *elementsv1alpha1.HubSpotInstance) bool {
-	requested := obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation]
-	return requested != "" && requested != obj.Status.LastHandledReconcileAt
-}
-
-func pollInterval(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
-	if obj.Spec.PollInterval != nil && obj.Spec.PollInterval.Duration >= 30*time.Second {
-		return obj.Spec.PollInterval.Duration
-	}
-	return defaultPollInterval
 }
 
 // instanceIDOf is the recorded instance id: the annotation is the durable

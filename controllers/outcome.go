@@ -19,6 +19,8 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -81,6 +83,20 @@ func classifyAPIError(what string, err error) error {
 			err: fmt.Errorf("%s: rate limited by Cloud Elements, retrying in %s: %w", what, wait, err)}
 	}
 	return transientError(elementsv1alpha1.ReasonAPIUnavailable, fmt.Errorf("%s: %w", what, err))
+}
+
+// nothingCreated reports whether a failed create certainly created nothing:
+// it was refused (4xx, 429, 503 — the server says it did not handle the
+// request), stopped by our own rate limiter, or never connected. After a
+// timeout, a 500 or a 502 the instance may exist, and only the owner-tag
+// lookup can tell.
+func nothingCreated(err error) bool {
+	var apiErr *cloudelements.APIError
+	if errors.As(err, &apiErr) {
+		code := apiErr.StatusCode
+		return (code >= 400 && code < 500 && code != http.StatusRequestTimeout) || code == http.StatusServiceUnavailable
+	}
+	return errors.Is(err, cloudelements.ErrClientRateLimited) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // outcomeFromError describes a failed reconcile.

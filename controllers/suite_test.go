@@ -104,15 +104,9 @@ var _ = BeforeSuite(func() {
 	signer, err := oauthstate.NewSigner(signingKey, 0)
 	Expect(err).NotTo(HaveOccurred())
 	writes.Client = mgr.GetClient()
-	reconciler = &controllers.HubSpotInstanceReconciler{
-		Client:        writes,
-		APIReader:     mgr.GetAPIReader(),
-		Scheme:        mgr.GetScheme(),
-		Recorder:      mgr.GetEventRecorder("hubspot-operator"),
-		NewElementAPI: controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000),
-		States:        signer,
-		Now:           clock.Now,
-	}
+	reconciler = controllers.New(writes, mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
+		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
+		controllers.WithClock(clock.Now))
 	Expect(reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: 4,
 		RateLimiter:             controllers.DefaultRateLimiter(),

@@ -35,23 +35,6 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
-// FieldManager is the server-side apply field manager for what the operator writes.
-const FieldManager = "hubspot-operator"
-
-// Labels on every token Secret.
-const (
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	InstanceLabel  = "elements.cloud-elements.io/instance"
-)
-
-// Keys of the token Secret.
-const (
-	TokenKey      = "token"
-	InstanceIDKey = "instance-id"
-	ElementKeyKey = "element-key"
-	EndpointKey   = "endpoint"
-)
-
 // tokenSecretState is what the metadata cache says about the token Secret.
 type tokenSecretState struct {
 	name    string
@@ -66,7 +49,7 @@ func (t tokenSecretState) needsToken() bool { return t.missing || !t.inSync }
 // inspectTokenSecret looks at the token Secret's metadata only. A Secret of
 // that name that this object does not control is never touched: taking it
 // over could destroy somebody's credentials.
-func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *session) (bool, error) {
+func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *session) error {
 	obj := s.obj
 	name := obj.TokenSecretName()
 	s.tokenSecret = tokenSecretState{name: name}
@@ -76,46 +59,46 @@ func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *s
 	switch {
 	case apierrors.IsNotFound(err):
 		s.tokenSecret.missing = true
-		return false, nil
+		return nil
 	case err != nil:
-		return false, fmt.Errorf("reading Secret %s/%s metadata: %w", obj.Namespace, name, err)
+		return fmt.Errorf("reading Secret %s/%s metadata: %w", obj.Namespace, name, err)
 	case !metav1.IsControlledBy(m, obj):
-		return false, stalledError(elementsv1alpha1.ReasonSecretConflict,
+		return stalledError(elementsv1alpha1.ReasonSecretConflict,
 			"Secret %s/%s already exists and is not owned by this HubSpotInstance; the operator will not overwrite it: delete it or set spec.tokenSecret.name",
 			obj.Namespace, name)
 	}
 	mem := r.memory().get(obj)
 	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion &&
 		mem.secretDigest == secretShapeDigest(obj, instanceIDOf(obj))
-	return false, nil
+	return nil
 }
 
 // reconcileTokenSecret writes the element token into the Secret when it is
 // missing, was edited by someone else, or should look different.
-func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s *session) (bool, error) {
+func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s *session) error {
 	obj := s.obj
 	name := s.tokenSecret.name
 	obj.Status.TokenSecretName = name
 	if !s.tokenSecret.needsToken() && s.instance == nil {
-		return false, nil
+		return nil
 	}
 	if s.instance == nil || s.instance.Token == "" {
 		// A call was due (needsToken) but no token came back.
-		return false, transientError(elementsv1alpha1.ReasonAPIUnavailable,
+		return transientError(elementsv1alpha1.ReasonAPIUnavailable,
 			fmt.Errorf("Cloud Elements returned no element token for instance %d", obj.Status.InstanceID))
 	}
-	desired := desiredTokenSecret(obj, s.instance, endpointOf(obj))
+	desired := desiredTokenSecret(obj, s.instance, obj.Spec.Platform.GetEndpoint())
 	digest := secretShapeDigest(obj, s.instance.ID)
 
 	if !s.tokenSecret.missing {
 		current := &corev1.Secret{}
-		err := r.secretReader().Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: name}, current)
+		err := r.apiReader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: name}, current)
 		if err != nil && !apierrors.IsNotFound(err) {
-			return false, fmt.Errorf("reading Secret %s/%s: %w", obj.Namespace, name, err)
+			return fmt.Errorf("reading Secret %s/%s: %w", obj.Namespace, name, err)
 		}
 		if err == nil && secretMatches(current, desired) {
 			r.rememberSecret(obj, current.ResourceVersion, digest)
-			return false, nil
+			return nil
 		}
 	}
 
@@ -131,11 +114,11 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 			WithUID(obj.UID).
 			WithController(true).
 			WithBlockOwnerDeletion(true))
-	if err := r.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return false, fmt.Errorf("writing Secret %s/%s: %w", obj.Namespace, name, err)
+	if err := r.Apply(ctx, ac, client.FieldOwner(elementsv1alpha1.FieldManager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("writing Secret %s/%s: %w", obj.Namespace, name, err)
 	}
 	if !s.tokenSecret.missing {
-		r.event(obj, corev1.EventTypeNormal, "TokenSecretRestored", "WriteSecret",
+		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonTokenSecretRestored, "WriteSecret",
 			"Secret "+name+" did not hold the element token as written; restored it")
 	}
 	rv := ""
@@ -143,7 +126,7 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 		rv = *ac.ResourceVersion
 	}
 	r.rememberSecret(obj, rv, digest)
-	return false, nil
+	return nil
 }
 
 func (r *HubSpotInstanceReconciler) rememberSecret(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {
@@ -156,16 +139,16 @@ func desiredTokenSecret(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelemen
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels[ManagedByLabel] = FieldManager
-	labels[InstanceLabel] = obj.Name
+	labels[elementsv1alpha1.ManagedByLabel] = elementsv1alpha1.FieldManager
+	labels[elementsv1alpha1.InstanceLabel] = obj.Name
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: obj.TokenSecretName(), Namespace: obj.Namespace,
 			Labels: labels, Annotations: maps.Clone(obj.Spec.TokenSecret.Annotations)},
 		Data: map[string][]byte{
-			TokenKey:      []byte(inst.Token),
-			InstanceIDKey: []byte(formatID(inst.ID)),
-			ElementKeyKey: []byte(cloudelements.ElementKey),
-			EndpointKey:   []byte(endpoint),
+			elementsv1alpha1.TokenKey:      []byte(inst.Token),
+			elementsv1alpha1.InstanceIDKey: []byte(formatID(inst.ID)),
+			elementsv1alpha1.ElementKeyKey: []byte(cloudelements.ElementKey),
+			elementsv1alpha1.EndpointKey:   []byte(endpoint),
 		},
 	}
 }
@@ -194,7 +177,7 @@ func secretMatches(current, desired *corev1.Secret) bool {
 // the token itself (which only changes when the instance does), so a spec
 // change to its labels or annotations is noticed without reading it.
 func secretShapeDigest(obj *elementsv1alpha1.HubSpotInstance, id int64) string {
-	body, _ := json.Marshal([]any{obj.TokenSecretName(), obj.Spec.TokenSecret.Labels, obj.Spec.TokenSecret.Annotations, id, endpointOf(obj)})
+	body, _ := json.Marshal([]any{obj.TokenSecretName(), obj.Spec.TokenSecret.Labels, obj.Spec.TokenSecret.Annotations, id, obj.Spec.Platform.GetEndpoint()})
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:8])
 }

@@ -77,19 +77,3 @@ const (
 func (in *HubSpotInstance) GetConditions() []metav1.Condition {
 	return in.Status.Conditions
 }
-
-// TokenSecretName is the name of the Secret receiving the element token.
-func (in *HubSpotInstance) TokenSecretName() string {
-	if in.Spec.TokenSecret.Name != "" {
-		return string(in.Spec.TokenSecret.Name)
-	}
-	return in.Name + "-element-token"
-}
-
-// ElementInstanceName is the element instance's name at Cloud Elements.
-func (in *HubSpotInstance) ElementInstanceName() string {
-	if in.Spec.InstanceName != "" {
-		return in.Spec.InstanceName
-	}
-	return in.Namespace + "-" + in.Name
-}

@@ -81,6 +81,13 @@ const (
 // +kubebuilder:validation:Enum=polling;webhook
 type EventVendorType string
 
+const (
+	// EventVendorTypePolling: Cloud Elements polls HubSpot for changes.
+	EventVendorTypePolling EventVendorType = "polling"
+	// EventVendorTypeWebhook: HubSpot calls Cloud Elements on each change.
+	EventVendorTypeWebhook EventVendorType = "webhook"
+)
+
 // HubSpotInstanceSpec is the desired state of a HubSpot CRM element instance.
 type HubSpotInstanceSpec struct {
 	// platform says which Cloud Elements API to talk to and with which account.

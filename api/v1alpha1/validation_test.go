@@ -28,6 +28,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 )
 
 const namespace = "validation"
@@ -187,7 +189,7 @@ var _ = Describe("HubSpotInstance admission", func() {
 		Entry("duplicate tags", set(base("APIKey"), "tags", []any{"team", "team"}), "spec.tags", "Duplicate value"),
 		Entry("an empty tag", set(base("APIKey"), "tags", []any{""}), "spec.tags", "tags must be non-empty"),
 		Entry("a whitespace-only tag", set(base("APIKey"), "tags", []any{"  "}), "spec.tags", "tags must be non-empty"),
-		Entry("a tag using the owner-tag prefix", set(base("APIKey"), "tags", []any{"k8s:other/owner"}), "spec.tags", "reserved for the operator's owner tag"),
+		Entry("a tag using the owner-tag prefix", set(base("APIKey"), "tags", []any{v1alpha1.OwnerTagPrefix + "other/owner"}), "spec.tags", "reserved for the operator's owner tag"),
 		Entry("deletionPolicy unknown", set(base("APIKey"), "deletionPolicy", "Keep"), "spec.deletionPolicy", `Unsupported value: "Keep"`),
 		Entry("events on without a callbackURL", set(base("APIKey"), "events", map[string]any{"enabled": true}), "spec.events.callbackURL", "events.callbackURL is required when events are enabled"),
 		Entry("events vendorType unknown", set(base("APIKey"), "events", map[string]any{"vendorType": "push"}), "spec.events.vendorType", `Unsupported value: "push"`),

@@ -32,7 +32,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/controllers"
 )
 
 // printer writes the demo's narration: each step prefixed with the time
@@ -181,7 +180,7 @@ func (d *demo) printTokenSecret(sec *corev1.Secret) {
 	d.p.plain("  %s/%s", sec.Namespace, sec.Name)
 	for _, key := range keys {
 		value := string(sec.Data[key])
-		if key == controllers.TokenKey {
+		if key == elementsv1alpha1.TokenKey {
 			value = maskToken(value)
 		}
 		d.p.plain("      %-12s %s", key, value)

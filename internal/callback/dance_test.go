@@ -86,20 +86,14 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 		})
 		Expect(err).NotTo(HaveOccurred())
 		clock = &testclock.Clock{}
-		reconciler := &controllers.HubSpotInstanceReconciler{
-			Client:        mgr.GetClient(),
-			APIReader:     mgr.GetAPIReader(),
-			Scheme:        mgr.GetScheme(),
-			Recorder:      mgr.GetEventRecorder("hubspot-operator"),
-			NewElementAPI: controllers.ClientFactory(&http.Client{Timeout: 10 * time.Second}, 1000, 1000),
-			States:        signer,
-			Now:           clock.Now,
-		}
+		reconciler := controllers.New(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
+			controllers.ClientFactory(&http.Client{Timeout: 10 * time.Second}, 1000, 1000), signer,
+			controllers.WithClock(clock.Now))
 		Expect(reconciler.SetupWithManager(ctx, mgr, controller.Options{
 			MaxConcurrentReconciles: 4, RateLimiter: controllers.DefaultRateLimiter(),
 		})).To(Succeed())
 		server := callback.NewServer("127.0.0.1:0", callback.NewHandler(mgr.GetAPIReader(), mgr.GetClient(), signer,
-			callback.WithEventRecorder(mgr.GetEventRecorder("hubspot-operator"))))
+			callback.WithEventRecorder(mgr.GetEventRecorder(elementsv1alpha1.FieldManager))))
 		Expect(mgr.Add(server)).To(Succeed())
 
 		var managerCtx context.Context
@@ -215,7 +209,7 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 		Expect(obj.Status.InstanceID).To(Equal(instances[0].ID))
 		token := &corev1.Secret{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name + "-element-token"}, token)).To(Succeed())
-		Expect(string(token.Data[controllers.TokenKey])).To(Equal(instances[0].Token))
+		Expect(string(token.Data[elementsv1alpha1.TokenKey])).To(Equal(instances[0].Token))
 		Expect(metav1.IsControlledBy(token, obj)).To(BeTrue())
 	}
 
@@ -282,7 +276,7 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 				}
 			}
 			return found
-		}).Should(ContainElement(callback.EventAuthorizationDenied + "/Callback"))
+		}).Should(ContainElement(elementsv1alpha1.EventReasonAuthorizationDenied + "/Callback"))
 
 		By("asking for a fresh link with " + elementsv1alpha1.ReconcileRequestAnnotation)
 		requestReconcile(obj, "retry-1")

@@ -22,7 +22,7 @@ limitations under the License.
 // must name an object that still exists with the same UID and still waits for
 // exactly that state (its status.authorizationNonce). Only then is the answer
 // — an authorization code, or the provider's refusal — handed to the
-// reconciler, in a Secret the object controls (controllers.CallbackSecretName).
+// reconciler, in a Secret the object controls (HubSpotInstance.CallbackSecretName).
 // The nonce is then cleared, so the same link cannot be used twice.
 //
 // Every request is counted in hubspot_operator_oauth_callbacks_total{result},
@@ -49,7 +49,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/controllers"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 )
 
@@ -60,12 +59,6 @@ const Path = "/oauth/callback"
 // defaultRequestTimeout bounds the API calls of one callback, so a slow API
 // server cannot pile up requests.
 const defaultRequestTimeout = 20 * time.Second
-
-// Event reasons the handler records on the HubSpotInstance.
-const (
-	EventAuthorizationReceived = "AuthorizationReceived"
-	EventAuthorizationDenied   = elementsv1alpha1.ReasonAuthorizationDenied
-)
 
 // maxEventNoteBytes keeps a provider's long error text within the 1 kB an
 // events.k8s.io Event note may hold.
@@ -222,11 +215,11 @@ func (h *Handler) serve(r *http.Request) answer {
 			Message: "A GET of this address would hand the answer to the operator.", Object: objectOf(claims)}}
 	}
 
-	data := map[string][]byte{controllers.CallbackCodeKey: []byte(query.Code)}
+	data := map[string][]byte{elementsv1alpha1.CallbackCodeKey: []byte(query.Code)}
 	if query.Code == "" {
-		data = map[string][]byte{controllers.CallbackErrorKey: []byte(query.Error)}
+		data = map[string][]byte{elementsv1alpha1.CallbackErrorKey: []byte(query.Error)}
 		if query.ErrorDescription != "" {
-			data[controllers.CallbackErrorDescriptionKey] = []byte(query.ErrorDescription)
+			data[elementsv1alpha1.CallbackErrorDescriptionKey] = []byte(query.ErrorDescription)
 		}
 	}
 	if ref := h.deliver(ctx, obj, claims.Nonce, data); ref != nil {
@@ -244,7 +237,7 @@ func (h *Handler) serve(r *http.Request) answer {
 	}
 
 	if query.Code != "" {
-		h.event(obj, corev1.EventTypeNormal, EventAuthorizationReceived,
+		h.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonAuthorizationReceived,
 			"consent received through the OAuth callback; the authorization code is handed to the reconciler")
 		return answer{result: resultCodeAccepted, err: consumeErr, page: page{Status: http.StatusOK, OK: true,
 			Title:   "Authorization received",
@@ -256,7 +249,7 @@ func (h *Handler) serve(r *http.Request) answer {
 	if query.ErrorDescription != "" {
 		detail += ": " + query.ErrorDescription
 	}
-	h.event(obj, corev1.EventTypeWarning, EventAuthorizationDenied, "HubSpot consent was declined: "+truncate(detail, maxEventNoteBytes))
+	h.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonAuthorizationDenied, "HubSpot consent was declined: "+truncate(detail, maxEventNoteBytes))
 	return answer{result: resultDeniedRecorded, err: consumeErr, page: page{Status: http.StatusOK,
 		Title:      "Consent was not given",
 		Message:    "HubSpot reports that access was not granted. The operator has recorded this on the HubSpotInstance, which shows Ready=False with reason AuthorizationDenied in a moment.",

@@ -38,7 +38,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/controllers"
 	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 )
@@ -94,7 +93,7 @@ func fetch(obj client.Object) {
 
 func callbackSecretOf(obj *elementsv1alpha1.HubSpotInstance) (*corev1.Secret, error) {
 	sec := &corev1.Secret{}
-	err := k8sClient.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: controllers.CallbackSecretName(obj)}, sec)
+	err := k8sClient.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: obj.CallbackSecretName()}, sec)
 	return sec, err
 }
 
@@ -156,7 +155,7 @@ var _ = Describe("Handler against the API server", func() {
 
 		sec, err := callbackSecretOf(obj)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(sec.Data).To(Equal(map[string][]byte{controllers.CallbackCodeKey: []byte("c0de-7b4e")}))
+		Expect(sec.Data).To(Equal(map[string][]byte{elementsv1alpha1.CallbackCodeKey: []byte("c0de-7b4e")}))
 		Expect(sec.Type).To(Equal(corev1.SecretTypeOpaque))
 		Expect(sec.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "hubspot-operator"))
 		Expect(sec.Labels).To(HaveKeyWithValue("elements.cloud-elements.io/instance", "crm"))
@@ -195,7 +194,7 @@ var _ = Describe("Handler against the API server", func() {
 		after, err := callbackSecretOf(obj)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(after.ResourceVersion).To(Equal(sec.ResourceVersion))
-		Expect(after.Data[controllers.CallbackCodeKey]).To(Equal([]byte("first")))
+		Expect(after.Data[elementsv1alpha1.CallbackCodeKey]).To(Equal([]byte("first")))
 		fetch(obj)
 		Expect(obj.ResourceVersion).To(Equal(objectVersion))
 		Expect(recorder.Events).To(BeEmpty())
@@ -260,7 +259,7 @@ var _ = Describe("Handler against the API server", func() {
 		Expect(winners).To(Equal(1), "statuses: %v", statuses)
 		sec, err := callbackSecretOf(obj)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(string(sec.Data[controllers.CallbackCodeKey])).To(Equal(fmt.Sprintf("code-%d", winner)))
+		Expect(string(sec.Data[elementsv1alpha1.CallbackCodeKey])).To(Equal(fmt.Sprintf("code-%d", winner)))
 		fetch(obj)
 		Expect(obj.Status.AuthorizationNonce).To(BeEmpty())
 	})
@@ -281,8 +280,8 @@ var _ = Describe("Handler against the API server", func() {
 		sec, err := callbackSecretOf(obj)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sec.Data).To(Equal(map[string][]byte{
-			controllers.CallbackErrorKey:            []byte("access_denied"),
-			controllers.CallbackErrorDescriptionKey: []byte(`<script>alert("x")</script> & no`),
+			elementsv1alpha1.CallbackErrorKey:            []byte("access_denied"),
+			elementsv1alpha1.CallbackErrorDescriptionKey: []byte(`<script>alert("x")</script> & no`),
 		}))
 		Expect(metav1.IsControlledBy(sec, obj)).To(BeTrue())
 		fetch(obj)
@@ -396,7 +395,7 @@ var _ = Describe("Handler against the API server", func() {
 	It("never overwrites a Secret of that name that the object does not control", func() {
 		state, claims := awaitConsent(obj)
 		foreign := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: controllers.CallbackSecretName(obj)},
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: obj.CallbackSecretName()},
 			Data:       map[string][]byte{"precious": []byte("data")},
 		}
 		Expect(k8sClient.Create(ctx, foreign)).To(Succeed())
@@ -415,11 +414,11 @@ var _ = Describe("Handler against the API server", func() {
 	It("replaces an answer to an older link, dropping the keys it no longer needs", func() {
 		_, older := awaitConsent(obj)
 		stale := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: controllers.CallbackSecretName(obj),
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: obj.CallbackSecretName(),
 				Annotations: map[string]string{callback.NonceAnnotation: older.Nonce},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "elements.cloud-elements.io/v1alpha1", Kind: "HubSpotInstance",
 					Name: obj.Name, UID: obj.UID, Controller: ptr.To(true)}}},
-			Data: map[string][]byte{controllers.CallbackErrorKey: []byte("access_denied")},
+			Data: map[string][]byte{elementsv1alpha1.CallbackErrorKey: []byte("access_denied")},
 		}
 		Expect(k8sClient.Create(ctx, stale)).To(Succeed())
 		state, _ := awaitConsent(obj)
@@ -429,15 +428,15 @@ var _ = Describe("Handler against the API server", func() {
 		sec, err := callbackSecretOf(obj)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sec.UID).To(Equal(stale.UID))
-		Expect(sec.Data).To(Equal(map[string][]byte{controllers.CallbackCodeKey: []byte("newer")}))
+		Expect(sec.Data).To(Equal(map[string][]byte{elementsv1alpha1.CallbackCodeKey: []byte("newer")}))
 	})
 
 	It("replaces a Secret left behind by a deleted object of the same name", func() {
 		leftover := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: controllers.CallbackSecretName(obj),
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: obj.CallbackSecretName(),
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "elements.cloud-elements.io/v1alpha1", Kind: "HubSpotInstance",
 					Name: obj.Name, UID: "0b5e55ed-dead-4bad-bead-000000000000", Controller: ptr.To(true)}}},
-			Data: map[string][]byte{controllers.CallbackCodeKey: []byte("stale")},
+			Data: map[string][]byte{elementsv1alpha1.CallbackCodeKey: []byte("stale")},
 		}
 		Expect(k8sClient.Create(ctx, leftover)).To(Succeed())
 		state, _ := awaitConsent(obj)
@@ -447,7 +446,7 @@ var _ = Describe("Handler against the API server", func() {
 		sec, err := callbackSecretOf(obj)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(metav1.IsControlledBy(sec, obj)).To(BeTrue())
-		Expect(sec.Data).To(Equal(map[string][]byte{controllers.CallbackCodeKey: []byte("fresh")}))
+		Expect(sec.Data).To(Equal(map[string][]byte{elementsv1alpha1.CallbackCodeKey: []byte("fresh")}))
 	})
 
 	It("answers HEAD without changing anything", func() {

@@ -30,7 +30,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/controllers"
 )
 
 // NonceAnnotation on the callback Secret names the authorization URL (its
@@ -45,7 +44,7 @@ const NonceAnnotation = "elements.cloud-elements.io/oauth-state-nonce"
 const maxWriteAttempts = 4
 
 // fieldOwner names the operator in managedFields, as its other writes do.
-var fieldOwner = client.FieldOwner(controllers.FieldManager)
+var fieldOwner = client.FieldOwner(elementsv1alpha1.FieldManager)
 
 // deliver writes the callback Secret the reconciler reads: the code, or the
 // provider's refusal. It creates the Secret, or replaces one this object
@@ -157,10 +156,10 @@ func callbackSecret(obj *elementsv1alpha1.HubSpotInstance, nonce string, data ma
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: obj.Namespace,
-			Name:      controllers.CallbackSecretName(obj),
+			Name:      obj.CallbackSecretName(),
 			Labels: map[string]string{
-				controllers.ManagedByLabel: controllers.FieldManager,
-				controllers.InstanceLabel:  obj.Name,
+				elementsv1alpha1.ManagedByLabel: elementsv1alpha1.FieldManager,
+				elementsv1alpha1.InstanceLabel:  obj.Name,
 			},
 			Annotations: map[string]string{NonceAnnotation: nonce},
 			// The reconciler trusts only a Secret its object controls, and

@@ -84,9 +84,6 @@ type Options struct {
 	OperatorNamespace    string
 	StateKeySecret       string
 	StateTTL             time.Duration
-	// CacheSecretData caches whole Secrets, cluster-wide, the way a naive
-	// operator would. Only for the benchmark's memory contrast.
-	CacheSecretData bool
 }
 
 // BindFlags registers the operator's flags with their defaults.
@@ -111,7 +108,6 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CallbackAddr, "oauth-callback-bind-address", ":8082", "The address the OAuth callback endpoint (/oauth/callback) binds to; 0 disables it.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", defaultOperatorNamespace(), "Namespace holding the operator's own Secrets (the OAuth state signing key).")
 	fs.StringVar(&o.StateKeySecret, "oauth-state-key-secret", "hubspot-operator-oauth-state", "Secret holding the OAuth state signing key; created if absent.")
-	fs.BoolVar(&o.CacheSecretData, "benchmark-only-cache-secret-data", false, "Do not use: caches every Secret's data in memory (the benchmark's contrast run).")
 	fs.DurationVar(&o.StateTTL, "oauth-state-ttl", oauthstate.DefaultTTL, "How long an authorization URL stays usable.")
 }
 
@@ -169,18 +165,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err != nil {
 		return nil, err
 	}
-	reconciler := &controllers.HubSpotInstanceReconciler{
-		Client:                 mgr.GetClient(),
-		APIReader:              mgr.GetAPIReader(),
-		Scheme:                 mgr.GetScheme(),
-		Recorder:               mgr.GetEventRecorder("hubspot-operator"),
-		NewElementAPI:          controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
-		States:                 signer,
-		AllowInsecureEndpoints: o.AllowInsecure,
-	}
-	if o.CacheSecretData {
-		reconciler.SecretReader = mgr.GetClient()
-	}
+	reconciler := controllers.New(mgr.GetClient(), uncachedReader(mgr), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
+		controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
+		signer, controllers.WithInsecureEndpoints(o.AllowInsecure))
 	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: o.MaxConcurrent,
 		RateLimiter:             controllers.DefaultRateLimiter(),
@@ -193,7 +180,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	// states with the same key the reconciler signs them with.
 	if o.CallbackAddr != "" && o.CallbackAddr != "0" {
 		handler := callback.NewHandler(mgr.GetAPIReader(), mgr.GetClient(), signer,
-			callback.WithEventRecorder(mgr.GetEventRecorder("hubspot-operator")))
+			callback.WithEventRecorder(mgr.GetEventRecorder(elementsv1alpha1.FieldManager)))
 		if err := mgr.Add(callback.NewServer(o.CallbackAddr, handler)); err != nil {
 			return nil, fmt.Errorf("adding the OAuth callback server: %w", err)
 		}
@@ -229,7 +216,7 @@ func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Cl
 		}
 		sec = &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name,
-				Labels: map[string]string{controllers.ManagedByLabel: controllers.FieldManager}},
+				Labels: map[string]string{elementsv1alpha1.ManagedByLabel: elementsv1alpha1.FieldManager}},
 			Data: map[string][]byte{dataKey: raw},
 		}
 		err = writer.Create(ctx, sec)

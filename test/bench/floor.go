@@ -33,7 +33,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/controllers"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
@@ -140,7 +139,7 @@ func (b *bench) floorOne(ctx context.Context, kube client.Client, api *cloudelem
 			cloudelements.ConfigHubSpotAPIKey:        "bench-hubspot-api-key",
 			cloudelements.ConfigCreateBulkProperties: "false",
 		},
-		Tags: []string{"bench", "k8s:" + obj.Namespace + "/" + obj.Name + "/" + string(obj.UID)},
+		Tags: []string{"bench", obj.OwnerTag()},
 		Name: obj.ElementInstanceName(),
 	})
 	if err != nil {
@@ -151,15 +150,15 @@ func (b *bench) floorOne(ctx context.Context, kube client.Client, api *cloudelem
 	isController := true
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.TokenSecretName(),
-			Labels: map[string]string{controllers.ManagedByLabel: controllers.FieldManager, controllers.InstanceLabel: obj.Name},
+			Labels: map[string]string{elementsv1alpha1.ManagedByLabel: elementsv1alpha1.FieldManager, elementsv1alpha1.InstanceLabel: obj.Name},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: elementsv1alpha1.GroupVersion.String(), Kind: "HubSpotInstance",
 				Name: obj.Name, UID: obj.UID, Controller: &isController, BlockOwnerDeletion: &isController}}},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{
-			controllers.TokenKey:      []byte(inst.Token),
-			controllers.InstanceIDKey: []byte(strconv.FormatInt(inst.ID, 10)),
-			controllers.ElementKeyKey: []byte(cloudelements.ElementKey),
-			controllers.EndpointKey:   []byte(b.sim.Endpoint),
+			elementsv1alpha1.TokenKey:      []byte(inst.Token),
+			elementsv1alpha1.InstanceIDKey: []byte(strconv.FormatInt(inst.ID, 10)),
+			elementsv1alpha1.ElementKeyKey: []byte(cloudelements.ElementKey),
+			elementsv1alpha1.EndpointKey:   []byte(b.sim.Endpoint),
 		},
 	}
 	if err := kube.Create(ctx, secret); err != nil {

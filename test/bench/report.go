@@ -27,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/operator"
 )
 
 // readyRun is one time-to-Ready measurement (operator or floor).
@@ -436,7 +438,7 @@ func (r *results) table(cfg config) string {
 	if r.memU != nil {
 		memRatio(fmt.Sprintf("Peak RSS, %d objects, 0 vs %d unrelated %s Secrets", r.mem0.n, r.memU.unrelated, formatBytes(uint64(cfg.secretSize))),
 			r.mem0, r.memU, "≤ 1.15×", true)
-		memRatio("Same, caching Secrets in full (`--benchmark-only-cache-secret-data`, contrast)", r.mem0Full, r.memUFull, "— (what the design saves)", false)
+		memRatio("Same, caching Secrets in full (contrast build, tag `"+operator.ContrastBuildTag+"`)", r.mem0Full, r.memUFull, "— (what the design saves)", false)
 	}
 	if r.large != nil && r.mem0 != nil && r.large.n > r.mem0.n {
 		d := float64(r.large.n - r.mem0.n)

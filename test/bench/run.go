@@ -39,8 +39,8 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/controllers"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+	"github.com/hubspot-operator/hubspot-operator/internal/operator"
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
 
@@ -52,6 +52,8 @@ type bench struct {
 	sim        *harness.Simulator
 	calls      *callLog
 	bin        string
+	// contrastBin is the manager built to cache Secret data, for the memory contrast.
+	contrastBin string
 
 	userSecret, orgSecret string
 	res                   results
@@ -102,6 +104,9 @@ func run(ctx context.Context, cfg config, args []string) (retErr error) {
 	}
 	logf("building the operator (the real binary)")
 	if b.bin, err = harness.BuildOperator(b.root, b.work); err != nil {
+		return err
+	}
+	if b.contrastBin, err = harness.BuildOperator(b.root, b.work, operator.ContrastBuildTag); err != nil {
 		return err
 	}
 	logf("starting kube-apiserver and etcd (envtest)")
@@ -232,8 +237,12 @@ func (b *bench) unrelatedMemory(ctx context.Context) error {
 // startOperator starts a fresh operator process with the defaults but for the
 // settings under test, plus pprof on loopback; its log goes to label.log.
 func (b *bench) startOperator(ctx context.Context, label string, concurrency int, qps float64, burst int, extra ...string) (*harness.Operator, string, error) {
+	return b.startOperatorBin(ctx, b.bin, label, concurrency, qps, burst, extra...)
+}
+
+func (b *bench) startOperatorBin(ctx context.Context, bin, label string, concurrency int, qps float64, burst int, extra ...string) (*harness.Operator, string, error) {
 	pprof := freeAddr()
-	op := &harness.Operator{Bin: b.bin, Kubeconfig: b.cp.Kubeconfig, LogPath: filepath.Join(b.work, label+".log"),
+	op := &harness.Operator{Bin: bin, Kubeconfig: b.cp.Kubeconfig, LogPath: filepath.Join(b.work, label+".log"),
 		Args: append([]string{
 			"--max-concurrent-reconciles=" + strconv.Itoa(concurrency),
 			"--cloud-elements-qps=" + strconv.FormatFloat(qps, 'g', -1, 64),
@@ -317,7 +326,7 @@ func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *
 	rr.opByMethod = restDelta(mAfter, mBefore)
 	rr.opWrites = writesOf(rr.opByMethod)
 	var secrets corev1.SecretList
-	if err := b.c.List(ctx, &secrets, client.InNamespace(ns), client.MatchingLabels{controllers.ManagedByLabel: controllers.FieldManager}); err != nil {
+	if err := b.c.List(ctx, &secrets, client.InNamespace(ns), client.MatchingLabels{elementsv1alpha1.ManagedByLabel: elementsv1alpha1.FieldManager}); err != nil {
 		return nil, err
 	}
 	if len(secrets.Items) < n {
@@ -446,12 +455,12 @@ func (b *bench) memoryRun(ctx context.Context, label, ns string, fullCache bool,
 // objects Ready, lets it settle and reads its memory.
 func (b *bench) memoryRunN(ctx context.Context, label, ns string, fullCache bool, unrelated, n int) (*memRun, error) {
 	cfg := b.cfg
-	var extra []string
+	bin := b.bin
 	if fullCache {
-		extra = append(extra, "--benchmark-only-cache-secret-data")
+		bin = b.contrastBin
 	}
 	logf("%s: fresh operator, %d objects, %d unrelated Secrets, %s", label, n, unrelated, cacheMode(fullCache))
-	op, pprof, err := b.startOperator(ctx, label, cfg.concurrency, cfg.qps, cfg.burst, extra...)
+	op, pprof, err := b.startOperatorBin(ctx, bin, label, cfg.concurrency, cfg.qps, cfg.burst)
 	if err != nil {
 		return nil, err
 	}
@@ -497,7 +506,7 @@ func (b *bench) memoryRunN(ctx context.Context, label, ns string, fullCache bool
 
 func cacheMode(full bool) string {
 	if full {
-		return "Secrets cached in full (--benchmark-only-cache-secret-data)"
+		return "Secrets cached in full (the contrast build, tag " + operator.ContrastBuildTag + ")"
 	}
 	return "Secrets cached as metadata only (default)"
 }

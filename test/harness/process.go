@@ -32,10 +32,11 @@ import (
 	"time"
 )
 
-// BuildOperator compiles the manager (main.go) into outDir.
-func BuildOperator(root, outDir string) (string, error) {
-	bin := filepath.Join(outDir, "manager")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+// BuildOperator compiles the manager (main.go) into outDir, with the given
+// build tags (the benchmark's contrast build uses one).
+func BuildOperator(root, outDir string, tags ...string) (string, error) {
+	bin := filepath.Join(outDir, strings.Join(append([]string{"manager"}, tags...), "-"))
+	cmd := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", bin, ".")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

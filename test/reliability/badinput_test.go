@@ -131,7 +131,7 @@ var admissionCases = []admissionCase{
 		return m
 	}()), "spec.configuration", "must have at most 64 items"},
 	{"a blank instanceName", at("instanceName", " \t "), "spec.instanceName", "instanceName must not be blank"},
-	{"a tag using the owner-tag prefix", at("tags", []any{"k8s:prod/other/1234"}), "spec.tags", "reserved for the operator's owner tag"},
+	{"a tag using the owner-tag prefix", at("tags", []any{elementsv1alpha1.OwnerTagPrefix + "prod/other/1234"}), "spec.tags", "reserved for the operator's owner tag"},
 	{"the API key pasted into configuration", at("configuration", map[string]any{"hubspot.authorization.apikey": "pat-na1-0000"}), "spec.configuration", "configuration key hubspot.authorization.apikey is reserved"},
 	{"pollInterval under 30s", at("pollInterval", "10s"), "spec.pollInterval", "at least 30s"},
 	{"deletionPolicy Retain (a PersistentVolume word)", at("deletionPolicy", "Retain"), "spec.deletionPolicy", `Unsupported value: "Retain"`},
@@ -504,7 +504,7 @@ func badInput() {
 		time.Sleep(2 * time.Second)
 		for i, tc := range runtimeCases {
 			c := envs[i]
-			tag := ownerTag(c.obj)
+			tag := c.obj.OwnerTag()
 			if tc.recovers {
 				Eventually(func(g Gomega) {
 					obj := &elementsv1alpha1.HubSpotInstance{}
@@ -574,7 +574,7 @@ func badInput() {
 				if cond := readyCondition(obj); cond != nil {
 					last[i] = cond.Reason + ": " + cond.Message
 					if cond.Reason == reason && obj.Status.ObservedGeneration == obj.Generation &&
-						len(c.sim.owned(ownerTag(c.obj))) == instances {
+						len(c.sim.owned(c.obj.OwnerTag())) == instances {
 						delete(waiting, i)
 						fixed++
 					}
@@ -585,7 +585,7 @@ func badInput() {
 		for i := range waiting {
 			tc, c := runtimeCases[i], envs[i]
 			reason, instances := wantFixed(tc)
-			n := len(c.sim.owned(ownerTag(c.obj)))
+			n := len(c.sim.owned(c.obj.OwnerTag()))
 			if tc.knownIssue != "" {
 				expectOrFinding(5, false, "After the fix of bad-input case %q the object did not reach %s (last %q, %d instance(s)). %s",
 					tc.name, reason, last[i], n, tc.knownIssue)
@@ -605,7 +605,7 @@ func badInput() {
 		panics, restarts := panicsAndRestarts(op)
 		adopted := 0
 		for _, c := range envs {
-			adopted += countEvents(c.ns, "Adopted")
+			adopted += countEvents(c.ns, elementsv1alpha1.EventReasonAdopted)
 		}
 
 		rep.fig(5, "Cases tried (admission + runtime)", fmt.Sprintf("%d (%d + %d)", tried, len(admissionCases), len(runtimeCases)), "≥ 30")

@@ -25,6 +25,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 )
 
@@ -74,9 +75,9 @@ func controlPlaneBlips() {
 
 		objs := waitAllReady(ns, blipObjects, 5*time.Minute)
 		took := time.Since(started)
-		own := checkOwnership(s, objs, "k8s:"+ns+"/")
+		own := checkOwnership(s, objs, elementsv1alpha1.OwnerTagNamespacePrefix(ns))
 		matches, problems := tokenMatches(objs, own)
-		adopted := countEvents(ns, "Adopted")
+		adopted := countEvents(ns, elementsv1alpha1.EventReasonAdopted)
 
 		// The leader-elected operator: a leader that cannot renew its lease
 		// within the renew deadline must stop (client-go exits the manager
@@ -89,7 +90,7 @@ func controlPlaneBlips() {
 			Expect(le.Start(ctx)).To(Succeed())
 		}
 		leObjs := waitAllReady(leNS, leObjects, 2*time.Minute)
-		leOwn := checkOwnership(leSim, leObjs, "k8s:"+leNS+"/")
+		leOwn := checkOwnership(leSim, leObjs, elementsv1alpha1.OwnerTagNamespacePrefix(leNS))
 
 		rep.fig(3, "Objects applied", blipObjects, "")
 		rep.fig(3, "kube-apiserver restarted after create #", createsBefore, "")

@@ -80,9 +80,9 @@ func crashSafety() {
 
 		objs := waitAllReady(ns, crashObjects, 5*time.Minute)
 		provisioned := time.Since(started)
-		own := checkOwnership(s, objs, "k8s:"+ns+"/")
+		own := checkOwnership(s, objs, elementsv1alpha1.OwnerTagNamespacePrefix(ns))
 		matches, problems := tokenMatches(objs, own)
-		adopted := countEvents(ns, "Adopted")
+		adopted := countEvents(ns, elementsv1alpha1.EventReasonAdopted)
 		createCalls := s.Total(simulator.OpCreate)
 
 		rep.fig(1, "Objects applied", crashObjects, "300")
@@ -155,7 +155,7 @@ func crashSafety() {
 func countDuplicated(o ownership, objs []elementsv1alpha1.HubSpotInstance) int {
 	n := 0
 	for i := range objs {
-		if len(o.byOwner[ownerTag(&objs[i])]) > 1 {
+		if len(o.byOwner[objs[i].OwnerTag()]) > 1 {
 			n++
 		}
 	}

@@ -233,7 +233,7 @@ func (s *sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		_ = json.Unmarshal(body, &req)
 		for _, t := range req.Tags {
-			if strings.HasPrefix(t, "k8s:") {
+			if strings.HasPrefix(t, elementsv1alpha1.OwnerTagPrefix) {
 				s.mu.Lock()
 				s.createsByOwner[t]++
 				s.mu.Unlock()
@@ -544,10 +544,6 @@ func parallel(n, workers int, do func(i int) error) {
 	Expect(errs).To(BeEmpty())
 }
 
-func ownerTag(obj *elementsv1alpha1.HubSpotInstance) string {
-	return "k8s:" + obj.Namespace + "/" + obj.Name + "/" + string(obj.UID)
-}
-
 func listObjects(ns string) ([]elementsv1alpha1.HubSpotInstance, error) {
 	var list elementsv1alpha1.HubSpotInstanceList
 	if err := k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
@@ -609,7 +605,7 @@ func checkOwnership(s *sim, objs []elementsv1alpha1.HubSpotInstance, tagPrefix s
 	}
 	live := map[string]bool{}
 	for i := range objs {
-		tag := ownerTag(&objs[i])
+		tag := objs[i].OwnerTag()
 		live[tag] = true
 		switch n := len(o.byOwner[tag]); {
 		case n == 0:
@@ -632,7 +628,7 @@ func checkOwnership(s *sim, objs []elementsv1alpha1.HubSpotInstance, tagPrefix s
 func tokenMatches(objs []elementsv1alpha1.HubSpotInstance, o ownership) (matches int, problems []string) {
 	for i := range objs {
 		obj := &objs[i]
-		insts := o.byOwner[ownerTag(obj)]
+		insts := o.byOwner[obj.OwnerTag()]
 		if len(insts) != 1 {
 			continue
 		}

@@ -229,7 +229,7 @@ func provisionRun(name string, fault *simulator.Fault, during func(ns string, s 
 	if fault != nil {
 		s.ClearFaults()
 	}
-	own := checkOwnership(s, objs, "k8s:"+ns+"/")
+	own := checkOwnership(s, objs, elementsv1alpha1.OwnerTagNamespacePrefix(ns))
 	Expect(own.duplicates).To(BeZero(), "duplicates in run %s", name)
 	Expect(own.instances).To(Equal(faultObjects))
 	progress("%s: %d calls, all Ready in %s", name, run.calls, took.Round(time.Second))

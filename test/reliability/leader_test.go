@@ -123,7 +123,7 @@ func leaderElection() {
 		}
 		objs, err := listObjects(ns)
 		Expect(err).NotTo(HaveOccurred())
-		own := checkOwnership(s, objs, "k8s:"+ns+"/")
+		own := checkOwnership(s, objs, elementsv1alpha1.OwnerTagNamespacePrefix(ns))
 
 		rep.fig(4, "Lease duration / renew deadline / retry period", "4s / 3s / 500ms", "")
 		rep.fig(4, "SIGKILL of the leader → standby leads", killTakeover, "")

@@ -36,7 +36,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/controllers"
 	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
@@ -95,15 +94,15 @@ func securityPosture() {
 		Expect(msg).To(ContainSubstring("Secret " + nsA + "/shared-key not found"))
 		Expect(msg).To(ContainSubstring("Secret " + nsA + "/shared-creds not found"))
 		Expect(msg).NotTo(ContainSubstring(nsB))
-		Consistently(func() int { return s.creates(ownerTag(got)) }).WithTimeout(2 * time.Second).Should(BeZero())
-		Expect(s.owned(ownerTag(got))).To(BeEmpty())
+		Consistently(func() int { return s.creates(got.OwnerTag()) }).WithTimeout(2 * time.Second).Should(BeZero())
+		Expect(s.owned(got.OwnerTag())).To(BeEmpty())
 
 		By("the person creates the Secrets beside the object: it uses those, never the other namespace's")
 		keyA := secretValue("hubspot-api-key-own-namespace")
 		createSecret(nsA, "shared-creds", map[string]string{"user-secret": s.UserSecret, "organization-secret": s.OrgSecret})
 		createSecret(nsA, "shared-key", map[string]string{"api-key": keyA})
 		waitReason(client.ObjectKeyFromObject(obj), elementsv1alpha1.ReasonAvailable)
-		insts := s.owned(ownerTag(got))
+		insts := s.owned(got.OwnerTag())
 		Expect(insts).To(HaveLen(1))
 		used := insts[0].Configuration[cloudelements.ConfigHubSpotAPIKey]
 		Expect(used).To(Equal(keyA), "the instance must carry the key of the object's own namespace")
@@ -168,7 +167,7 @@ func securityPosture() {
 		}
 		Consistently(unchanged).WithTimeout(3 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
 		for _, tc := range cases {
-			Expect(s.owned(ownerTag(tc.obj))).To(BeEmpty(), "no instance for %s", tc.obj.Name)
+			Expect(s.owned(tc.obj.OwnerTag())).To(BeEmpty(), "no instance for %s", tc.obj.Name)
 		}
 
 		By("deleting the conflicting objects leaves the Secrets they pointed at alone")
@@ -285,8 +284,8 @@ func securityPosture() {
 		Expect(k8s.Get(ctx, key, after)).To(Succeed())
 		Expect(after.Status.AuthorizationNonce).To(Equal(nonce))
 		Expect(readyCondition(after).Reason).To(Equal(elementsv1alpha1.ReasonAwaitingAuthorization))
-		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.CallbackSecretName(after)}, &corev1.Secret{}))).To(BeTrue())
-		Expect(s.owned(ownerTag(after))).To(BeEmpty())
+		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: after.CallbackSecretName()}, &corev1.Secret{}))).To(BeTrue())
+		Expect(s.owned(after.OwnerTag())).To(BeEmpty())
 
 		By("the genuine callback is accepted once; its replay is refused")
 		got, page := get(genuine.String())
@@ -298,7 +297,7 @@ func securityPosture() {
 		got, page = get(genuine.String())
 		Expect(got).To(Equal(http.StatusConflict), page)
 		rows = append(rows, []string{"replayed: the genuine address again, after it was used", fmt.Sprint(got), "replayed_state"})
-		Consistently(func() int { return len(s.owned(ownerTag(ready))) }).WithTimeout(2 * time.Second).Should(Equal(1))
+		Consistently(func() int { return len(s.owned(ready.OwnerTag())) }).WithTimeout(2 * time.Second).Should(Equal(1))
 		tokenNow := &corev1.Secret{}
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(token), tokenNow)).To(Succeed())
 		Expect(tokenNow.ResourceVersion).To(Equal(token.ResourceVersion))

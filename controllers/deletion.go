@@ -19,7 +19,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,33 +27,6 @@ import (
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
-
-// reconcileHealth turns what Cloud Elements last said about the instance into
-// the outcome: a lapsed authorization is repaired when it can be (OAuth 2,
-// with a fresh consent), reported otherwise.
-func (r *HubSpotInstanceReconciler) reconcileHealth(ctx context.Context, s *session) (bool, error) {
-	st := &s.obj.Status
-	switch {
-	case !st.Valid && s.obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2:
-		if s.in.code != "" {
-			if err := r.reauthorize(ctx, s); err != nil {
-				return false, err
-			}
-			return r.reconcileHealth(ctx, s)
-		}
-		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonReauthorizationRequired)
-	case !st.Valid:
-		s.out = outcome{reason: elementsv1alpha1.ReasonReauthorizationRequired, stalled: true,
-			message: "Cloud Elements reports element instance " + formatID(st.InstanceID) +
-				" as invalid: HubSpot no longer accepts its credentials; update them in the referenced Secret"}
-		return true, nil
-	case st.Disabled:
-		s.out = outcome{reason: elementsv1alpha1.ReasonInstanceDisabled,
-			message: "element instance " + formatID(st.InstanceID) + " is disabled at Cloud Elements; enable it there"}
-		return true, nil
-	}
-	return false, nil
-}
 
 // reconcileDelete deletes (or orphans) the instance, then lets the object go.
 // Without credentials the finalizer stays: silently orphaning an instance
@@ -66,8 +38,8 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 		s.gone = true
 		return nil
 	}
-	if obj.Spec.DeletionPolicy == elementsv1alpha1.DeletionPolicyOrphan {
-		r.event(obj, corev1.EventTypeNormal, "Orphaned", "Delete",
+	if obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyOrphan {
+		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonOrphaned, "Delete",
 			"deletionPolicy is Orphan: element instance "+formatID(instanceIDOf(obj))+" is left at Cloud Elements")
 	} else if err := r.deleteInstance(ctx, obj); err != nil {
 		return err
@@ -82,6 +54,8 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 	return nil
 }
 
+// deleteInstance deletes the recorded instance, or, after an interrupted
+// create, every instance found with the object's owner tag.
 func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
 	id := instanceIDOf(obj)
 	pending := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != ""
@@ -92,12 +66,12 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 	if err != nil {
 		return err
 	}
-	api, err := r.NewElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
+	api, err := r.newElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
 	if err != nil {
 		return stalledError(elementsv1alpha1.ReasonDeletionBlocked, "spec.platform.endpoint: %w", err)
 	}
 	if id == 0 {
-		found, err := api.ListInstances(ctx, func(i cloudelements.Instance) bool { return slices.Contains(i.Tags, ownerTag(obj)) })
+		found, err := findOwnedInstances(ctx, api, obj)
 		if err != nil {
 			return classifyAPIError("looking up an interrupted create before deleting", err)
 		}
@@ -109,6 +83,6 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 	if err := api.DeleteInstance(ctx, id); err != nil && !cloudelements.IsNotFound(err) {
 		return classifyAPIError("deleting element instance "+formatID(id), err)
 	}
-	r.event(obj, corev1.EventTypeNormal, "Deleted", "Delete", "deleted element instance "+formatID(id))
+	r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonDeleted, "Delete", "deleted element instance "+formatID(id))
 	return nil
 }

@@ -1,0 +1,87 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// The names shared by the reconciler, the OAuth callback server, the
+// manager's wiring, the tests and the workloads that read the token Secret.
+// They are part of the operator's contract, so they live beside the API.
+
+// FieldManager is the server-side apply field manager, and the managed-by
+// label value, of everything the operator writes.
+const FieldManager = "hubspot-operator"
+
+// Labels on the Secrets the operator writes.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// InstanceLabel names the HubSpotInstance a Secret belongs to.
+	InstanceLabel = "elements.cloud-elements.io/instance"
+)
+
+// Keys of the token Secret, as workloads read them.
+const (
+	TokenKey      = "token"
+	InstanceIDKey = "instance-id"
+	ElementKeyKey = "element-key"
+	EndpointKey   = "endpoint"
+)
+
+// Keys of the Secret the OAuth callback server writes for the reconciler
+// (see CallbackSecretName).
+const (
+	CallbackCodeKey             = "code"
+	CallbackErrorKey            = "error"
+	CallbackErrorDescriptionKey = "error_description"
+)
+
+// CallbackSecretName is the Secret, owned by the object, through which the
+// callback server hands an authorization code (or a refusal) to the
+// reconciler. A Secret survives restarts, and a code is a credential.
+func (in *HubSpotInstance) CallbackSecretName() string {
+	return in.Name + "-oauth-code"
+}
+
+// OwnerTagPrefix starts every owner tag; admission refuses user tags with it.
+const OwnerTagPrefix = "k8s:"
+
+// OwnerTag marks an element instance as this object's. It is what makes
+// "create exactly once" possible: after a crash between create and record,
+// the instance is found again by this tag instead of being created twice.
+func (in *HubSpotInstance) OwnerTag() string {
+	return OwnerTagNamespacePrefix(in.Namespace) + in.Name + "/" + string(in.UID)
+}
+
+// OwnerTagNamespacePrefix is what the owner tags of every object in a
+// namespace start with.
+func OwnerTagNamespacePrefix(namespace string) string {
+	return OwnerTagPrefix + namespace + "/"
+}
+
+// Event reasons recorded on HubSpotInstances for what the operator did. A
+// change of the Ready condition is recorded too, with the condition reason.
+const (
+	EventReasonCreated               = "Created"
+	EventReasonAdopted               = "Adopted"
+	EventReasonImported              = "Imported"
+	EventReasonUpdated               = "Updated"
+	EventReasonReauthorized          = "Reauthorized"
+	EventReasonInstanceMissing       = "InstanceMissing"
+	EventReasonTokenSecretRestored   = "TokenSecretRestored"
+	EventReasonDeleted               = "Deleted"
+	EventReasonOrphaned              = "Orphaned"
+	EventReasonAuthorizationReceived = "AuthorizationReceived"
+	EventReasonAuthorizationDenied   = ReasonAuthorizationDenied
+)

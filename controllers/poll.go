@@ -1,0 +1,63 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"hash/fnv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+)
+
+// pollJitterFraction bounds the per-object jitter added to the poll interval.
+const pollJitterFraction = 0.05
+
+// pollDue says whether the drift poll is due: never verified by this
+// process, or verified longer than pollInterval ago.
+func (r *HubSpotInstanceReconciler) pollDue(obj *elementsv1alpha1.HubSpotInstance) bool {
+	return r.untilPollDue(obj) <= 0
+}
+
+func (r *HubSpotInstanceReconciler) untilPollDue(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
+	return untilPollDue(r.memory().get(obj).verifiedAt, r.now(), obj.Spec.GetPollInterval(), obj.UID)
+}
+
+// untilPollDue is how long until an instance last verified at verifiedAt is
+// due for its next check; zero or less means now. Never verified means now.
+func untilPollDue(verifiedAt, now time.Time, interval time.Duration, uid types.UID) time.Duration {
+	if verifiedAt.IsZero() {
+		return 0
+	}
+	return verifiedAt.Add(interval + pollJitter(uid, interval)).Sub(now)
+}
+
+// pollJitter is a stable per-object delay of up to 5% of the interval: it
+// spreads the polls of many objects created together, without ever polling
+// more often than asked.
+func pollJitter(uid types.UID, interval time.Duration) time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(uid))
+	return time.Duration(float64(interval) * pollJitterFraction * float64(h.Sum32()%1000) / 1000)
+}
+
+// reconcileRequested: a person asked for a full check now, the Flux way.
+func reconcileRequested(obj *elementsv1alpha1.HubSpotInstance) bool {
+	requested := obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation]
+	return requested != "" && requested != obj.Status.LastHandledReconcileAt
+}

@@ -1,0 +1,246 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	ce "github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+func objectWith(auth elementsv1alpha1.AuthSpec) *elementsv1alpha1.HubSpotInstance {
+	return &elementsv1alpha1.HubSpotInstance{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "crm", UID: "uid-1"},
+		Spec: elementsv1alpha1.HubSpotInstanceSpec{
+			Platform: elementsv1alpha1.PlatformSpec{CredentialsSecretRef: elementsv1alpha1.CredentialsSecretRef{Name: "creds"}},
+			Tags:     []string{"zeta", "alpha"},
+			Auth:     auth,
+		},
+	}
+}
+
+var (
+	oauth2 = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
+		Scopes: []string{"crm.objects.contacts.read", "oauth"}, CallbackURL: "https://op.example/oauth/callback"}}
+	legacy = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2Legacy, OAuth2Legacy: &elementsv1alpha1.OAuth2LegacyAuth{
+		PortalID: "4711", CallbackURL: "https://op.example/legacy"}}
+	apiKey = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeAPIKey, APIKey: &elementsv1alpha1.APIKeyAuth{CreateBulkProperties: true}}
+)
+
+var resolved = &inputs{clientID: "client-id", clientSecret: "client-secret", apiKey: "api-key",
+	accessToken: "access", refreshToken: "refresh", expiresIn: "3600", code: "code-1", signatureKey: "sig"}
+
+func TestDesiredInstance(t *testing.T) {
+	events := &elementsv1alpha1.EventsSpec{Enabled: true, CallbackURL: "https://hooks.example/in", Objects: []string{"contacts", "deals"}}
+	cases := map[string]struct {
+		auth       elementsv1alpha1.AuthSpec
+		events     *elementsv1alpha1.EventsSpec
+		extra      map[string]string
+		wantConfig map[string]string
+		wantPD     *ce.ProviderData
+	}{
+		"OAuth 2": {auth: oauth2, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "oauth2", ce.ConfigOAuthAPIKey: "client-id", ce.ConfigOAuthAPISecret: "client-secret",
+			ce.ConfigOAuthCallbackURL: "https://op.example/oauth/callback", ce.ConfigOAuthScope: "crm.objects.contacts.read oauth"},
+			wantPD: &ce.ProviderData{Code: "code-1"}},
+		"OAuth 2 Legacy, default scopes": {auth: legacy, wantConfig: map[string]string{
+			ce.ConfigOAuthAPIKey: "client-id", ce.ConfigOAuthAPISecret: "4711",
+			ce.ConfigOAuthCallbackURL: "https://op.example/legacy", ce.ConfigOAuthScope: "contacts-rw+offline"},
+			wantPD: &ce.ProviderData{APIKey: "client-id", AccessToken: "access", RefreshToken: "refresh", ExpiresIn: "3600"}},
+		"API key": {auth: apiKey, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true"}},
+		"API key with events, defaults filled in": {auth: apiKey, events: events, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			ce.ConfigEventsEnabled: "true", ce.ConfigEventVendorType: "polling", ce.ConfigEventNotificationType: "webhook",
+			ce.ConfigEventCallbackURL: "https://hooks.example/in", ce.ConfigEventPollerRefreshInterval: "15",
+			ce.ConfigEventObjects: "contacts,deals", ce.ConfigEventSignatureKey: "sig"}},
+		"events disabled send only the switch": {auth: apiKey, events: &elementsv1alpha1.EventsSpec{}, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			ce.ConfigEventsEnabled: "false"}},
+		"raw configuration passes through": {auth: apiKey, extra: map[string]string{"filter.response.nulls": "true"}, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			"filter.response.nulls": "true"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			obj := objectWith(tc.auth)
+			obj.Spec.Events, obj.Spec.Configuration = tc.events, tc.extra
+			got := desiredInstance(obj, resolved)
+			want := ce.InstanceRequest{
+				Element:       ce.ElementRef{Key: ce.ElementKey},
+				Name:          "team-crm",
+				Tags:          []string{"alpha", "zeta", "k8s:team/crm/uid-1"},
+				Configuration: tc.wantConfig,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("desiredInstance (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantPD, providerDataFor(obj, resolved)); diff != "" {
+				t.Errorf("providerDataFor (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestConfigurationHash(t *testing.T) {
+	obj := objectWith(oauth2)
+	base := desiredInstance(obj, resolved)
+	baseHash := configurationHash(obj, base)
+	if !strings.HasPrefix(baseHash, "sha256:") {
+		t.Fatalf("hash %q lacks its algorithm", baseHash)
+	}
+	changed := func(change func(*ce.InstanceRequest)) ce.InstanceRequest {
+		req := base
+		req.Configuration = maps.Clone(base.Configuration)
+		change(&req)
+		return req
+	}
+	otherUID := obj.DeepCopy()
+	otherUID.UID = "uid-2"
+	cases := map[string]struct {
+		obj      *elementsv1alpha1.HubSpotInstance
+		req      ce.InstanceRequest
+		wantSame bool
+	}{
+		"same request":                {obj, base, true},
+		"providerData is not hashed":  {obj, changed(func(r *ce.InstanceRequest) { r.ProviderData = &ce.ProviderData{Code: "x"} }), true},
+		"a rotated secret value":      {obj, changed(func(r *ce.InstanceRequest) { r.Configuration[ce.ConfigOAuthAPISecret] = "new" }), false},
+		"a new configuration key":     {obj, changed(func(r *ce.InstanceRequest) { r.Configuration["k"] = "v" }), false},
+		"a new name":                  {obj, changed(func(r *ce.InstanceRequest) { r.Name = "other" }), false},
+		"another tag":                 {obj, changed(func(r *ce.InstanceRequest) { r.Tags = append(r.Tags, "x") }), false},
+		"another object, same values": {otherUID, base, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if same := configurationHash(tc.obj, tc.req) == baseHash; same != tc.wantSame {
+				t.Errorf("hash unchanged = %v, want %v", same, tc.wantSame)
+			}
+		})
+	}
+}
+
+func TestSecretMatches(t *testing.T) {
+	desired := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"l": "1"}, Annotations: map[string]string{"a": "1"}},
+		Data: map[string][]byte{elementsv1alpha1.TokenKey: []byte("tok")}}
+	with := func(change func(*corev1.Secret)) *corev1.Secret {
+		s := desired.DeepCopy()
+		change(s)
+		return s
+	}
+	cases := map[string]struct {
+		current *corev1.Secret
+		want    bool
+	}{
+		"identical":                  {desired, true},
+		"extra data, labels is fine": {with(func(s *corev1.Secret) { s.Data["x"] = []byte("y"); s.Labels["x"] = "y" }), true},
+		"token edited":               {with(func(s *corev1.Secret) { s.Data[elementsv1alpha1.TokenKey] = []byte("other") }), false},
+		"token removed":              {with(func(s *corev1.Secret) { delete(s.Data, elementsv1alpha1.TokenKey) }), false},
+		"label changed":              {with(func(s *corev1.Secret) { s.Labels["l"] = "2" }), false},
+		"annotation removed":         {with(func(s *corev1.Secret) { delete(s.Annotations, "a") }), false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := secretMatches(tc.current, desired); got != tc.want {
+				t.Errorf("secretMatches = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckEndpoint(t *testing.T) {
+	cases := map[string]struct {
+		endpoint      string
+		allowInsecure bool
+		wantErr       string
+	}{
+		"https":                           {"https://api.cloud-elements.com/elements/api-v2", false, ""},
+		"http to 127.0.0.1":               {"http://127.0.0.1:8090/elements/api-v2", false, ""},
+		"http to localhost":               {"http://localhost:8090/elements/api-v2", false, ""},
+		"http to ::1":                     {"http://[::1]:8090/elements/api-v2", false, ""},
+		"http elsewhere":                  {"http://ce.example/elements/api-v2", false, "would send credentials over plain http"},
+		"http elsewhere, allowed":         {"http://ce.example/elements/api-v2", true, ""},
+		"not a URL":                       {"::", false, "is not an absolute http(s) URL"},
+		"no host":                         {"https:///elements", false, "is not an absolute http(s) URL"},
+		"another scheme":                  {"ftp://ce.example/", false, "is not an absolute http(s) URL"},
+		"a lookalike of localhost is not": {"http://localhost.evil.example/", false, "would send credentials over plain http"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := checkEndpoint(tc.endpoint, tc.allowInsecure)
+			got := ""
+			if err != nil {
+				got = err.Error()
+				if p := policyOf(err); !p.Stalled || p.Reason != elementsv1alpha1.ReasonInvalidConfiguration {
+					t.Errorf("policy %+v, want a stalled InvalidConfiguration", p)
+				}
+			}
+			if (tc.wantErr == "") != (got == "") || !strings.Contains(got, tc.wantErr) {
+				t.Errorf("checkEndpoint(%q) = %q, want an error containing %q", tc.endpoint, got, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestWatchPredicates(t *testing.T) {
+	obj := func(annotations map[string]string, deleting bool) *elementsv1alpha1.HubSpotInstance {
+		o := &elementsv1alpha1.HubSpotInstance{ObjectMeta: metav1.ObjectMeta{Annotations: annotations}}
+		if deleting {
+			o.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)}
+		}
+		return o
+	}
+	pending := map[string]string{elementsv1alpha1.CreatePendingAnnotation: "2026-01-01T00:00:00Z"}
+	requested := map[string]string{elementsv1alpha1.ReconcileRequestAnnotation: "now"}
+	cases := map[string]struct {
+		old, new                    *elementsv1alpha1.HubSpotInstance
+		wantAnnotations, wantDelete bool
+	}{
+		"nothing changed":                  {obj(nil, false), obj(nil, false), false, false},
+		"our own create-pending marker":    {obj(nil, false), obj(pending, false), false, false},
+		"create-pending marker cleared":    {obj(pending, false), obj(nil, false), false, false},
+		"a reconcile request":              {obj(nil, false), obj(requested, false), true, false},
+		"an import annotation":             {obj(nil, false), obj(map[string]string{elementsv1alpha1.InstanceIDAnnotation: "7"}, false), true, false},
+		"deletion starts":                  {obj(nil, false), obj(nil, true), false, true},
+		"already deleting, another update": {obj(nil, true), obj(nil, true), false, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}
+			if got := annotationsChanged().Update(e); got != tc.wantAnnotations {
+				t.Errorf("annotationsChanged = %v, want %v", got, tc.wantAnnotations)
+			}
+			if got := deletionStarted().Update(e); got != tc.wantDelete {
+				t.Errorf("deletionStarted = %v, want %v", got, tc.wantDelete)
+			}
+		})
+	}
+}
+
+func TestDefaultEndpointAgreesWithClient(t *testing.T) {
+	if elementsv1alpha1.DefaultEndpoint != ce.DefaultEndpoint {
+		t.Errorf("API default endpoint %q, client default %q", elementsv1alpha1.DefaultEndpoint, ce.DefaultEndpoint)
+	}
+}

@@ -278,3 +278,27 @@ func TestPollIntervalDefaults(t *testing.T) {
 		})
 	}
 }
+
+func TestRequeue(t *testing.T) {
+	wake := 10 * time.Minute
+	plain := errors.New("etcd hiccup")
+	cases := map[string]struct {
+		err        error
+		wantAfter  time.Duration
+		wantReturn error
+	}{
+		"success: at the next wake-up": {nil, wake, nil},
+		"rate limited: when told": {&reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: 7 * time.Second, err: plain},
+			7 * time.Second, nil},
+		"stalled: only when an input changes": {stalledError(elementsv1alpha1.ReasonMissingConfiguration, "gone"), 0, nil},
+		"transient: workqueue backoff":        {plain, 0, plain},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			res, err := requeue(tc.err, wake)
+			if res.RequeueAfter != tc.wantAfter || !errors.Is(err, tc.wantReturn) || (err == nil) != (tc.wantReturn == nil) {
+				t.Errorf("requeue = (%v, %v), want (%v, %v)", res.RequeueAfter, err, tc.wantAfter, tc.wantReturn)
+			}
+		})
+	}
+}

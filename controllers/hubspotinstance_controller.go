@@ -265,16 +265,28 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 	switch {
 	case errors.As(err, &rerr) && rerr.retryAfter > 0:
 		logger.Info("Cloud Elements asked us to wait", "retryAfter", rerr.retryAfter)
+	case errors.As(err, &rerr) && rerr.stalled:
+		logger.Info("stalled until the spec or a referenced Secret changes", "reason", rerr.reason, "message", rerr.Error())
+	}
+	return requeue(err, r.nextWakeUp(s))
+}
+
+// requeue decides how the next reconcile comes after one that ended with err:
+// when Cloud Elements said, never by itself for a stall (retrying cannot
+// help; the watches on the spec and its Secrets bring the next attempt, so
+// there is no hot loop), with the workqueue's backoff for other failures,
+// else at the next wake-up.
+func requeue(err error, wake time.Duration) (ctrl.Result, error) {
+	var rerr *reconcileError
+	switch {
+	case errors.As(err, &rerr) && rerr.retryAfter > 0:
 		return ctrl.Result{RequeueAfter: rerr.retryAfter}, nil
 	case errors.As(err, &rerr) && rerr.stalled:
-		// Retrying cannot help: the watches on the spec and its Secrets
-		// bring the next attempt, so there is no hot loop.
-		logger.Info("stalled until the spec or a referenced Secret changes", "reason", rerr.reason, "message", rerr.Error())
 		return ctrl.Result{}, nil
 	case err != nil:
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: r.nextWakeUp(s)}, nil
+	return ctrl.Result{RequeueAfter: wake}, nil
 }
 
 // nextWakeUp is when the object next needs attention without any event:

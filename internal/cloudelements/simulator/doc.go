@@ -158,6 +158,16 @@ limitations under the License.
 //     else RateLimitRate answers 429 with Retry-After (RetryAfter, default
 //     1s, in whole seconds rounded up, or as an HTTP date with
 //     RetryAfterHTTPDate); else ErrorRate answers 500, 502 or 503.
+//   - The commit faults apply the request and then answer late or badly, as
+//     a platform that commits after its client timed out, or a proxy that
+//     answers 503 after forwarding: CommitLateNext or CommitLateRate answer
+//     what the operation answered AnswerAfter later (default 2m), or with
+//     CommitLateReset close the connection (counted as status 0);
+//     CommitFailNext or CommitFailRate answer CommitFailStatus (default 503)
+//     with CommitFailBody or the JSON error body. CommitDelay applies the
+//     request that long after arrival instead of at once. The Next counts
+//     follow FailNext; the rates are drawn after ErrorRate. CommittedLate,
+//     CommittedFailed and CommitCounts count the requests applied.
 //   - Counters count every answered request by operation and final status,
 //     faults included, at the moment the status is written; requests that
 //     match no route count under OpUnknown; the knobs are not counted.
@@ -181,7 +191,8 @@ limitations under the License.
 //	DELETE /simulator/faults/{op|*}
 //	DELETE /simulator/faults                     clear all
 //	GET    /simulator/counts                     {"get":{"200":3,"503":1},…}
-//	POST   /simulator/counts/reset
+//	GET    /simulator/commits                    {"committedLate":{"create":1},…}
+//	POST   /simulator/counts/reset               the commit counts too
 //	POST   /simulator/codes?client_id=…          {"code":"…"}, as after a consent
 //	GET    /simulator/seed                       {"seed":…}
 //	GET    /simulator/hubspot/oauth/authorize    fake HubSpot consent (OAuth 2)
@@ -189,9 +200,12 @@ limitations under the License.
 //
 // A Fault in JSON: {"errorRate":0.1, "rateLimitRate":0.1, "retryAfter":"2s",
 // "retryAfterHttpDate":false, "latency":"50ms", "hangRate":0.05,
-// "hangFor":"30s", "failNext":1, "status":503, "body":"<html>…"}. Durations
+// "hangFor":"30s", "failNext":1, "status":503, "body":"<html>…",
+// "commitLateRate":0.1, "commitLateNext":1, "answerAfter":"5s",
+// "commitLateReset":false, "commitFailRate":0.1, "commitFailNext":1,
+// "commitFailStatus":503, "commitFailBody":"…", "commitDelay":"3s"}. Durations
 // are Go duration strings or numbers of milliseconds; rates must lie in
-// [0, 1]; status in 200–599. Out-of-range values are a 400.
+// [0, 1]; status and commitFailStatus in 200–599. Out-of-range values are a 400.
 //
 // # Log
 //

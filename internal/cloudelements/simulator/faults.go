@@ -30,8 +30,16 @@ import (
 )
 
 // Fault makes an operation misbehave. Rates are fractions in [0, 1] drawn
-// per request from the seeded randomness; FailNext is deterministic and is
-// used up before any rate is drawn.
+// per request from the seeded randomness; FailNext, CommitLateNext and
+// CommitFailNext are deterministic and are used up, in that order, before any
+// rate is drawn.
+//
+// The Commit faults model a platform that acts on a request and then answers
+// late or badly: the operation is applied to the simulator's state, as a
+// successful one would be, and only the answer misbehaves. They exist to test
+// a client's exactly-once behaviour: a create whose client timed out, or
+// whose proxy answered 503 after forwarding it, may still have created the
+// instance, now or a little later.
 type Fault struct {
 	ErrorRate          float64       // fraction answered 500, 502 or 503
 	RateLimitRate      float64       // fraction answered 429 with Retry-After
@@ -43,6 +51,48 @@ type Fault struct {
 	FailNext           int           // the next N requests answer Status
 	Status             int           // status for FailNext; 0 → 500
 	Body               string        // raw body for FailNext answers; "" → a JSON error body
+
+	// CommitLateRate is the fraction of requests that are applied and
+	// answered only AnswerAfter later, as a platform that commits a create
+	// and answers after its client has timed out: the client sees a timeout
+	// although the instance exists.
+	CommitLateRate float64
+	// CommitLateNext makes the next N requests commit late, as CommitLateRate.
+	CommitLateNext int
+	// AnswerAfter is how long after the fault acts (after Latency, if any)
+	// a committed-late request is answered with what the operation
+	// answered; 0 → 2 minutes. The answer never goes out before the commit,
+	// and if the client goes away first it gets nothing (counted as 504, as
+	// a hang is).
+	AnswerAfter time.Duration
+	// CommitLateReset closes the connection of committed-late requests
+	// instead of answering them, AnswerAfter after the fault acts (here 0 →
+	// at once): a connection reset after the platform received and applied
+	// the request. The request counts under status 0. Served in process
+	// (ServeHTTP called directly), it panics with http.ErrAbortHandler.
+	CommitLateReset bool
+
+	// CommitFailRate is the fraction of requests that are applied and then
+	// answered CommitFailStatus, as by a proxy that forwarded the request to
+	// the platform, which committed it, and answered 503 itself. A request
+	// the operation refuses (a 400, say) is answered CommitFailStatus too,
+	// with nothing applied.
+	CommitFailRate float64
+	// CommitFailNext makes the next N requests commit and fail, as CommitFailRate.
+	CommitFailNext int
+	// CommitFailStatus is the answer of committed-then-failed requests; 0 → 503.
+	CommitFailStatus int
+	// CommitFailBody is their raw body (served as text/html when it starts
+	// with "<", else as application/json); "" → the simulator's JSON error body.
+	CommitFailBody string
+
+	// CommitDelay applies a committed request (CommitLate or CommitFail) this
+	// long after the fault acts instead of at once, as a platform that
+	// commits a few seconds after the request arrived: the instance shows in
+	// GET and the list only then, even after the client has given up. A
+	// committed-late answer waits for the commit; a committed-then-failed
+	// answer goes out at once, before the commit.
+	CommitDelay time.Duration
 }
 
 func (f Fault) isZero() bool { return f == Fault{} }
@@ -96,6 +146,15 @@ func isOperation(op string) bool {
 	return false
 }
 
+// commitKind says whether, and how, a fault applies the request itself.
+type commitKind int
+
+const (
+	noCommit   commitKind = iota
+	commitLate            // applied, answered late or not at all
+	commitFail            // applied, answered an error
+)
+
 // verdict is what a fault decided for one request.
 type verdict struct {
 	latency    time.Duration
@@ -106,6 +165,18 @@ type verdict struct {
 	message    string
 	retryAfter time.Duration
 	httpDate   bool
+
+	commit      commitKind
+	commitDelay time.Duration
+	answerAfter time.Duration
+	reset       bool
+}
+
+// spent reports whether nothing in f acts any more.
+func (f *Fault) spent() bool {
+	return f.FailNext == 0 && f.CommitLateNext == 0 && f.CommitFailNext == 0 &&
+		f.ErrorRate == 0 && f.RateLimitRate == 0 && f.HangRate == 0 &&
+		f.CommitLateRate == 0 && f.CommitFailRate == 0 && f.Latency == 0
 }
 
 func (s *Simulator) decide(op string) (verdict, bool) {
@@ -116,13 +187,21 @@ func (s *Simulator) decide(op string) (verdict, bool) {
 		return verdict{}, false
 	}
 	v := verdict{latency: f.Latency, retryAfter: f.RetryAfter, httpDate: f.RetryAfterHTTPDate}
-	failNext := f.FailNext > 0
-	if failNext {
+	// One deterministic count is used up per request, FailNext first.
+	failNext, lateNext, commitFailNext := f.FailNext > 0, false, false
+	switch {
+	case failNext:
 		f.FailNext--
 		v.status, v.body = f.Status, f.Body
+	case f.CommitLateNext > 0:
+		f.CommitLateNext--
+		lateNext = true
+	case f.CommitFailNext > 0:
+		f.CommitFailNext--
+		commitFailNext = true
 	}
 	fault := *f
-	if f.FailNext == 0 && f.ErrorRate == 0 && f.RateLimitRate == 0 && f.HangRate == 0 && f.Latency == 0 {
+	if f.spent() {
 		// Spent: keep Faults() showing only what still acts.
 		delete(s.faults, op)
 	}
@@ -131,6 +210,8 @@ func (s *Simulator) decide(op string) (verdict, bool) {
 	if v.retryAfter <= 0 {
 		v.retryAfter = defaultRetryAft
 	}
+	// Rates are drawn only when set, and the commit rates last, so that
+	// adding them leaves the draws of the older faults as they were.
 	switch {
 	case failNext:
 		if v.status < 200 || v.status > 599 {
@@ -140,6 +221,10 @@ func (s *Simulator) decide(op string) (verdict, bool) {
 		if v.status == http.StatusBadRequest || v.status == http.StatusBadGateway {
 			v.provider = "simulated provider failure"
 		}
+	case lateNext:
+		v.commitLate(fault)
+	case commitFailNext:
+		v.commitFail(fault)
 	case fault.HangRate > 0 && s.draw() < fault.HangRate:
 		v.hangFor = fault.HangFor
 		if v.hangFor <= 0 {
@@ -153,12 +238,35 @@ func (s *Simulator) decide(op string) (verdict, bool) {
 		if v.status == http.StatusBadGateway {
 			v.provider = "simulated provider failure"
 		}
+	case fault.CommitLateRate > 0 && s.draw() < fault.CommitLateRate:
+		v.commitLate(fault)
+	case fault.CommitFailRate > 0 && s.draw() < fault.CommitFailRate:
+		v.commitFail(fault)
 	}
 	return v, true
 }
 
-// injectFault answers the request itself when a fault says so.
-func (s *Simulator) injectFault(w http.ResponseWriter, r *http.Request, op string) bool {
+func (v *verdict) commitLate(f Fault) {
+	v.commit, v.commitDelay, v.answerAfter, v.reset = commitLate, f.CommitDelay, f.AnswerAfter, f.CommitLateReset
+	if v.answerAfter <= 0 && !v.reset {
+		v.answerAfter = defaultHangFor
+	}
+}
+
+func (v *verdict) commitFail(f Fault) {
+	v.commit, v.commitDelay, v.status, v.body = commitFail, f.CommitDelay, f.CommitFailStatus, f.CommitFailBody
+	if v.status < 200 || v.status > 599 {
+		v.status = http.StatusServiceUnavailable
+	}
+	v.message = http.StatusText(v.status) + " (simulated, after the request was applied)"
+	if v.status == http.StatusBadGateway {
+		v.provider = "simulated provider failure"
+	}
+}
+
+// injectFault answers the request itself when a fault says so; handle is
+// the operation, for the faults that apply it.
+func (s *Simulator) injectFault(w *statusWriter, r *http.Request, op string, handle http.HandlerFunc) bool {
 	v, ok := s.decide(op)
 	if !ok {
 		return false
@@ -170,6 +278,10 @@ func (s *Simulator) injectFault(w http.ResponseWriter, r *http.Request, op strin
 	if v.hangFor > 0 {
 		wait(r.Context(), v.hangFor)
 		s.writeError(w, http.StatusGatewayTimeout, "Gateway timeout (simulated hanging request)", "")
+		return true
+	}
+	if v.commit != noCommit {
+		s.commitThenAnswer(w, r, op, v, handle)
 		return true
 	}
 	if v.status == 0 {
@@ -184,6 +296,12 @@ func (s *Simulator) injectFault(w http.ResponseWriter, r *http.Request, op strin
 			w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter.Seconds())), 10))
 		}
 	}
+	s.writeFault(w, v)
+	return true
+}
+
+// writeFault writes a fault's status with its raw body or a JSON error body.
+func (s *Simulator) writeFault(w http.ResponseWriter, v verdict) {
 	if v.body != "" {
 		contentType := "application/json"
 		if strings.HasPrefix(strings.TrimSpace(v.body), "<") {
@@ -192,10 +310,9 @@ func (s *Simulator) injectFault(w http.ResponseWriter, r *http.Request, op strin
 		w.Header().Set("Content-Type", contentType)
 		w.WriteHeader(v.status)
 		_, _ = w.Write([]byte(v.body))
-		return true
+		return
 	}
 	s.writeError(w, v.status, v.message, v.provider)
-	return true
 }
 
 // wait reports whether d elapsed before ctx was done.
@@ -223,6 +340,15 @@ type faultJSON struct {
 	FailNext           int          `json:"failNext,omitempty"`
 	Status             int          `json:"status,omitempty"`
 	Body               string       `json:"body,omitempty"`
+	CommitLateRate     float64      `json:"commitLateRate,omitempty"`
+	CommitLateNext     int          `json:"commitLateNext,omitempty"`
+	AnswerAfter        jsonDuration `json:"answerAfter,omitempty"`
+	CommitLateReset    bool         `json:"commitLateReset,omitempty"`
+	CommitFailRate     float64      `json:"commitFailRate,omitempty"`
+	CommitFailNext     int          `json:"commitFailNext,omitempty"`
+	CommitFailStatus   int          `json:"commitFailStatus,omitempty"`
+	CommitFailBody     string       `json:"commitFailBody,omitempty"`
+	CommitDelay        jsonDuration `json:"commitDelay,omitempty"`
 }
 
 // MarshalJSON writes durations as Go duration strings.
@@ -231,6 +357,9 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 		ErrorRate: f.ErrorRate, RateLimitRate: f.RateLimitRate, RetryAfter: jsonDuration(f.RetryAfter),
 		RetryAfterHTTPDate: f.RetryAfterHTTPDate, Latency: jsonDuration(f.Latency), HangRate: f.HangRate,
 		HangFor: jsonDuration(f.HangFor), FailNext: f.FailNext, Status: f.Status, Body: f.Body,
+		CommitLateRate: f.CommitLateRate, CommitLateNext: f.CommitLateNext, AnswerAfter: jsonDuration(f.AnswerAfter),
+		CommitLateReset: f.CommitLateReset, CommitFailRate: f.CommitFailRate, CommitFailNext: f.CommitFailNext,
+		CommitFailStatus: f.CommitFailStatus, CommitFailBody: f.CommitFailBody, CommitDelay: jsonDuration(f.CommitDelay),
 	})
 }
 
@@ -245,6 +374,9 @@ func (f *Fault) UnmarshalJSON(data []byte) error {
 		ErrorRate: wire.ErrorRate, RateLimitRate: wire.RateLimitRate, RetryAfter: time.Duration(wire.RetryAfter),
 		RetryAfterHTTPDate: wire.RetryAfterHTTPDate, Latency: time.Duration(wire.Latency), HangRate: wire.HangRate,
 		HangFor: time.Duration(wire.HangFor), FailNext: wire.FailNext, Status: wire.Status, Body: wire.Body,
+		CommitLateRate: wire.CommitLateRate, CommitLateNext: wire.CommitLateNext, AnswerAfter: time.Duration(wire.AnswerAfter),
+		CommitLateReset: wire.CommitLateReset, CommitFailRate: wire.CommitFailRate, CommitFailNext: wire.CommitFailNext,
+		CommitFailStatus: wire.CommitFailStatus, CommitFailBody: wire.CommitFailBody, CommitDelay: time.Duration(wire.CommitDelay),
 	}
 	if err := decoded.validate(); err != nil {
 		return err
@@ -255,21 +387,31 @@ func (f *Fault) UnmarshalJSON(data []byte) error {
 
 func (f Fault) validate() error {
 	var problems []string
-	for name, rate := range map[string]float64{"errorRate": f.ErrorRate, "rateLimitRate": f.RateLimitRate, "hangRate": f.HangRate} {
+	for name, rate := range map[string]float64{
+		"errorRate": f.ErrorRate, "rateLimitRate": f.RateLimitRate, "hangRate": f.HangRate,
+		"commitLateRate": f.CommitLateRate, "commitFailRate": f.CommitFailRate,
+	} {
 		if math.IsNaN(rate) || rate < 0 || rate > 1 {
 			problems = append(problems, name+" must be between 0 and 1")
 		}
 	}
-	for name, d := range map[string]time.Duration{"retryAfter": f.RetryAfter, "latency": f.Latency, "hangFor": f.HangFor} {
+	for name, d := range map[string]time.Duration{
+		"retryAfter": f.RetryAfter, "latency": f.Latency, "hangFor": f.HangFor,
+		"answerAfter": f.AnswerAfter, "commitDelay": f.CommitDelay,
+	} {
 		if d < 0 {
 			problems = append(problems, name+" must not be negative")
 		}
 	}
-	if f.FailNext < 0 {
-		problems = append(problems, "failNext must not be negative")
+	for name, n := range map[string]int{"failNext": f.FailNext, "commitLateNext": f.CommitLateNext, "commitFailNext": f.CommitFailNext} {
+		if n < 0 {
+			problems = append(problems, name+" must not be negative")
+		}
 	}
-	if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
-		problems = append(problems, "status must be between 200 and 599")
+	for name, status := range map[string]int{"status": f.Status, "commitFailStatus": f.CommitFailStatus} {
+		if status != 0 && (status < 200 || status > 599) {
+			problems = append(problems, name+" must be between 200 and 599")
+		}
 	}
 	if len(problems) == 0 {
 		return nil

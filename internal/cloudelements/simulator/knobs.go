@@ -107,6 +107,8 @@ func (s *Simulator) handleKnob(w http.ResponseWriter, r *http.Request) {
 		s.knobFault(w, r, segments[1])
 	case route == "GET counts":
 		writeJSON(w, http.StatusOK, s.Counts())
+	case route == "GET commits":
+		writeJSON(w, http.StatusOK, s.CommitCounts())
 	case route == "POST counts/reset":
 		s.ResetCounts()
 		writeJSON(w, http.StatusOK, s.Counts())

@@ -101,6 +101,7 @@ type Simulator struct {
 	codes     map[string]*grant
 	faults    map[string]*Fault
 	counts    map[string]map[int]int
+	commits   map[string]map[string]int // outcome → operation → requests
 }
 
 // New returns a Simulator with no instances.
@@ -118,6 +119,7 @@ func New(opts Options) *Simulator {
 		codes:              map[string]*grant{},
 		faults:             map[string]*Fault{},
 		counts:             map[string]map[int]int{},
+		commits:            map[string]map[string]int{},
 	}
 	if s.seed == 0 {
 		s.seed = time.Now().UnixNano()
@@ -150,7 +152,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.commit(http.StatusOK)
 		s.logRequest(r, op, sw.status, time.Since(started))
 	}()
-	if op != "" && op != OpUnknown && s.injectFault(sw, r, op) {
+	if op != "" && op != OpUnknown && s.injectFault(sw, r, op, handle) {
 		return
 	}
 	handle(sw, r)
@@ -299,17 +301,20 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_, _ = w.Write(encoded)
 }
 
-// statusWriter remembers the status for the counters and the log.
+// statusWriter remembers the status for the counters and the log. Status 0
+// stands for a connection closed without an answer.
 type statusWriter struct {
 	http.ResponseWriter
-	status   int
-	onStatus func(int)
+	status    int
+	committed bool
+	onStatus  func(int)
 }
 
 func (w *statusWriter) commit(status int) {
-	if w.status != 0 {
+	if w.committed {
 		return
 	}
+	w.committed = true
 	w.status = status
 	if w.onStatus != nil {
 		w.onStatus(status)
@@ -373,11 +378,12 @@ func (s *Simulator) Counts() map[string]map[int]int {
 	return counts
 }
 
-// ResetCounts zeroes the counters.
+// ResetCounts zeroes the counters, the commit counters too.
 func (s *Simulator) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts = map[string]map[int]int{}
+	s.commits = map[string]map[string]int{}
 }
 
 // secretQueryParams are blanked in the request log.

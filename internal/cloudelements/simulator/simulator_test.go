@@ -19,9 +19,11 @@ package simulator_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -661,5 +663,380 @@ func TestSecretsMaskedOnEveryRead(t *testing.T) {
 		if !strings.Contains(resp.raw, `"eventsEnabled":true`) || !strings.Contains(resp.raw, "https://e.example") {
 			t.Errorf("%s hides what is not secret: %s", name, resp.raw)
 		}
+	}
+}
+
+const ownerTag = "hubspot-operator/owner=default.crm"
+
+// postCreate sends one create through a real connection, as the operator
+// would; the body carries ownerTag.
+func postCreate(client *http.Client, serverURL, name string) (*http.Response, string, error) {
+	body := strings.Replace(apiKeyBody(name), `"t1"`, fmt.Sprintf("%q", ownerTag), 1)
+	req, _ := http.NewRequest(http.MethodPost, serverURL+simulator.APIPrefix+"/instances", strings.NewReader(body))
+	req.Header.Set("Authorization", authorization)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	return resp, string(raw), err
+}
+
+// listOwned lists instances over HTTP and counts those carrying ownerTag.
+func listOwned(t *testing.T, serverURL string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, serverURL+simulator.APIPrefix+"/instances", nil)
+	req.Header.Set("Authorization", authorization)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var instances []struct{ Tags []string }
+	if err := json.NewDecoder(resp.Body).Decode(&instances); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("list: %d %v", resp.StatusCode, err)
+	}
+	owned := 0
+	for _, instance := range instances {
+		for _, tag := range instance.Tags {
+			if tag == ownerTag {
+				owned++
+			}
+		}
+	}
+	return owned
+}
+
+// eventually polls cond for up to 10s: the machine may be busy.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout()
+}
+
+func TestCommitLate(t *testing.T) {
+	const clientTimeout = 200 * time.Millisecond
+	cases := map[string]struct {
+		fault         simulator.Fault
+		clientTimeout time.Duration
+		// seenAtOnce: the instance is listed as soon as the client's call returns.
+		seenAtOnce bool
+		check      func(t *testing.T, resp *http.Response, err error, took time.Duration)
+	}{
+		"committed, answered after the client's timeout": {
+			fault:         simulator.Fault{CommitLateNext: 1, AnswerAfter: 500 * time.Millisecond},
+			clientTimeout: clientTimeout,
+			seenAtOnce:    true,
+			check: func(t *testing.T, _ *http.Response, err error, _ time.Duration) {
+				if !isTimeout(err) {
+					t.Errorf("the client should time out, got %v", err)
+				}
+			},
+		},
+		"committed after a delay, the client long gone": {
+			fault:         simulator.Fault{CommitLateNext: 1, CommitDelay: time.Second, AnswerAfter: 500 * time.Millisecond},
+			clientTimeout: clientTimeout,
+			seenAtOnce:    false,
+			check: func(t *testing.T, _ *http.Response, err error, _ time.Duration) {
+				if !isTimeout(err) {
+					t.Errorf("the client should time out, got %v", err)
+				}
+			},
+		},
+		"committed, answered late within the client's patience": {
+			fault:         simulator.Fault{CommitLateRate: 1, AnswerAfter: 300 * time.Millisecond},
+			clientTimeout: 10 * time.Second,
+			seenAtOnce:    true,
+			check: func(t *testing.T, resp *http.Response, err error, took time.Duration) {
+				if err != nil || resp.StatusCode != 200 || took < 300*time.Millisecond {
+					t.Errorf("want the real answer after AnswerAfter, got %v %v after %v", resp, err, took)
+				}
+			},
+		},
+		"committed, then the connection closed": {
+			fault:         simulator.Fault{CommitLateNext: 1, CommitLateReset: true},
+			clientTimeout: 10 * time.Second,
+			seenAtOnce:    true,
+			check: func(t *testing.T, _ *http.Response, err error, _ time.Duration) {
+				if err == nil || isTimeout(err) {
+					t.Errorf("want a closed connection, got %v", err)
+				}
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sim := newSimulator(t, simulator.Options{})
+			server := httptest.NewServer(sim)
+			defer server.Close()
+			sim.SetFault(simulator.OpCreate, tc.fault)
+			client := &http.Client{Timeout: tc.clientTimeout, Transport: &http.Transport{}}
+
+			started := time.Now()
+			resp, _, err := postCreate(client, server.URL, "crm")
+			tc.check(t, resp, err, time.Since(started))
+			if got, want := listOwned(t, server.URL), map[bool]int{true: 1, false: 0}[tc.seenAtOnce]; got != want {
+				t.Fatalf("right after the call the list shows %d owned instances, want %d", got, want)
+			}
+			eventually(t, "the commit", func() bool { return sim.CommittedLate(simulator.OpCreate) == 1 })
+			if took := time.Since(started); took < tc.fault.CommitDelay {
+				t.Errorf("committed after %v, before CommitDelay %v", took, tc.fault.CommitDelay)
+			}
+			if n := listOwned(t, server.URL); n != 1 {
+				t.Errorf("after the commit the list shows %d owned instances, want exactly 1", n)
+			}
+			if _, ok := sim.Faults()[simulator.OpCreate]; ok != (tc.fault.CommitLateRate > 0) {
+				t.Errorf("a spent CommitLateNext should leave no fault: %v", sim.Faults())
+			}
+
+			// The next create is not faulted (or, for the rate, late again).
+			if tc.fault.CommitLateRate == 0 {
+				if resp, raw, err := postCreate(client, server.URL, "again"); err != nil || resp.StatusCode != 200 {
+					t.Errorf("the create after the fault: %v %s", err, raw)
+				}
+				if sim.CommittedLate(simulator.OpCreate) != 1 || sim.Count(simulator.OpCreate, 200) != 1 {
+					t.Errorf("commits %v, counts %v", sim.CommitCounts(), sim.Counts())
+				}
+			}
+		})
+	}
+}
+
+func TestCommitLateCountsWhatWentOut(t *testing.T) {
+	sim := newSimulator(t, simulator.Options{})
+	server := httptest.NewServer(sim)
+	defer server.Close()
+	client := &http.Client{Timeout: 100 * time.Millisecond, Transport: &http.Transport{}}
+
+	sim.SetFault(simulator.OpCreate, simulator.Fault{CommitLateNext: 1, AnswerAfter: time.Minute})
+	if _, _, err := postCreate(client, server.URL, "timed-out"); !isTimeout(err) {
+		t.Fatalf("want a timeout, got %v", err)
+	}
+	// The handler gives up with the client, not after AnswerAfter.
+	eventually(t, "the 504 of a client gone", func() bool { return sim.Count(simulator.OpCreate, 504) == 1 })
+
+	sim.SetFault(simulator.OpCreate, simulator.Fault{CommitLateNext: 1, CommitLateReset: true})
+	if _, _, err := postCreate(client, server.URL, "reset"); err == nil {
+		t.Fatal("want a closed connection")
+	}
+	if sim.Count(simulator.OpCreate, 0) != 1 || sim.CommittedLate(simulator.OpCreate) != 2 || len(sim.Instances()) != 2 {
+		t.Errorf("a reset counts under status 0: counts %v, commits %v", sim.Counts(), sim.CommitCounts())
+	}
+
+	// A refused operation commits nothing, and is not counted as committed.
+	sim.SetFault(simulator.OpCreate, simulator.Fault{CommitLateNext: 1, AnswerAfter: time.Millisecond})
+	resp := do(t, sim, request{method: http.MethodPost, target: "/elements/api-v2/instances", body: `{"element":{"key":"hubspotcrm"},"name":"x"}`})
+	expectError(t, resp, 400, "missing required configuration")
+	if sim.CommittedLate(simulator.OpCreate) != 2 || len(sim.Instances()) != 2 {
+		t.Errorf("a refused create counted as committed: %v", sim.CommitCounts())
+	}
+}
+
+func TestCommitLateDoesNotBlockOtherRequests(t *testing.T) {
+	sim := newSimulator(t, simulator.Options{})
+	server := httptest.NewServer(sim)
+	defer server.Close()
+	const answerAfter = 2 * time.Second
+	sim.SetFault(simulator.OpCreate, simulator.Fault{CommitLateRate: 1, AnswerAfter: answerAfter})
+
+	started := time.Now()
+	done := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			_, _, err := postCreate(&http.Client{Transport: &http.Transport{}}, server.URL, fmt.Sprint("held-", i))
+			done <- err
+		}()
+	}
+	// Both are applied and now hold their answers.
+	eventually(t, "both creates to commit", func() bool { return sim.CommittedLate(simulator.OpCreate) == 2 })
+	for range 5 {
+		if n := listOwned(t, server.URL); n != 2 {
+			t.Errorf("the list shows %d owned instances while the answers are held, want 2", n)
+		}
+		if resp := do(t, sim, request{method: http.MethodPatch, target: "/elements/api-v2/instances/1", body: `{"name":"n"}`}); resp.status != 200 {
+			t.Errorf("patch while the answers are held: %d", resp.status)
+		}
+	}
+	if sim.Total(simulator.OpCreate) != 0 {
+		t.Errorf("the held creates were answered early: %v", sim.Counts())
+	}
+	if took := time.Since(started); took >= answerAfter {
+		t.Errorf("other requests waited behind the held ones: %v", took)
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Errorf("held create: %v", err)
+		}
+	}
+	if took := time.Since(started); took < answerAfter || sim.Count(simulator.OpCreate, 200) != 2 {
+		t.Errorf("held creates answered after %v, counts %v", took, sim.Counts())
+	}
+}
+
+func TestCommitFail(t *testing.T) {
+	cases := map[string]struct {
+		fault       simulator.Fault
+		status      int
+		contentType string
+		// seenAtOnce: the instance is listed as soon as the error is back.
+		seenAtOnce bool
+	}{
+		"503 with the usual error body": {
+			fault: simulator.Fault{CommitFailNext: 1}, status: 503, contentType: "application/json", seenAtOnce: true,
+		},
+		"a proxy's HTML 503": {
+			fault:  simulator.Fault{CommitFailRate: 1, CommitFailBody: "<html><body>503 Service Temporarily Unavailable</body></html>"},
+			status: 503, contentType: "text/html; charset=utf-8", seenAtOnce: true,
+		},
+		"a proxy's 504": {
+			fault: simulator.Fault{CommitFailNext: 1, CommitFailStatus: 504}, status: 504, contentType: "application/json", seenAtOnce: true,
+		},
+		"503 at once, committed later": {
+			fault: simulator.Fault{CommitFailNext: 1, CommitDelay: 700 * time.Millisecond}, status: 503, contentType: "application/json",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sim := newSimulator(t, simulator.Options{})
+			server := httptest.NewServer(sim)
+			defer server.Close()
+			sim.SetFault(simulator.OpCreate, tc.fault)
+
+			started := time.Now()
+			resp, raw, err := postCreate(&http.Client{Timeout: 5 * time.Second}, server.URL, "crm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != tc.contentType {
+				t.Errorf("answer %d %q, want %d %q", resp.StatusCode, resp.Header.Get("Content-Type"), tc.status, tc.contentType)
+			}
+			if tc.fault.CommitFailBody == "" {
+				var body struct{ RequestID, Message string }
+				if json.Unmarshal([]byte(raw), &body) != nil || body.RequestID == "" || body.Message == "" {
+					t.Errorf("want the usual error body, got %s", raw)
+				}
+			} else if raw != tc.fault.CommitFailBody {
+				t.Errorf("body %q, want the raw CommitFailBody", raw)
+			}
+			if got, want := listOwned(t, server.URL), map[bool]int{true: 1, false: 0}[tc.seenAtOnce]; got != want {
+				t.Fatalf("right after the error the list shows %d owned instances, want %d", got, want)
+			}
+			eventually(t, "the commit", func() bool { return sim.CommittedFailed(simulator.OpCreate) == 1 })
+			if took := time.Since(started); took < tc.fault.CommitDelay {
+				t.Errorf("committed after %v, before CommitDelay %v", took, tc.fault.CommitDelay)
+			}
+			if n := listOwned(t, server.URL); n != 1 {
+				t.Errorf("the list shows %d owned instances, want exactly 1", n)
+			}
+			if sim.Count(simulator.OpCreate, tc.status) != 1 || sim.Count(simulator.OpCreate, 200) != 0 || sim.CommittedLate(simulator.OpCreate) != 0 {
+				t.Errorf("counts %v, commits %v", sim.Counts(), sim.CommitCounts())
+			}
+		})
+	}
+}
+
+func TestCommitFaultsOnOtherOperations(t *testing.T) {
+	sim := newSimulator(t, simulator.Options{})
+	id := createAPIKey(t, sim, "crm")
+	target := fmt.Sprintf("/elements/api-v2/instances/%d", id)
+
+	sim.SetFault(simulator.OpPatch, simulator.Fault{CommitFailNext: 1})
+	expectError(t, do(t, sim, request{method: http.MethodPatch, target: target, body: `{"name":"renamed"}`}), 503, "Service Unavailable")
+	if stored, _ := sim.Instance(id); stored.Name != "renamed" {
+		t.Errorf("the patch answered 503 was not applied: %q", stored.Name)
+	}
+	sim.SetFault(simulator.OpDelete, simulator.Fault{CommitLateNext: 1, AnswerAfter: time.Millisecond})
+	if resp := do(t, sim, request{method: http.MethodDelete, target: target}); resp.status != 200 {
+		t.Errorf("a late delete answers what the delete answered: %d", resp.status)
+	}
+	if _, ok := sim.Instance(id); ok {
+		t.Error("the late delete was not applied")
+	}
+	want := map[string]map[string]int{
+		simulator.OutcomeCommittedLate:   {simulator.OpDelete: 1},
+		simulator.OutcomeCommittedFailed: {simulator.OpPatch: 1},
+	}
+	if got := sim.CommitCounts(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("commit counts %v, want %v", got, want)
+	}
+	sim.ResetCounts()
+	if got := sim.CommitCounts(); len(got[simulator.OutcomeCommittedLate])+len(got[simulator.OutcomeCommittedFailed]) != 0 {
+		t.Errorf("after ResetCounts: %v", got)
+	}
+}
+
+func TestCommitFaultDrawsRepeat(t *testing.T) {
+	run := func(seed int64) string {
+		sim := newSimulator(t, simulator.Options{Seed: seed})
+		sim.SetFault(simulator.OpCreate, simulator.Fault{CommitLateRate: 0.3, CommitFailRate: 0.5, AnswerAfter: time.Microsecond})
+		var trace []int
+		for i := range 20 {
+			trace = append(trace, do(t, sim, request{method: http.MethodPost, target: "/elements/api-v2/instances", body: apiKeyBody(fmt.Sprint(i))}).status)
+		}
+		commits := sim.CommitCounts()
+		if late, failed := commits[simulator.OutcomeCommittedLate][simulator.OpCreate], commits[simulator.OutcomeCommittedFailed][simulator.OpCreate]; late+failed == 0 || late+failed == 20 || len(sim.Instances()) != 20 {
+			t.Errorf("seed %d: %d late, %d failed, %d instances; every create commits", seed, late, failed, len(sim.Instances()))
+		}
+		return fmt.Sprint(trace, sim.CommitCounts())
+	}
+	if a, b := run(7), run(7); a != b {
+		t.Errorf("the same seed drew different commit faults:\n%s\n%s", a, b)
+	}
+	if run(7) == run(8) {
+		t.Error("different seeds drew the same commit faults")
+	}
+}
+
+func TestCommitFaultKnobs(t *testing.T) {
+	sim := newSimulator(t, simulator.Options{})
+	knob := func(method, path, body string) response {
+		t.Helper()
+		return do(t, sim, request{method: method, target: "/simulator" + path, body: body, anonymous: true})
+	}
+	resp := knob("PUT", "/faults/create", `{"commitLateNext":2,"answerAfter":"30s","commitDelay":1500,"commitLateReset":true,"commitFailRate":0.25,"commitFailStatus":502,"commitFailBody":"<html/>"}`)
+	if resp.status != 200 {
+		t.Fatalf("PUT fault: %d %s", resp.status, resp.raw)
+	}
+	want := simulator.Fault{CommitLateNext: 2, AnswerAfter: 30 * time.Second, CommitDelay: 1500 * time.Millisecond, CommitLateReset: true,
+		CommitFailRate: 0.25, CommitFailStatus: 502, CommitFailBody: "<html/>"}
+	if got := sim.Faults()[simulator.OpCreate]; got != want {
+		t.Errorf("fault from JSON = %+v", got)
+	}
+	if got := fmt.Sprint(knob("GET", "/faults", "").body["create"]); !strings.Contains(got, "answerAfter:30s") || !strings.Contains(got, "commitDelay:1.5s") {
+		t.Errorf("GET /simulator/faults = %s", got)
+	}
+	for body, message := range map[string]string{
+		`{"commitLateRate":1.5}`:    "commitLateRate must be between 0 and 1",
+		`{"commitFailRate":-0.1}`:   "commitFailRate must be between 0 and 1",
+		`{"commitLateNext":-1}`:     "commitLateNext must not be negative",
+		`{"commitFailNext":-1}`:     "commitFailNext must not be negative",
+		`{"answerAfter":"-1s"}`:     "answerAfter must not be negative",
+		`{"commitDelay":-5}`:        "commitDelay must not be negative",
+		`{"commitFailStatus":99}`:   "commitFailStatus must be between 200 and 599",
+		`{"commitFailStatus":"x"}`:  "Invalid fault",
+		`{"answerAfter":"shortly"}`: "invalid duration",
+	} {
+		expectError(t, knob("PUT", "/faults/create", body), 400, message)
+	}
+
+	sim.ClearFaults()
+	sim.SetFault(simulator.OpCreate, simulator.Fault{CommitFailNext: 1})
+	do(t, sim, request{method: http.MethodPost, target: "/elements/api-v2/instances", body: apiKeyBody("crm")})
+	if resp := knob("GET", "/commits", ""); fmt.Sprint(resp.body) != "map[committedFailed:map[create:1] committedLate:map[]]" {
+		t.Errorf("GET /simulator/commits = %s", resp.raw)
+	}
+	knob("POST", "/counts/reset", "")
+	if resp := knob("GET", "/commits", ""); resp.raw != `{"committedFailed":{},"committedLate":{}}` {
+		t.Errorf("GET /simulator/commits after a reset = %s", resp.raw)
 	}
 }

@@ -52,9 +52,10 @@ func connRefused() error {
 // policy is what classifyAPIError decides: the condition reason and how the
 // next attempt comes.
 type policy struct {
-	Reason     string
-	Stalled    bool
-	RetryAfter time.Duration
+	Reason       string
+	Stalled      bool
+	FromPlatform bool
+	RetryAfter   time.Duration
 }
 
 func policyOf(err error) policy {
@@ -62,13 +63,13 @@ func policyOf(err error) policy {
 	if !errors.As(err, &rerr) {
 		return policy{Reason: "not a reconcileError"}
 	}
-	return policy{Reason: rerr.reason, Stalled: rerr.stalled, RetryAfter: rerr.retryAfter}
+	return policy{Reason: rerr.reason, Stalled: rerr.stalled, FromPlatform: rerr.fromPlatform, RetryAfter: rerr.retryAfter}
 }
 
 func TestClassifyAPIError(t *testing.T) {
 	unavailable := policy{Reason: elementsv1alpha1.ReasonAPIUnavailable}
-	invalid := policy{Reason: elementsv1alpha1.ReasonInvalidConfiguration, Stalled: true}
-	unauthorized := policy{Reason: elementsv1alpha1.ReasonUnauthorized, Stalled: true}
+	invalid := policy{Reason: elementsv1alpha1.ReasonInvalidConfiguration, Stalled: true, FromPlatform: true}
+	unauthorized := policy{Reason: elementsv1alpha1.ReasonUnauthorized, Stalled: true, FromPlatform: true}
 	rateLimited := &cloudelements.APIError{StatusCode: http.StatusTooManyRequests, RetryAfter: 7 * time.Second}
 
 	cases := map[string]struct {
@@ -191,20 +192,20 @@ func TestNothingCreated(t *testing.T) {
 		err  error
 		want bool
 	}{
-		"400 refused":            {apiError(400), true},
-		"401 refused":            {apiError(401), true},
-		"404 refused":            {apiError(404), true},
-		"408 request timeout":    {apiError(408), false},
-		"409 refused":            {apiError(409), true},
-		"429 refused":            {apiError(429), true},
-		"500 may have created":   {apiError(500), false},
-		"502 may have created":   {apiError(502), false},
-		"503 said it did not":    {apiError(503), true},
-		"504 may have created":   {apiError(504), false},
-		"client-side rate limit": {cloudelements.ErrClientRateLimited, true},
-		"connection refused":     {connRefused(), true},
-		"client timeout":         {context.DeadlineExceeded, false},
-		"connection cut":         {io.ErrUnexpectedEOF, false},
+		"400 refused":                         {apiError(400), true},
+		"401 refused":                         {apiError(401), true},
+		"404 refused":                         {apiError(404), true},
+		"408 request timeout":                 {apiError(408), false},
+		"409 refused":                         {apiError(409), true},
+		"429 refused":                         {apiError(429), true},
+		"500 may have created":                {apiError(500), false},
+		"502 may have created":                {apiError(502), false},
+		"503 (a proxy may have forwarded it)": {apiError(503), false},
+		"504 may have created":                {apiError(504), false},
+		"client-side rate limit":              {cloudelements.ErrClientRateLimited, true},
+		"connection refused":                  {connRefused(), true},
+		"client timeout":                      {context.DeadlineExceeded, false},
+		"connection cut":                      {io.ErrUnexpectedEOF, false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -280,7 +281,7 @@ func TestPollIntervalDefaults(t *testing.T) {
 }
 
 func TestRequeue(t *testing.T) {
-	wake := 10 * time.Minute
+	wake, stallRetry := 10*time.Minute, 61*time.Second
 	plain := errors.New("etcd hiccup")
 	cases := map[string]struct {
 		err        error
@@ -290,15 +291,75 @@ func TestRequeue(t *testing.T) {
 		"success: at the next wake-up": {nil, wake, nil},
 		"rate limited: when told": {&reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: 7 * time.Second, err: plain},
 			7 * time.Second, nil},
-		"stalled: only when an input changes": {stalledError(elementsv1alpha1.ReasonMissingConfiguration, "gone"), 0, nil},
-		"transient: workqueue backoff":        {plain, 0, plain},
+		"stalled on our side: only when an input changes": {stalledError(elementsv1alpha1.ReasonMissingConfiguration, "gone"), 0, nil},
+		"stalled by the platform: at the stall retry":     {classifyAPIError("polling", apiError(403)), stallRetry, nil},
+		"transient: workqueue backoff":                    {plain, 0, plain},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			res, err := requeue(tc.err, wake)
+			res, err := requeue(tc.err, wake, stallRetry)
 			if res.RequeueAfter != tc.wantAfter || !errors.Is(err, tc.wantReturn) || (err == nil) != (tc.wantReturn == nil) {
 				t.Errorf("requeue = (%v, %v), want (%v, %v)", res.RequeueAfter, err, tc.wantAfter, tc.wantReturn)
 			}
 		})
+	}
+}
+
+func TestStallRetry(t *testing.T) {
+	cases := map[string]struct {
+		interval *metav1.Duration
+		min, max time.Duration
+	}{
+		"poll interval 1m":        {&metav1.Duration{Duration: time.Minute}, time.Minute, time.Minute * 105 / 100},
+		"default 10m":             {nil, 10 * time.Minute, 10 * time.Minute * 105 / 100},
+		"poll interval 1h capped": {&metav1.Duration{Duration: time.Hour}, maxStallRetry, maxStallRetry * 105 / 100},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			obj := &elementsv1alpha1.HubSpotInstance{ObjectMeta: metav1.ObjectMeta{UID: "u-1"},
+				Spec: elementsv1alpha1.HubSpotInstanceSpec{PollInterval: tc.interval}}
+			if got := stallRetry(obj); got < tc.min || got >= tc.max {
+				t.Errorf("stallRetry = %v, want in [%v, %v)", got, tc.min, tc.max)
+			}
+		})
+	}
+}
+
+func TestDecideCreate(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	grace := time.Minute
+	marker := func(age time.Duration, holder string) string {
+		return createMarker{at: now.Add(-age), holder: holder}.String()
+	}
+	ours := marker(10*time.Second, "us")
+	cases := map[string]struct {
+		marker, refused string
+		want            createDecision
+		wantWait        time.Duration
+	}{
+		"no create pending":                           {"", "", createNow, 0},
+		"our attempt certainly created nothing":       {ours, ours, createNow, 0},
+		"our uncertain attempt, young":                {ours, "", waitForInFlight, 50 * time.Second},
+		"someone else's attempt, young":               {marker(time.Second, "them"), "", waitForInFlight, 59 * time.Second},
+		"someone else's, refused by us under another": {marker(time.Second, "them"), ours, waitForInFlight, 59 * time.Second},
+		"grace passed: the lookup decides":            {marker(grace, "them"), "", lookUpFirst, 0},
+		"a writer whose clock runs ahead":             {marker(-time.Hour, "them"), "", waitForInFlight, grace},
+		"the old format, a bare time":                 {now.Add(-2 * grace).Format(time.RFC3339), "", lookUpFirst, 0},
+		"unreadable: the lookup decides":              {"garbage", "", lookUpFirst, 0},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, wait := decideCreate(tc.marker, tc.refused, now, grace)
+			if got != tc.want || wait != tc.wantWait {
+				t.Errorf("decideCreate = (%s, %v), want (%s, %v)", got, wait, tc.want, tc.wantWait)
+			}
+		})
+	}
+}
+
+func TestCreateMarkerRoundTrip(t *testing.T) {
+	m := createMarker{at: time.Date(2026, 11, 29, 15, 4, 5, 123456789, time.UTC), holder: "manager-7f_0a1b2c3d"}
+	if diff := cmp.Diff(m, parseCreateMarker(m.String()), cmp.AllowUnexported(createMarker{})); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }

@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,9 +45,9 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 	} else if err := r.deleteInstance(ctx, obj); err != nil {
 		return err
 	}
-	patch := client.MergeFrom(obj.DeepCopy())
-	controllerutil.RemoveFinalizer(obj, elementsv1alpha1.Finalizer)
-	if err := r.Patch(ctx, obj, patch); err != nil {
+	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+		controllerutil.RemoveFinalizer(o, elementsv1alpha1.Finalizer)
+	}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("removing finalizer: %w", err)
 	}
 	r.memory().forget(client.ObjectKeyFromObject(obj))
@@ -55,11 +56,12 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 }
 
 // deleteInstance deletes the recorded instance, or, after an interrupted
-// create, every instance found with the object's owner tag.
+// create, every instance found with the object's owner tag — once a create
+// that may still commit has had its grace period.
 func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
-	id := instanceIDOf(obj)
-	pending := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != ""
-	if id == 0 && !pending {
+	ids := []int64{instanceIDOf(obj)}
+	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
+	if ids[0] == 0 && marker == "" {
 		return nil
 	}
 	in, err := r.resolveCredentials(ctx, obj)
@@ -70,19 +72,27 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 	if err != nil {
 		return stalledError(elementsv1alpha1.ReasonDeletionBlocked, "spec.platform.endpoint: %w", err)
 	}
-	if id == 0 {
+	if ids[0] == 0 {
 		found, err := findOwnedInstances(ctx, api, obj)
 		if err != nil {
 			return classifyAPIError("looking up an interrupted create before deleting", err)
 		}
-		if len(found) == 0 {
-			return nil
+		ids = ids[:0]
+		for _, inst := range found {
+			ids = append(ids, inst.ID)
 		}
-		id = found[0].ID
+		decision, wait := decideCreate(marker, r.memory().get(obj).refusedMarker, r.now(), r.createGrace)
+		if len(ids) == 0 && decision == waitForInFlight {
+			return &reconcileError{reason: elementsv1alpha1.ReasonDeletionBlocked, retryAfter: wait,
+				err: fmt.Errorf("a create started at %s may still commit at Cloud Elements; deleting once it has had %s",
+					parseCreateMarker(marker).at.UTC().Format(time.RFC3339), r.createGrace)}
+		}
 	}
-	if err := api.DeleteInstance(ctx, id); err != nil && !cloudelements.IsNotFound(err) {
-		return classifyAPIError("deleting element instance "+formatID(id), err)
+	for _, id := range ids {
+		if err := api.DeleteInstance(ctx, id); err != nil && !cloudelements.IsNotFound(err) {
+			return classifyAPIError("deleting element instance "+formatID(id), err)
+		}
+		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonDeleted, "Delete", "deleted element instance "+formatID(id))
 	}
-	r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonDeleted, "Delete", "deleted element instance "+formatID(id))
 	return nil
 }

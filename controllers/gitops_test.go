@@ -92,6 +92,12 @@ var _ = Describe("GitOps health", func() {
 		sim.ClearFaults()
 		eventuallyReady(key(down))
 
+		By("disabled at Cloud Elements: a person must enable it")
+		Expect(sim.SetDisabled(get(key(down)).Status.InstanceID, true)).To(Succeed())
+		clock.Advance(2 * time.Minute)
+		forceReconcile(key(down))
+		Expect(kstatusOf(get(key(down)))).To(Equal(status.FailedStatus))
+
 		By("deleting, held by the finalizer")
 		Expect(k8sClient.Delete(ctx, secret(ns, "cloud-elements", nil))).To(Succeed())
 		Expect(k8sClient.Delete(ctx, get(key(slow)))).To(Succeed())

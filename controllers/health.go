@@ -61,7 +61,10 @@ func (r *HubSpotInstanceReconciler) reportHealth(ctx context.Context, s *session
 			message: "Cloud Elements reports element instance " + formatID(st.InstanceID) +
 				" as invalid: HubSpot no longer accepts its credentials; update them in the referenced Secret"})
 	case st.Disabled:
-		s.conclude(outcome{reason: elementsv1alpha1.ReasonInstanceDisabled,
+		// A person disabled it; it will not heal by itself, so it is
+		// Stalled (kstatus Failed, Argo CD Degraded), and still polled so
+		// that enabling it again is noticed.
+		s.conclude(outcome{reason: elementsv1alpha1.ReasonInstanceDisabled, stalled: true,
 			message: "element instance " + formatID(st.InstanceID) + " is disabled at Cloud Elements; enable it there"})
 	}
 	return nil

@@ -67,6 +67,9 @@ type HubSpotInstanceReconciler struct {
 	allowInsecureEndpoints bool
 	now                    func() time.Time
 	mem                    *memory
+	createGrace            time.Duration
+	// holder names this process in the create markers it writes.
+	holder string
 }
 
 // Option configures a HubSpotInstanceReconciler.
@@ -83,12 +86,20 @@ func WithInsecureEndpoints(allow bool) Option {
 	return func(r *HubSpotInstanceReconciler) { r.allowInsecureEndpoints = allow }
 }
 
+// WithCreateGracePeriod is how long a create whose outcome is unknown (a
+// timeout, a 5xx) may take to show up at the platform: until it has passed,
+// nobody creates again; then the owner-tag lookup decides.
+func WithCreateGracePeriod(d time.Duration) Option {
+	return func(r *HubSpotInstanceReconciler) { r.createGrace = d }
+}
+
 // New builds the reconciler. c reads from the cache and writes; apiReader
 // reads past the cache; recorder may be nil.
 func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder,
 	newElementAPI ElementAPIFactory, states StateIssuer, opts ...Option) *HubSpotInstanceReconciler {
 	r := &HubSpotInstanceReconciler{Client: c, apiReader: apiReader, recorder: recorder,
-		newElementAPI: newElementAPI, states: states, now: time.Now, mem: newMemory()}
+		newElementAPI: newElementAPI, states: states, now: time.Now, mem: newMemory(),
+		createGrace: defaultCreateGrace, holder: processIdentity()}
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -266,21 +277,34 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 	case errors.As(err, &rerr) && rerr.retryAfter > 0:
 		logger.Info("Cloud Elements asked us to wait", "retryAfter", rerr.retryAfter)
 	case errors.As(err, &rerr) && rerr.stalled:
-		logger.Info("stalled until the spec or a referenced Secret changes", "reason", rerr.reason, "message", rerr.Error())
+		logger.Info("stalled; a person should look", "reason", rerr.reason, "message", rerr.Error(), "retriedByItself", rerr.fromPlatform)
 	}
-	return requeue(err, r.nextWakeUp(s))
+	return requeue(err, r.nextWakeUp(s), stallRetry(obj))
+}
+
+// maxStallRetry caps how long a platform-side stall waits for its retry.
+const maxStallRetry = 10 * time.Minute
+
+// stallRetry is when a stall that Cloud Elements caused is tried again: at
+// the poll interval, capped, with the object's jitter.
+func stallRetry(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
+	interval := min(obj.Spec.GetPollInterval(), maxStallRetry)
+	return interval + pollJitter(obj.UID, interval)
 }
 
 // requeue decides how the next reconcile comes after one that ended with err:
-// when Cloud Elements said, never by itself for a stall (retrying cannot
-// help; the watches on the spec and its Secrets bring the next attempt, so
-// there is no hot loop), with the workqueue's backoff for other failures,
-// else at the next wake-up.
-func requeue(err error, wake time.Duration) (ctrl.Result, error) {
+// when Cloud Elements said; for a stall Cloud Elements caused, after
+// stallRetry; never by itself for a stall on our side (retrying cannot help;
+// the watches on the spec and its Secrets bring the next attempt, so there is
+// no hot loop); with the workqueue's backoff for other failures; else at the
+// next wake-up.
+func requeue(err error, wake, stallRetry time.Duration) (ctrl.Result, error) {
 	var rerr *reconcileError
 	switch {
 	case errors.As(err, &rerr) && rerr.retryAfter > 0:
 		return ctrl.Result{RequeueAfter: rerr.retryAfter}, nil
+	case errors.As(err, &rerr) && rerr.stalled && rerr.fromPlatform:
+		return ctrl.Result{RequeueAfter: stallRetry}, nil
 	case errors.As(err, &rerr) && rerr.stalled:
 		return ctrl.Result{}, nil
 	case err != nil:

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/util/retry"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -38,8 +40,20 @@ import (
 // desired configuration once, since what it was created with is unknown.
 func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, s *session) error {
 	obj := s.obj
-	if instanceIDOf(obj) != 0 || obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] == "" ||
-		r.memory().get(obj).createRefused {
+	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
+	if instanceIDOf(obj) != 0 || marker == "" {
+		return nil
+	}
+	decision, wait := decideCreate(marker, r.memory().get(obj).refusedMarker, r.now(), r.createGrace)
+	switch decision {
+	case createNow:
+		return nil
+	case waitForInFlight:
+		m := parseCreateMarker(marker)
+		s.conclude(outcome{reason: elementsv1alpha1.ReasonProgressing, progressing: true,
+			message: fmt.Sprintf("a create started at %s has not been confirmed; the instance is looked up by its owner tag in %s, before any new create",
+				m.at.UTC().Format(time.RFC3339), wait.Round(time.Second))})
+		s.requeueAfter = wait
 		return nil
 	}
 	found, err := findOwnedInstances(ctx, s.api, obj)
@@ -112,12 +126,11 @@ func (r *HubSpotInstanceReconciler) forgetVanishedInstance(ctx context.Context, 
 	}
 	r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonInstanceMissing, "Recreate",
 		"element instance "+formatID(id)+" no longer exists at Cloud Elements; creating it again")
-	patch := client.MergeFrom(obj.DeepCopy())
-	delete(obj.Annotations, elementsv1alpha1.InstanceIDAnnotation)
-	if err := r.Patch(ctx, obj, patch); err != nil {
+	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+		delete(o.Annotations, elementsv1alpha1.InstanceIDAnnotation)
+	}); err != nil {
 		return fmt.Errorf("forgetting vanished instance %d: %w", id, err)
 	}
-	r.rememberWrite(obj)
 	obj.Status.InstanceID = 0
 	obj.Status.AppliedConfigurationHash = ""
 	obj.Status.Valid = false
@@ -134,13 +147,16 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	if obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2 && s.in.code == "" {
 		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonAwaitingAuthorization)
 	}
-	if err := r.markCreatePending(ctx, obj); err != nil {
+	marker := createMarker{at: r.now(), holder: r.holder}
+	if err := r.markCreatePending(ctx, obj, marker); err != nil {
 		return err
 	}
 	req := s.desired
 	req.ProviderData = providerDataFor(obj, s.in)
 	inst, err := s.api.CreateInstance(ctx, req)
-	r.memory().update(obj, func(m *remembered) { m.createRefused = err != nil && nothingCreated(err) })
+	if err != nil && nothingCreated(err) {
+		r.memory().update(obj, func(m *remembered) { m.refusedMarker = marker.String() })
+	}
 	if err != nil {
 		if cloudelements.IsInvalidRequest(err) {
 			// A refused code cannot be used again: drop ours so a fresh
@@ -188,43 +204,19 @@ func (r *HubSpotInstanceReconciler) observeRecorded(s *session, id int64) {
 	s.obj.Status.InstanceName = s.desired.Name
 }
 
-// markCreatePending records, with a write that fails if our copy is stale,
-// that a create is about to happen. Two reconciles racing on one object can
-// therefore never both create. The finalizer rides along: from here on there
-// may be something to clean up.
-func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
-	if obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != "" &&
-		controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
-		// Already marked, and the owner-tag lookup just found nothing.
-		return nil
-	}
-	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	if obj.Annotations == nil {
-		obj.Annotations = map[string]string{}
-	}
-	obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] = r.now().UTC().Format(time.RFC3339)
-	controllerutil.AddFinalizer(obj, elementsv1alpha1.Finalizer)
-	if err := r.Patch(ctx, obj, patch); err != nil {
-		return fmt.Errorf("recording a pending create: %w", err)
-	}
-	r.rememberWrite(obj)
-	return nil
-}
-
 // recordInstanceID makes the instance id durable on the object the moment it
 // is known, and clears the pending marker.
 func (r *HubSpotInstanceReconciler) recordInstanceID(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, id int64) error {
-	patch := client.MergeFrom(obj.DeepCopy())
-	if obj.Annotations == nil {
-		obj.Annotations = map[string]string{}
-	}
-	obj.Annotations[elementsv1alpha1.InstanceIDAnnotation] = formatID(id)
-	delete(obj.Annotations, elementsv1alpha1.CreatePendingAnnotation)
-	controllerutil.AddFinalizer(obj, elementsv1alpha1.Finalizer)
-	if err := r.Patch(ctx, obj, patch); err != nil {
+	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+		if o.Annotations == nil {
+			o.Annotations = map[string]string{}
+		}
+		o.Annotations[elementsv1alpha1.InstanceIDAnnotation] = formatID(id)
+		delete(o.Annotations, elementsv1alpha1.CreatePendingAnnotation)
+		controllerutil.AddFinalizer(o, elementsv1alpha1.Finalizer)
+	}); err != nil {
 		return fmt.Errorf("recording element instance %d: %w", id, err)
 	}
-	r.rememberWrite(obj)
 	obj.Status.InstanceID = id
 	return nil
 }
@@ -233,13 +225,38 @@ func (r *HubSpotInstanceReconciler) ensureFinalizer(ctx context.Context, obj *el
 	if controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
 		return nil
 	}
-	patch := client.MergeFrom(obj.DeepCopy())
-	controllerutil.AddFinalizer(obj, elementsv1alpha1.Finalizer)
-	if err := r.Patch(ctx, obj, patch); err != nil {
+	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+		controllerutil.AddFinalizer(o, elementsv1alpha1.Finalizer)
+	}); err != nil {
 		return fmt.Errorf("adding finalizer: %w", err)
 	}
-	r.rememberWrite(obj)
 	return nil
+}
+
+// patchObject applies change to the object's metadata and writes it with an
+// optimistic lock. On a conflict it re-reads the object past the cache and
+// applies change again: a merge patch from a stale copy would replace whole
+// lists, such as other controllers' finalizers. Status computed so far is
+// kept; finish writes it.
+func (r *HubSpotInstanceReconciler) patchObject(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, change func(*elementsv1alpha1.HubSpotInstance)) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		change(obj)
+		err := r.Patch(ctx, obj, patch)
+		if apierrors.IsConflict(err) {
+			fresh := &elementsv1alpha1.HubSpotInstance{}
+			if gerr := r.apiReader.Get(ctx, client.ObjectKeyFromObject(obj), fresh); gerr != nil {
+				return gerr
+			}
+			fresh.Status = obj.Status
+			*obj = *fresh
+		}
+		return err
+	})
+	if err == nil {
+		r.rememberWrite(obj)
+	}
+	return err
 }
 
 // instanceIDOf is the recorded instance id: the annotation is the durable

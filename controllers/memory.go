@@ -46,9 +46,10 @@ type remembered struct {
 	// the token Secret: if its resourceVersion moved, somebody edited it.
 	secretVersion string
 	secretDigest  string
-	// createRefused: the last create was refused before it reached the
-	// platform, so the next attempt needs no owner-tag lookup first.
-	createRefused bool
+	// refusedMarker is the create marker of our last attempt when that
+	// attempt certainly created nothing: the next one needs no wait and no
+	// owner-tag lookup first.
+	refusedMarker string
 	// readyStatus and readyReason feed the hubspot_operator_instances gauge.
 	readyStatus, readyReason string
 }

@@ -48,6 +48,11 @@ type outcome struct {
 type reconcileError struct {
 	reason  string
 	stalled bool
+	// fromPlatform: Cloud Elements (or something in front of it) refused.
+	// A person should look, but the platform may also recover by itself
+	// (a WAF rule, an incident, a rotation in flight), so it is retried at
+	// the poll interval rather than only on an edit.
+	fromPlatform bool
 	// retryAfter, when set, schedules the next attempt instead of the
 	// workqueue's exponential backoff (Cloud Elements asked us to wait).
 	retryAfter time.Duration
@@ -62,6 +67,12 @@ func stalledError(reason, format string, args ...any) error {
 	return &reconcileError{reason: reason, stalled: true, err: fmt.Errorf(format, args...)}
 }
 
+// platformStall is a refusal by Cloud Elements: stalled, and retried at the
+// poll interval.
+func platformStall(reason string, err error) error {
+	return &reconcileError{reason: reason, stalled: true, fromPlatform: true, err: err}
+}
+
 // transientError is a failure worth retrying with backoff.
 func transientError(reason string, err error) error {
 	return &reconcileError{reason: reason, err: err}
@@ -73,10 +84,10 @@ func transientError(reason string, err error) error {
 func classifyAPIError(what string, err error) error {
 	switch {
 	case cloudelements.IsUnauthorized(err):
-		return stalledError(elementsv1alpha1.ReasonUnauthorized,
-			"%s: Cloud Elements refused the account credentials: %w", what, err)
+		return platformStall(elementsv1alpha1.ReasonUnauthorized,
+			fmt.Errorf("%s: Cloud Elements refused the account credentials: %w", what, err))
 	case cloudelements.IsInvalidRequest(err):
-		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "%s: %w", what, err)
+		return platformStall(elementsv1alpha1.ReasonInvalidConfiguration, fmt.Errorf("%s: %w", what, err))
 	}
 	if wait, ok := cloudelements.RetryAfter(err); ok {
 		return &reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: wait,
@@ -86,15 +97,15 @@ func classifyAPIError(what string, err error) error {
 }
 
 // nothingCreated reports whether a failed create certainly created nothing:
-// it was refused (4xx, 429, 503 — the server says it did not handle the
-// request), stopped by our own rate limiter, or never connected. After a
-// timeout, a 500 or a 502 the instance may exist, and only the owner-tag
-// lookup can tell.
+// the platform refused it (4xx, 429), our own rate limiter stopped it, or it
+// never connected. After a timeout, a dropped connection or any 5xx the
+// instance may exist — a proxy answers 503 after forwarding — and only the
+// owner-tag lookup, after the grace period, can tell.
 func nothingCreated(err error) bool {
 	var apiErr *cloudelements.APIError
 	if errors.As(err, &apiErr) {
 		code := apiErr.StatusCode
-		return (code >= 400 && code < 500 && code != http.StatusRequestTimeout) || code == http.StatusServiceUnavailable
+		return code >= 400 && code < 500 && code != http.StatusRequestTimeout
 	}
 	return errors.Is(err, cloudelements.ErrClientRateLimited) || errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -17,11 +17,13 @@ limitations under the License.
 package controllers_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,6 +52,10 @@ import (
 // real HTTP. Only two things are test doubles: the clock (so a 30s drift poll
 // can be made due without waiting) and a client wrapper that can fail one
 // write (to simulate a crash at the worst moment).
+// createGrace is how long an uncertain create may take to show up at the
+// platform before it is looked up; tests commit late within it.
+const createGrace = 6 * time.Second
+
 const (
 	userSecret = "sim-user-secret-3f9a"
 	orgSecret  = "sim-org-secret-81c2"
@@ -106,7 +112,7 @@ var _ = BeforeSuite(func() {
 	writes.Client = mgr.GetClient()
 	reconciler = controllers.New(writes, mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
-		controllers.WithClock(clock.Now))
+		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace))
 	Expect(reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: 4,
 		RateLimiter:             controllers.DefaultRateLimiter(),
@@ -134,12 +140,36 @@ type faultyClient struct {
 	client.Client
 	failRecords atomic.Int32
 	patches     atomic.Int64
+	// beforeFinalizerPatch, when set, runs once before the next patch that
+	// touches a HubSpotInstance's finalizers: another writer acting between
+	// our read and our write.
+	beforeFinalizerPatch onceHook
+}
+
+type onceHook struct {
+	mu sync.Mutex
+	f  func()
+}
+
+func (h *onceHook) Store(f func()) { h.mu.Lock(); h.f = f; h.mu.Unlock() }
+
+func (h *onceHook) take() func() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f := h.f
+	h.f = nil
+	return f
 }
 
 var errSimulatedCrash = errors.New("simulated crash before the instance id was recorded")
 
 func (c *faultyClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 	if hsi, ok := obj.(*elementsv1alpha1.HubSpotInstance); ok {
+		if data, err := patch.Data(obj); err == nil && bytes.Contains(data, []byte(`"finalizers"`)) {
+			if f := c.beforeFinalizerPatch.take(); f != nil {
+				f()
+			}
+		}
 		_, recording := hsi.Annotations[elementsv1alpha1.InstanceIDAnnotation]
 		_, pending := hsi.Annotations[elementsv1alpha1.CreatePendingAnnotation]
 		if recording && !pending && c.failRecords.Load() > 0 {

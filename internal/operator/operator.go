@@ -78,6 +78,9 @@ type Options struct {
 	CloudElementsQPS     float64
 	CloudElementsBurst   int
 	CloudElementsTimeout time.Duration
+	// CreateGracePeriod is how long an unconfirmed create may take to show
+	// up at the platform; 0 means twice CloudElementsTimeout.
+	CreateGracePeriod time.Duration
 	WatchNamespaces      string
 	AllowInsecure        bool
 	CallbackAddr         string
@@ -103,6 +106,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.CloudElementsQPS, "cloud-elements-qps", 10, "Client-side rate limit of Cloud Elements calls per endpoint and account, per second.")
 	fs.IntVar(&o.CloudElementsBurst, "cloud-elements-burst", 20, "Burst of the Cloud Elements client-side rate limit.")
 	fs.DurationVar(&o.CloudElementsTimeout, "cloud-elements-timeout", 30*time.Second, "Timeout of one Cloud Elements request.")
+	fs.DurationVar(&o.CreateGracePeriod, "create-grace-period", 0, "How long a create whose answer was lost (timeout, 5xx) may take to show up at Cloud Elements before it is looked up by owner tag and, if absent, sent again; 0 means twice --cloud-elements-timeout.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
 	fs.BoolVar(&o.AllowInsecure, "allow-insecure-endpoints", false, "Allow plain-http Cloud Elements endpoints on non-loopback hosts (credentials travel in clear text).")
 	fs.StringVar(&o.CallbackAddr, "oauth-callback-bind-address", ":8082", "The address the OAuth callback endpoint (/oauth/callback) binds to; 0 disables it.")
@@ -167,7 +171,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	}
 	reconciler := controllers.New(mgr.GetClient(), uncachedReader(mgr), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
-		signer, controllers.WithInsecureEndpoints(o.AllowInsecure))
+		signer, controllers.WithInsecureEndpoints(o.AllowInsecure), controllers.WithCreateGracePeriod(o.createGrace()))
 	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: o.MaxConcurrent,
 		RateLimiter:             controllers.DefaultRateLimiter(),
@@ -193,6 +197,13 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		return nil, err
 	}
 	return mgr, nil
+}
+
+func (o Options) createGrace() time.Duration {
+	if o.CreateGracePeriod > 0 {
+		return o.CreateGracePeriod
+	}
+	return 2 * o.CloudElementsTimeout
 }
 
 // loadStateSigner reads the OAuth state signing key, creating it on first

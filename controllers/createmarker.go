@@ -1,0 +1,120 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+)
+
+// defaultCreateGrace is used when the manager does not derive the grace
+// period from its client timeout.
+const defaultCreateGrace = time.Minute
+
+// createMarker is the value of the create-pending annotation: who started a
+// create and when. Every create attempt first wins an optimistic-locked
+// write of a fresh marker, so two writers (a frozen old leader, two
+// installs watching one namespace) can never both be creating: the loser
+// sees a young marker and waits.
+type createMarker struct {
+	at     time.Time
+	holder string
+}
+
+const markerSeparator = " by "
+
+func (m createMarker) String() string {
+	return m.at.UTC().Format(time.RFC3339Nano) + markerSeparator + m.holder
+}
+
+// parseCreateMarker reads a marker. An unreadable time reads as long ago:
+// the owner-tag lookup then decides, which is always safe.
+func parseCreateMarker(v string) createMarker {
+	at, holder, _ := strings.Cut(v, markerSeparator)
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		t = time.Time{}
+	}
+	return createMarker{at: t, holder: holder}
+}
+
+// createDecision is what to do about an object without a recorded instance.
+type createDecision string
+
+const (
+	// createNow: no create is pending, or ours certainly created nothing.
+	createNow createDecision = "create"
+	// lookUpFirst: a create may have succeeded; the owner-tag lookup decides.
+	lookUpFirst createDecision = "look up"
+	// waitForInFlight: a create may still be running or about to commit.
+	waitForInFlight createDecision = "wait"
+)
+
+// decideCreate is the exactly-once rule. A marker younger than the grace
+// period means a create may still commit at the platform — even one whose
+// client timed out — so nobody creates, and nobody trusts an empty lookup,
+// until it has passed; then the owner-tag lookup decides. The only shortcut
+// is our own attempt under this very marker that certainly created nothing.
+func decideCreate(marker string, refusedMarker string, now time.Time, grace time.Duration) (createDecision, time.Duration) {
+	if marker == "" || marker == refusedMarker {
+		return createNow, 0
+	}
+	age := now.Sub(parseCreateMarker(marker).at)
+	if age < 0 {
+		age = 0 // a writer whose clock runs ahead: wait the grace, no longer
+	}
+	if age < grace {
+		return waitForInFlight, grace - age
+	}
+	return lookUpFirst, 0
+}
+
+// markCreatePending writes a fresh marker with a write that fails if our copy
+// is stale; a conflict is not retried here: it means somebody else wrote the
+// object, maybe their own marker, and the next reconcile reads it. The
+// finalizer rides along: from here on there may be something to clean up.
+func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, marker createMarker) error {
+	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	if obj.Annotations == nil {
+		obj.Annotations = map[string]string{}
+	}
+	obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] = marker.String()
+	controllerutil.AddFinalizer(obj, elementsv1alpha1.Finalizer)
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return fmt.Errorf("recording a pending create: %w", err)
+	}
+	r.rememberWrite(obj)
+	return nil
+}
+
+// processIdentity names this process in create markers.
+func processIdentity() string {
+	host, _ := os.Hostname()
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	return host + "_" + hex.EncodeToString(suffix)
+}

@@ -98,6 +98,8 @@ func decideCreate(marker string, refusedMarker string, now time.Time, grace time
 // object, maybe their own marker, and the next reconcile reads it. The
 // finalizer rides along: from here on there may be something to clean up.
 func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, marker createMarker) error {
+	status := obj.Status // the answer to a patch carries the stored status, not ours
+	defer func() { obj.Status = status }()
 	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	if obj.Annotations == nil {
 		obj.Annotations = map[string]string{}

@@ -363,3 +363,32 @@ func TestCreateMarkerRoundTrip(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
+
+func TestReauthorizationDue(t *testing.T) {
+	const sent, fresh = "sha256:sent", "sha256:fresh"
+	cases := map[string]struct {
+		mode            elementsv1alpha1.AuthType
+		valid           bool
+		applied, atHand string
+		want            bool
+	}{
+		"OAuth 2, a fresh code":                      {elementsv1alpha1.AuthTypeOAuth2, false, sent, fresh, true},
+		"OAuth 2, the spent code":                    {elementsv1alpha1.AuthTypeOAuth2, false, sent, sent, false},
+		"OAuth 2, no code":                           {elementsv1alpha1.AuthTypeOAuth2, false, sent, "", false},
+		"Legacy, new tokens, healthy":                {elementsv1alpha1.AuthTypeOAuth2Legacy, true, sent, fresh, true},
+		"Legacy, tokens Secret deleted":              {elementsv1alpha1.AuthTypeOAuth2Legacy, true, sent, "", false},
+		"API key, new key, lapsed":                   {elementsv1alpha1.AuthTypeAPIKey, false, sent, fresh, true},
+		"API key, new key, healthy: a plain update":  {elementsv1alpha1.AuthTypeAPIKey, true, sent, fresh, false},
+		"API key, same key, lapsed: a person is due": {elementsv1alpha1.AuthTypeAPIKey, false, sent, sent, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := &session{authHash: tc.atHand, obj: &elementsv1alpha1.HubSpotInstance{
+				Spec:   elementsv1alpha1.HubSpotInstanceSpec{Auth: elementsv1alpha1.AuthSpec{Type: tc.mode}},
+				Status: elementsv1alpha1.HubSpotInstanceStatus{Valid: tc.valid, AppliedAuthorizationHash: tc.applied}}}
+			if got := (&HubSpotInstanceReconciler{}).reauthorizationDue(s); got != tc.want {
+				t.Errorf("reauthorizationDue = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -103,3 +103,39 @@ func configurationHash(obj *elementsv1alpha1.HubSpotInstance, req cloudelements.
 	sum := sha256.Sum256(append([]byte(obj.UID+"\n"), body...))
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
+
+// authorization is what authorizes the instance in its mode, as far as the
+// inputs hold it: the OAuth 2 code, the OAuth 2 Legacy tokens, the API key.
+// Empty when none is at hand.
+func authorization(obj *elementsv1alpha1.HubSpotInstance, in *inputs) string {
+	switch obj.Spec.Auth.Type {
+	case elementsv1alpha1.AuthTypeOAuth2:
+		return in.code
+	case elementsv1alpha1.AuthTypeOAuth2Legacy:
+		if in.accessToken == "" || in.refreshToken == "" {
+			return ""
+		}
+		body, _ := json.Marshal([]string{in.accessToken, in.refreshToken, in.expiresIn})
+		return string(body)
+	case elementsv1alpha1.AuthTypeAPIKey:
+		return in.apiKey
+	}
+	return ""
+}
+
+// authorizationHash fingerprints an authorization, salted like
+// configurationHash; "" for none.
+func authorizationHash(obj *elementsv1alpha1.HubSpotInstance, auth string) string {
+	if auth == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(string(obj.UID) + "\nauthorization\n" + auth))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// reauthorizationRequest is the desired instance with the new credentials
+// the platform's re-authentication call needs.
+func reauthorizationRequest(obj *elementsv1alpha1.HubSpotInstance, in *inputs, desired cloudelements.InstanceRequest) cloudelements.InstanceRequest {
+	desired.ProviderData = providerDataFor(obj, in)
+	return desired
+}

@@ -18,35 +18,10 @@ package controllers
 
 import (
 	"context"
+	"strings"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
-
-// reauthorize exchanges a fresh OAuth 2 code for an instance whose
-// authorization lapsed, keeping its id.
-func (r *HubSpotInstanceReconciler) reauthorize(ctx context.Context, s *session) error {
-	obj := s.obj
-	id := obj.Status.InstanceID
-	if id == 0 || obj.Status.Valid || obj.Spec.Auth.Type != elementsv1alpha1.AuthTypeOAuth2 || s.in.code == "" {
-		return nil
-	}
-	req := s.desired
-	req.ProviderData = &cloudelements.ProviderData{Code: s.in.code}
-	inst, err := s.api.ReauthorizeInstance(ctx, id, req)
-	if err != nil {
-		if cloudelements.IsInvalidRequest(err) {
-			r.consumeCode(ctx, s)
-		}
-		return classifyAPIError("re-authorizing element instance "+formatID(id), err)
-	}
-	r.consumeCode(ctx, s)
-	obj.Status.AppliedConfigurationHash = s.hash
-	obj.Status.LastSyncTime = r.metaNow()
-	r.announce(s, elementsv1alpha1.EventReasonReauthorized, "Reauthorize", "element instance "+formatID(id)+" re-authorized")
-	r.observe(s, inst)
-	return nil
-}
 
 // reportHealth turns what Cloud Elements last said about the instance into
 // the outcome: a lapsed OAuth 2 authorization asks for a fresh consent; the
@@ -57,9 +32,12 @@ func (r *HubSpotInstanceReconciler) reportHealth(ctx context.Context, s *session
 	case !st.Valid && s.obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2:
 		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonReauthorizationRequired)
 	case !st.Valid:
-		s.conclude(outcome{reason: elementsv1alpha1.ReasonReauthorizationRequired, stalled: true,
-			message: "Cloud Elements reports element instance " + formatID(st.InstanceID) +
-				" as invalid: HubSpot no longer accepts its credentials; update them in the referenced Secret"})
+		message := "Cloud Elements reports element instance " + formatID(st.InstanceID) +
+			" as invalid: HubSpot no longer accepts its credentials; " + reauthorizationHint(s.obj)
+		if len(s.in.unavailable) > 0 {
+			message += " (" + strings.Join(s.in.unavailable, "; ") + ")"
+		}
+		s.conclude(outcome{reason: elementsv1alpha1.ReasonReauthorizationRequired, stalled: true, message: message})
 	case st.Disabled:
 		// A person disabled it; it will not heal by itself, so it is
 		// Stalled (kstatus Failed, Argo CD Degraded), and still polled so
@@ -68,4 +46,16 @@ func (r *HubSpotInstanceReconciler) reportHealth(ctx context.Context, s *session
 			message: "element instance " + formatID(st.InstanceID) + " is disabled at Cloud Elements; enable it there"})
 	}
 	return nil
+}
+
+// reauthorizationHint says where new credentials go.
+func reauthorizationHint(obj *elementsv1alpha1.HubSpotInstance) string {
+	auth := obj.Spec.Auth
+	switch {
+	case auth.OAuth2Legacy != nil:
+		return "put new tokens in Secret " + obj.Namespace + "/" + string(auth.OAuth2Legacy.TokensSecretRef.Name)
+	case auth.APIKey != nil:
+		return "put a new key in Secret " + obj.Namespace + "/" + string(auth.APIKey.SecretRef.Name) + " key " + string(auth.APIKey.SecretRef.Key)
+	}
+	return "update the credentials in the referenced Secret"
 }

@@ -123,6 +123,8 @@ type session struct {
 	api     ElementAPI
 	desired cloudelements.InstanceRequest
 	hash    string
+	// authHash fingerprints the authorization at hand; see authorization.
+	authHash string
 
 	// instance is the element instance as Cloud Elements returned it during
 	// this reconcile; nil when no call was due.
@@ -173,9 +175,8 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.resolve,                // every referenced Secret, all problems at once
 		r.inspectTokenSecret,     // refuse to go on if its name belongs to somebody else
 		r.adoptInterruptedCreate, // a create whose result was never recorded
-		r.syncInstance,           // update, or detect drift when a poll is due
+		r.syncInstance,           // re-authorize, update, or detect drift when a poll is due
 		r.createInstance,         // exactly once; OAuth 2 waits for consent first
-		r.reauthorize,            // OAuth 2 with a fresh code for a lapsed instance
 		r.reconcileTokenSecret,   // write or repair the token Secret
 		r.reportHealth,           // valid / disabled
 	} {
@@ -226,6 +227,13 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 	s.in, s.api = in, api
 	s.desired = desiredInstance(s.obj, in)
 	s.hash = configurationHash(s.obj, s.desired)
+	s.authHash = authorizationHash(s.obj, authorization(s.obj, in))
+	if s.obj.Status.AppliedAuthorizationHash == "" && instanceIDOf(s.obj) != 0 && !in.codeIsOurs {
+		// Provisioned before authorizations were fingerprinted, or imported:
+		// what is at hand is taken as what the instance was authorized with,
+		// so a code that was already spent is never sent again.
+		s.obj.Status.AppliedAuthorizationHash = s.authHash
+	}
 	return nil
 }
 

@@ -49,6 +49,11 @@ type inputs struct {
 
 	apiKey       string // APIKey
 	signatureKey string // events
+
+	// unavailable names the one-time inputs (an OAuth code, the legacy
+	// tokens) that could not be read for an instance that already exists:
+	// not a problem until they are needed, to re-authorize.
+	unavailable []string
 }
 
 // secretValues reads Secrets once per reconcile, with the uncached reader,
@@ -135,6 +140,19 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 			*dst, err = sv.value(ctx, name, key)
 		}
 	}
+	// Inputs that only serve creation and re-authorization are optional once
+	// the instance exists: a used code or old tokens may well be deleted.
+	provisioned := instanceIDOf(obj) != 0
+	setOneTime := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
+		if !provisioned || err != nil {
+			set(dst, name, key)
+			return
+		}
+		known := len(sv.problems)
+		*dst, err = sv.value(ctx, name, key)
+		in.unavailable = append(in.unavailable, sv.problems[known:]...)
+		sv.problems = sv.problems[:known]
+	}
 
 	auth := obj.Spec.Auth
 	switch auth.Type {
@@ -143,7 +161,7 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 		set(&in.clientID, ref.Name, ref.GetClientIDKey())
 		set(&in.clientSecret, ref.Name, ref.GetClientSecretKey())
 		if codeRef := auth.OAuth2.AuthorizationCodeSecretRef; codeRef != nil {
-			set(&in.code, codeRef.Name, codeRef.Key)
+			setOneTime(&in.code, codeRef.Name, codeRef.Key)
 			in.codeSecret = string(codeRef.Name)
 		}
 		if err == nil {
@@ -155,9 +173,9 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 		legacy := auth.OAuth2Legacy
 		set(&in.clientID, legacy.ClientIDSecretRef.Name, legacy.ClientIDSecretRef.Key)
 		tokens := legacy.TokensSecretRef
-		set(&in.accessToken, tokens.Name, tokens.GetAccessTokenKey())
-		set(&in.refreshToken, tokens.Name, tokens.GetRefreshTokenKey())
-		set(&in.expiresIn, tokens.Name, tokens.GetExpiresInKey())
+		setOneTime(&in.accessToken, tokens.Name, tokens.GetAccessTokenKey())
+		setOneTime(&in.refreshToken, tokens.Name, tokens.GetRefreshTokenKey())
+		setOneTime(&in.expiresIn, tokens.Name, tokens.GetExpiresInKey())
 	case elementsv1alpha1.AuthTypeAPIKey:
 		set(&in.apiKey, auth.APIKey.SecretRef.Name, auth.APIKey.SecretRef.Key)
 	}

@@ -25,8 +25,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/util/retry"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -87,6 +87,18 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 	var inst *cloudelements.Instance
 	var err error
 	switch {
+	case r.reauthorizationDue(s):
+		inst, err = s.api.ReauthorizeInstance(ctx, id, reauthorizationRequest(obj, s.in, s.desired))
+		if cloudelements.IsInvalidRequest(err) {
+			// A refused code cannot be used again: drop ours so a fresh
+			// authorization URL is published.
+			r.consumeCode(ctx, s)
+		}
+		if err == nil {
+			r.consumeCode(ctx, s)
+			r.announce(s, elementsv1alpha1.EventReasonReauthorized, "Reauthorize", "element instance "+formatID(id)+" re-authorized")
+			r.applied(s)
+		}
 	case obj.Status.AppliedConfigurationHash != s.hash:
 		inst, err = s.api.UpdateInstance(ctx, id, s.desired)
 		if err == nil {
@@ -95,8 +107,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 				reason = elementsv1alpha1.EventReasonImported
 			}
 			r.announce(s, reason, "Update", "element instance "+formatID(id)+" configuration applied")
-			obj.Status.AppliedConfigurationHash = s.hash
-			obj.Status.LastSyncTime = r.metaNow()
+			r.applied(s)
 		}
 	case r.pollDue(obj) || s.tokenSecret.needsToken() || reconcileRequested(obj):
 		inst, err = s.api.GetInstance(ctx, id)
@@ -144,7 +155,8 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	if instanceIDOf(obj) != 0 {
 		return nil
 	}
-	if obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2 && s.in.code == "" {
+	if obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2 && (s.in.code == "" || s.authHash == obj.Status.AppliedAuthorizationHash) {
+		// No code, or one already spent (on an instance since deleted).
 		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonAwaitingAuthorization)
 	}
 	marker := createMarker{at: r.now(), holder: r.holder}
@@ -170,10 +182,27 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	}
 	r.consumeCode(ctx, s)
 	r.announce(s, elementsv1alpha1.EventReasonCreated, "Create", "created element instance "+formatID(inst.ID))
-	obj.Status.AppliedConfigurationHash = s.hash
-	obj.Status.LastSyncTime = r.metaNow()
+	r.applied(s)
 	r.observe(s, inst)
 	return nil
+}
+
+// reauthorizationDue: new credentials are at hand that were never sent — a
+// fresh OAuth 2 code, new OAuth 2 Legacy tokens, or a new API key for an
+// instance that lost its authorization. They go through the platform's
+// re-authentication call, which keeps the instance id. (A new API key for a
+// healthy instance is simply part of the configuration update.)
+func (r *HubSpotInstanceReconciler) reauthorizationDue(s *session) bool {
+	fresh := s.authHash != "" && s.authHash != s.obj.Status.AppliedAuthorizationHash
+	return fresh && (s.obj.Spec.Auth.Type != elementsv1alpha1.AuthTypeAPIKey || !s.obj.Status.Valid)
+}
+
+// applied records that the desired configuration and authorization reached
+// the platform.
+func (r *HubSpotInstanceReconciler) applied(s *session) {
+	s.obj.Status.AppliedConfigurationHash = s.hash
+	s.obj.Status.AppliedAuthorizationHash = s.authHash
+	s.obj.Status.LastSyncTime = r.metaNow()
 }
 
 // findOwnedInstances lists the instances that carry the object's owner tag.
@@ -239,17 +268,16 @@ func (r *HubSpotInstanceReconciler) ensureFinalizer(ctx context.Context, obj *el
 // lists, such as other controllers' finalizers. Status computed so far is
 // kept; finish writes it.
 func (r *HubSpotInstanceReconciler) patchObject(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, change func(*elementsv1alpha1.HubSpotInstance)) error {
+	status := obj.Status // the answer to a patch carries the stored status, not ours
+	defer func() { obj.Status = status }()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		change(obj)
 		err := r.Patch(ctx, obj, patch)
 		if apierrors.IsConflict(err) {
-			fresh := &elementsv1alpha1.HubSpotInstance{}
-			if gerr := r.apiReader.Get(ctx, client.ObjectKeyFromObject(obj), fresh); gerr != nil {
+			if gerr := r.apiReader.Get(ctx, client.ObjectKeyFromObject(obj), obj); gerr != nil {
 				return gerr
 			}
-			fresh.Status = obj.Status
-			*obj = *fresh
 		}
 		return err
 	})

@@ -432,6 +432,13 @@ type HubSpotInstanceStatus struct {
 	// +optional
 	AppliedConfigurationHash string `json:"appliedConfigurationHash,omitempty"`
 
+	// appliedAuthorizationHash is a hash of the authorization last sent (an
+	// OAuth 2 code, the OAuth 2 Legacy tokens, the API key): a spent code is
+	// never sent again, and new credentials are sent through the platform's
+	// re-authentication call.
+	// +optional
+	AppliedAuthorizationHash string `json:"appliedAuthorizationHash,omitempty"`
+
 	// lastSyncTime is when the operator last created, imported or updated the
 	// instance (drift polls that find nothing to do do not move it, so a
 	// quiet object is never rewritten).

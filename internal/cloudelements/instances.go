@@ -156,12 +156,12 @@ func (c *Client) UpdateInstance(ctx context.Context, id int64, req InstanceReque
 	return c.instanceCall(ctx, call{operation: opUpdate, method: http.MethodPut, path: instancePath(id), body: req, secrets: requestSecrets(req)})
 }
 
-// ReauthorizeInstance re-authorizes an instance whose provider authorization
-// lapsed (PUT ?reAuthenticate=true) with the code of a fresh consent, which
-// req.ProviderData.Code must carry.
+// ReauthorizeInstance re-authorizes an instance (PUT ?reAuthenticate=true)
+// with new credentials: the code of a fresh OAuth 2 consent or new OAuth 2
+// Legacy tokens in req.ProviderData, or a new API key in the configuration.
 func (c *Client) ReauthorizeInstance(ctx context.Context, id int64, req InstanceRequest) (*Instance, error) {
-	if req.ProviderData == nil || req.ProviderData.Code == "" {
-		return nil, fmt.Errorf("cloud elements %s: providerData.code is required", opReauthorize)
+	if req.ProviderData == nil && req.Configuration[ConfigHubSpotAPIKey] == "" {
+		return nil, fmt.Errorf("cloud elements %s: new credentials are required: providerData (an OAuth 2 code or OAuth 2 Legacy tokens) or, for an API-key instance, %s", opReauthorize, ConfigHubSpotAPIKey)
 	}
 	if req.Element.Key == "" {
 		req.Element.Key = ElementKey

@@ -99,11 +99,11 @@ var _ = Describe("GitOps health", func() {
 		Expect(kstatusOf(get(key(down)))).To(Equal(status.FailedStatus))
 
 		By("deleting, held by the finalizer")
-		Expect(k8sClient.Delete(ctx, secret(ns, "cloud-elements", nil))).To(Succeed())
+		emptyCredentials(ns)
 		Expect(k8sClient.Delete(ctx, get(key(slow)))).To(Succeed())
 		eventuallyReason(key(slow), elementsv1alpha1.ReasonDeletionBlocked)
 		Expect(kstatusOf(get(key(slow)))).To(Equal(status.TerminatingStatus))
-		createCredentials(ns)
+		restoreCredentials(ns)
 		deleteAndWait(get(key(slow)))
 	})
 

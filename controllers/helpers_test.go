@@ -27,6 +27,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -40,6 +41,7 @@ var namespaces atomic.Int32
 func newNamespace() string {
 	name := fmt.Sprintf("hsi-%d", namespaces.Add(1))
 	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	specNamespaces = append(specNamespaces, name)
 	return name
 }
 
@@ -59,6 +61,31 @@ func createSecret(ns, name string, data map[string]string) *corev1.Secret {
 
 func createCredentials(ns string) {
 	createSecret(ns, "cloud-elements", map[string]string{"user-secret": userSecret, "organization-secret": orgSecret})
+}
+
+// emptyCredentials removes the account secrets from their Secret.
+func emptyCredentials(ns string) {
+	Expect(k8sClient.Patch(ctx, secret(ns, "cloud-elements", nil), client.RawPatch(types.MergePatchType, []byte(`{"data":null}`)))).To(Succeed())
+}
+
+func restoreCredentials(ns string) {
+	Expect(k8sClient.Patch(ctx, secret(ns, "cloud-elements", map[string]string{"user-secret": userSecret, "organization-secret": orgSecret}),
+		client.Merge)).To(Succeed())
+}
+
+// quiesceNamespaces suspends every object in the namespaces a spec made, so
+// that their polls and retries stay out of the call counts of later specs.
+func quiesceNamespaces() {
+	for _, ns := range specNamespaces {
+		var list elementsv1alpha1.HubSpotInstanceList
+		Expect(k8sClient.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
+		for i := range list.Items {
+			obj := &list.Items[i]
+			patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"suspend":true}}`))
+			Expect(client.IgnoreNotFound(k8sClient.Patch(ctx, obj, patch))).To(Succeed())
+		}
+	}
+	specNamespaces = nil
 }
 
 // apiKeyInstance is the smallest useful HubSpotInstance, pointed at the simulator.

@@ -177,6 +177,7 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.adoptInterruptedCreate, // a create whose result was never recorded
 		r.syncInstance,           // re-authorize, update, or detect drift when a poll is due
 		r.createInstance,         // exactly once; OAuth 2 waits for consent first
+		r.protectCredentials,     // keep the account Secret until the instance is deleted
 		r.reconcileTokenSecret,   // write or repair the token Secret
 		r.reportHealth,           // valid / disabled
 	} {

@@ -163,6 +163,9 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	if err := r.markCreatePending(ctx, obj, marker); err != nil {
 		return err
 	}
+	if err := r.protectCredentials(ctx, s); err != nil {
+		return err
+	}
 	req := s.desired
 	req.ProviderData = providerDataFor(obj, s.in)
 	inst, err := s.api.CreateInstance(ctx, req)

@@ -51,6 +51,10 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 		func(o client.Object) []string { return referencedSecrets(o.(*elementsv1alpha1.HubSpotInstance)) }); err != nil {
 		return err
 	}
+	if err := (&CredentialsProtection{Client: mgr.GetClient()}).SetupWithManager(mgr, controller.Options{
+		RateLimiter: DefaultRateLimiter(), SkipNameValidation: opts.SkipNameValidation}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&elementsv1alpha1.HubSpotInstance{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted()))).

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,7 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 	"github.com/hubspot-operator/hubspot-operator/internal/operator"
 	"github.com/hubspot-operator/hubspot-operator/internal/testclock"
+	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
 
 // The suite runs the real reconciler in a real manager against a real
@@ -73,6 +75,8 @@ var (
 	reconciler *controllers.HubSpotInstanceReconciler
 	clock      = &testclock.Clock{}
 	writes     = &faultyClient{}
+	// kcm runs the real namespace controller and garbage collector.
+	kcm *harness.ControllerManager
 )
 
 func TestControllers(t *testing.T) {
@@ -94,6 +98,9 @@ var _ = BeforeSuite(func() {
 
 	k8sClient, err = client.New(cfg, client.Options{Scheme: operator.Scheme})
 	Expect(err).NotTo(HaveOccurred())
+
+	kcm, err = harness.StartControllerManager(ctx, testEnv, os.Getenv("KUBEBUILDER_ASSETS"), GinkgoT().TempDir())
+	Expect(err).NotTo(HaveOccurred(), "start kube-controller-manager: run `make test` (hack/setup-envtest.sh builds it)")
 
 	sim = simulator.New(simulator.Options{UserSecret: userSecret, OrganizationSecret: orgSecret, Seed: 42})
 	simServer = httptest.NewServer(sim)
@@ -124,8 +131,16 @@ var _ = BeforeSuite(func() {
 	}()
 })
 
+// specNamespaces are the namespaces the running spec created.
+var specNamespaces []string
+
+var _ = AfterEach(quiesceNamespaces)
+
 var _ = AfterSuite(func() {
 	cancel()
+	if kcm != nil {
+		Expect(kcm.Stop()).To(Succeed())
+	}
 	if simServer != nil {
 		simServer.Close()
 	}

@@ -62,6 +62,10 @@ const (
 const (
 	// Finalizer keeps the object until its element instance is deleted (or orphaned).
 	Finalizer = "elements.cloud-elements.io/finalizer"
+	// CredentialsInUseFinalizer keeps a credentials Secret readable while an
+	// object may still need it to delete its instance at Cloud Elements (a
+	// namespace being deleted removes Secrets and objects in any order).
+	CredentialsInUseFinalizer = "elements.cloud-elements.io/credentials-in-use"
 	// InstanceIDAnnotation records the element instance id. Set it on a new
 	// object to import an existing instance instead of creating one.
 	InstanceIDAnnotation = "elements.cloud-elements.io/instance-id"

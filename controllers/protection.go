@@ -1,0 +1,149 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+)
+
+// When a namespace is deleted, its namespace controller deletes the
+// credentials Secret and the HubSpotInstances in no particular order. Without
+// the account credentials the instance at Cloud Elements cannot be deleted,
+// and the object's finalizer would wait forever. So a credentials Secret
+// carries CredentialsInUseFinalizer while some object may still need it to
+// delete its instance: it stays readable (Terminating) until the last such
+// object has let go, then the finalizer is removed and the namespace empties.
+
+// protectCredentials is the step that puts the protection on the credentials
+// Secret once there is something to delete at Cloud Elements. It reads the
+// metadata cache, so at rest it writes nothing.
+func (r *HubSpotInstanceReconciler) protectCredentials(ctx context.Context, s *session) error {
+	obj := s.obj
+	if !needsCredentials(obj) {
+		return nil
+	}
+	return addCredentialsFinalizer(ctx, r.Client, obj.Namespace, string(obj.Spec.Platform.CredentialsSecretRef.Name))
+}
+
+// needsCredentials: the object may yet delete an instance at Cloud Elements.
+func needsCredentials(obj *elementsv1alpha1.HubSpotInstance) bool {
+	return controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) &&
+		obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyDelete
+}
+
+func secretMetadata(namespace, name string) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	m.Namespace, m.Name = namespace, name
+	return m
+}
+
+func addCredentialsFinalizer(ctx context.Context, c client.Client, namespace, name string) error {
+	m := secretMetadata(namespace, name)
+	if err := c.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
+		return client.IgnoreNotFound(err) // resolve already named a missing Secret
+	}
+	if controllerutil.ContainsFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer) || !m.DeletionTimestamp.IsZero() {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.AddFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer)
+	if err := c.Patch(ctx, m, patch); err != nil {
+		return fmt.Errorf("protecting credentials Secret %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
+
+// CredentialsProtection removes CredentialsInUseFinalizer from a Secret once
+// no HubSpotInstance may still need it to delete its instance.
+type CredentialsProtection struct {
+	client.Client
+}
+
+// SetupWithManager watches Secrets that carry the protection, and the
+// HubSpotInstances that use them (a finalizer removed, a policy or a
+// reference changed, an object gone).
+func (p *CredentialsProtection) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("credentials-protection").
+		For(&corev1.Secret{}, builder.OnlyMetadata, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return controllerutil.ContainsFinalizer(o, elementsv1alpha1.CredentialsInUseFinalizer)
+		}))).
+		Watches(&elementsv1alpha1.HubSpotInstance{}, credentialsSecretHandler()).
+		WithOptions(opts).
+		Complete(p)
+}
+
+// credentialsSecretHandler enqueues the credentials Secret an object uses,
+// before and after a change.
+func credentialsSecretHandler() handler.EventHandler {
+	enqueue := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object) {
+		if hsi, ok := o.(*elementsv1alpha1.HubSpotInstance); ok {
+			q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: hsi.Namespace,
+				Name: string(hsi.Spec.Platform.CredentialsSecretRef.Name)}})
+		}
+	}
+	return handler.Funcs{
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(q, e.ObjectOld)
+			enqueue(q, e.ObjectNew)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(q, e.Object)
+		},
+	}
+}
+
+// Reconcile releases a Secret nobody needs any more.
+func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	m := secretMetadata(req.Namespace, req.Name)
+	if err := p.Get(ctx, req.NamespacedName, m); err != nil || !controllerutil.ContainsFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer) {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	var users elementsv1alpha1.HubSpotInstanceList
+	if err := p.List(ctx, &users, client.InNamespace(req.Namespace), client.MatchingFields{secretRefIndex: req.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	for i := range users.Items {
+		if u := &users.Items[i]; string(u.Spec.Platform.CredentialsSecretRef.Name) == req.Name && needsCredentials(u) {
+			return ctrl.Result{}, nil
+		}
+	}
+	patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.RemoveFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer)
+	if err := p.Patch(ctx, m, patch); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("releasing credentials Secret %s: %w", req.NamespacedName, err)
+	}
+	return ctrl.Result{}, nil
+}

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Provides kube-apiserver, etcd and kubectl for controller-runtime's envtest.
+# Provides kube-apiserver, etcd, kubectl and kube-controller-manager for
+# controller-runtime's envtest and the test harnesses (test/harness starts
+# kube-controller-manager with the namespace and garbage collector
+# controllers, which envtest alone lacks).
 #
 #   export KUBEBUILDER_ASSETS="$(hack/setup-envtest.sh)"
 #
@@ -10,21 +13,35 @@
 # How the binaries are obtained, in order:
 #   1. Already installed in the cache (setup-envtest store layout,
 #      $ENVTEST_CACHE_DIR/k8s/<version>-<os>-<arch>/): printed immediately.
+#      A folder with kube-apiserver, etcd and kubectl but no
+#      kube-controller-manager (installed before it was added here, or by the
+#      official download) only gets kube-controller-manager built and added.
 #   2. The official envtest download via `go tool setup-envtest` (pinned in
 #      go.mod), with a short timeout so offline machines fail fast. Skipped
-#      with ENVTEST_SKIP_DOWNLOAD=1.
+#      with ENVTEST_SKIP_DOWNLOAD=1. It ships no kube-controller-manager, so
+#      that one is still built from source (step 3) and added to the folder.
 #   3. Built from source through the Go module proxy:
-#      - kube-apiserver and kubectl from k8s.io/kubernetes. That module can't
-#        be `go install`ed (its go.mod replaces the k8s.io/* staging modules
-#        with folders its module zip lacks), so a throw-away wrapper module
-#        requires it plus every k8s.io/* module its go.mod requires at v0.0.0,
-#        pinned to the matching v0.x.y release.
+#      - kube-apiserver, kubectl and kube-controller-manager from
+#        k8s.io/kubernetes. That module can't be `go install`ed (its go.mod
+#        replaces the k8s.io/* staging modules with folders its module zip
+#        lacks), so a throw-away wrapper module requires it plus every k8s.io/*
+#        module its go.mod requires at v0.0.0, pinned to the matching v0.x.y
+#        release.
 #      - etcd from a wrapper main package calling etcdmain.Main.
-#      First run takes about 4-5 minutes on 2 cores (peak ~2.4 GB RSS for
-#      kube-apiserver), a few seconds with a warm Go build cache.
+#      First run, from an empty Go build cache on 2 cores: about 5 minutes
+#      on a quiet machine (peak ~2.4 GB RSS for kube-apiserver), mostly
+#      kube-apiserver. kube-controller-manager shares most of its packages
+#      and adds 1-2 minutes: measured 102 s after kube-apiserver and kubectl
+#      on a machine busy with other builds (kube-apiserver took 511 s there),
+#      and 170 s of CPU (232 s wall) when added to a folder installed by an
+#      older version of this script. On its own, from an empty build cache,
+#      it costs as much as kube-apiserver (521 s on the same busy machine).
+#      With a warm Go build cache each binary takes seconds
+#      (kube-controller-manager ~10 s, all four ~25 s).
 #
 # The binaries are built into a temporary folder inside the cache dir and
-# moved into place in one step, so a half-built folder never looks installed;
+# moved into place in one step (a whole folder, or the one added
+# kube-controller-manager file), so a half-built folder never looks installed;
 # concurrent runs are serialised with flock. Once installed, offline
 # `go tool setup-envtest use <version> -i -p path --bin-dir $ENVTEST_CACHE_DIR`
 # finds them too.
@@ -83,15 +100,22 @@ ENVTEST_CACHE_DIR="$(cd "${ENVTEST_CACHE_DIR}" && pwd -P)"
 HOST_OS="$(go env GOOS)"
 HOST_ARCH="$(go env GOARCH)"
 DEST="${ENVTEST_CACHE_DIR}/k8s/${ENVTEST_K8S_VERSION}-${HOST_OS}-${HOST_ARCH}"
-BINARIES=(kube-apiserver etcd kubectl)
+# What envtest itself runs (and what the official download ships), and what
+# the harnesses add on top.
+BASE_BINARIES=(kube-apiserver etcd kubectl)
+CONTROLLER_MANAGER=kube-controller-manager
+BINARIES=("${BASE_BINARIES[@]}" "${CONTROLLER_MANAGER}")
 
-installed() {
+has_binaries() {
   local dir="$1" b
+  shift
   [[ -n "${dir}" && -d "${dir}" ]] || return 1
-  for b in "${BINARIES[@]}"; do
+  for b in "$@"; do
     [[ -f "${dir}/${b}" && -x "${dir}/${b}" ]] || return 1
   done
 }
+installed() { has_binaries "$1" "${BINARIES[@]}"; }
+base_installed() { has_binaries "$1" "${BASE_BINARIES[@]}"; }
 
 # rm -rf that also copes with setup-envtest's read-only (0555) folders.
 remove_dir() {
@@ -130,10 +154,8 @@ if installed "${DEST}"; then
   finish "${DEST}"
 fi
 
-# Anything left at DEST is incomplete (e.g. an interrupted download), and any
-# staging folder is from a killed run: we hold the lock, so nobody else is
-# using them.
-remove_dir "${DEST}"
+# Any staging folder is from a killed run: we hold the lock, so nobody else is
+# using it.
 for stale in "${ENVTEST_CACHE_DIR}"/.staging-*; do
   [[ -e "${stale}" ]] && remove_dir "${stale}"
 done
@@ -170,34 +192,6 @@ installed_path() {
 # Wrapper modules and logs live outside the repo; the build output is staged
 # inside the cache dir so the final mv is a same-filesystem rename.
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-envtest.XXXXXX")"
-
-# --- 2. official download -----------------------------------------------------
-if [[ "${ENVTEST_SKIP_DOWNLOAD:-0}" != "1" ]]; then
-  if ensure_setup_envtest; then
-    log "trying the official envtest ${ENVTEST_K8S_VERSION} download (timeout ${ENVTEST_DOWNLOAD_TIMEOUT}s)…"
-    dl_log="${WORK_DIR}/download.log"
-    rc=0
-    path="$(timeout -k 5 "${ENVTEST_DOWNLOAD_TIMEOUT}" "${SETUP_ENVTEST}" use "${ENVTEST_K8S_VERSION}" -p path \
-      --bin-dir "${ENVTEST_CACHE_DIR}" --os "${HOST_OS}" --arch "${HOST_ARCH}" 2>"${dl_log}")" || rc=$?
-    if ((rc == 0)) && installed "${path}"; then
-      log "downloaded to ${path}"
-      finish "${path}"
-    fi
-    if ((rc == 124 || rc == 137)); then
-      reason="timed out after ${ENVTEST_DOWNLOAD_TIMEOUT}s"
-    elif ((rc == 0)); then
-      reason="setup-envtest returned '${path}', which lacks ${BINARIES[*]}"
-    else
-      reason="$(tail -n 1 "${dl_log}" | cut -c1-240)"
-    fi
-    log "download unavailable (${reason}); building from the Go module proxy instead"
-    remove_dir "${DEST}" # a timed-out download may leave a partial folder
-  else
-    log "couldn't build 'go tool setup-envtest' in ${REPO_ROOT}; skipping the download attempt"
-  fi
-fi
-
-# --- 3. build from source -----------------------------------------------------
 STAGE_DIR="$(mktemp -d "${ENVTEST_CACHE_DIR}/.staging-${ENVTEST_K8S_VERSION}.XXXXXX")"
 
 wrapper_go() {
@@ -209,46 +203,59 @@ wrapper_init() {
   out="$(wrapper_go mod init "$1" 2>&1)" || die "go mod init $1 failed: ${out}"
 }
 
-# kube-apiserver + kubectl wrapper module.
-KUBE_WRAPPER="${WORK_DIR}/kubernetes"
-mkdir -p "${KUBE_WRAPPER}"
-cd "${KUBE_WRAPPER}"
-wrapper_init hubspot-operator.local/envtest-kubernetes
-
-log "resolving k8s.io/kubernetes v${ENVTEST_K8S_VERSION} from the module proxy…"
-if ! dl_json="$(wrapper_go mod download -json "k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")"; then
-  printf '%s\n' "${dl_json}" >&2
-  die "couldn't download k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}"
-fi
-kube_gomod="$(printf '%s\n' "${dl_json}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
-[[ -f "${kube_gomod}" ]] || die "no go.mod path in 'go mod download' output: ${dl_json}"
-
-# The k8s.io/* modules k8s.io/kubernetes requires at v0.0.0 are its staging
-# modules; they're published at v0.<minor>.<patch>. (Only the required ones:
-# some replace targets, e.g. sample-controller, aren't published.)
-staging_modules=()
-while IFS= read -r m; do
-  staging_modules+=("${m}")
-done < <(
-  go mod edit -json "${kube_gomod}" | awk '
-    /^[[:space:]]*"Require": \[/ { inreq = 1; next }
-    inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
-    inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
-    inreq && /"Version":/ {
-      v = $2; gsub(/[",]/, "", v)
-      if (p ~ /^k8s\.io\// && v == "v0.0.0") print p
-    }'
-)
-((${#staging_modules[@]} > 0)) || die "found no k8s.io/* v0.0.0 requirements in ${kube_gomod}"
-log "pinning ${#staging_modules[@]} k8s.io staging modules to ${ENVTEST_K8S_MODULE_VERSION}"
-
-edit_args=("-require=k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")
-for m in "${staging_modules[@]}"; do
-  edit_args+=("-require=${m}@${ENVTEST_K8S_MODULE_VERSION}")
+# Version variables as set by kubernetes' hack/lib/version.sh.
+kube_ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  kube_ldflags+=" -X ${pkg}.gitVersion=v${ENVTEST_K8S_VERSION}"
+  kube_ldflags+=" -X ${pkg}.gitMajor=${K8S_MAJOR}"
+  kube_ldflags+=" -X ${pkg}.gitMinor=${K8S_MINOR}"
+  kube_ldflags+=" -X ${pkg}.gitTreeState=clean"
 done
-wrapper_go mod edit "${edit_args[@]}"
+kube_ldflags="${kube_ldflags# }"
 
-cat >tools.go <<'EOF'
+# The wrapper module for the k8s.io/kubernetes commands, in KUBE_WRAPPER.
+KUBE_WRAPPER=""
+prepare_kube_wrapper() {
+  KUBE_WRAPPER="${WORK_DIR}/kubernetes"
+  mkdir -p "${KUBE_WRAPPER}"
+  cd "${KUBE_WRAPPER}"
+  wrapper_init hubspot-operator.local/envtest-kubernetes
+
+  log "resolving k8s.io/kubernetes v${ENVTEST_K8S_VERSION} from the module proxy…"
+  local dl_json kube_gomod m
+  if ! dl_json="$(wrapper_go mod download -json "k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")"; then
+    printf '%s\n' "${dl_json}" >&2
+    die "couldn't download k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}"
+  fi
+  kube_gomod="$(printf '%s\n' "${dl_json}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  [[ -f "${kube_gomod}" ]] || die "no go.mod path in 'go mod download' output: ${dl_json}"
+
+  # The k8s.io/* modules k8s.io/kubernetes requires at v0.0.0 are its staging
+  # modules; they're published at v0.<minor>.<patch>. (Only the required ones:
+  # some replace targets, e.g. sample-controller, aren't published.)
+  local staging_modules=()
+  while IFS= read -r m; do
+    staging_modules+=("${m}")
+  done < <(
+    go mod edit -json "${kube_gomod}" | awk '
+      /^[[:space:]]*"Require": \[/ { inreq = 1; next }
+      inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
+      inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
+      inreq && /"Version":/ {
+        v = $2; gsub(/[",]/, "", v)
+        if (p ~ /^k8s\.io\// && v == "v0.0.0") print p
+      }'
+  )
+  ((${#staging_modules[@]} > 0)) || die "found no k8s.io/* v0.0.0 requirements in ${kube_gomod}"
+  log "pinning ${#staging_modules[@]} k8s.io staging modules to ${ENVTEST_K8S_MODULE_VERSION}"
+
+  local edit_args=("-require=k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")
+  for m in "${staging_modules[@]}"; do
+    edit_args+=("-require=${m}@${ENVTEST_K8S_MODULE_VERSION}")
+  done
+  wrapper_go mod edit "${edit_args[@]}"
+
+  cat >tools.go <<'EOF'
 //go:build tools
 
 // Package tools pins the commands built by hack/setup-envtest.sh.
@@ -256,12 +263,93 @@ package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
 
-log "go mod tidy for k8s.io/kubernetes (downloads dependencies on first run)…"
-wrapper_go mod tidy
+  log "go mod tidy for k8s.io/kubernetes (downloads dependencies on first run)…"
+  wrapper_go mod tidy
+}
+
+# build_kube_command <name> <hint>: builds k8s.io/kubernetes/cmd/<name> into
+# STAGE_DIR, from the prepared wrapper module.
+build_kube_command() {
+  local name="$1" hint="${2:-}" start=${SECONDS}
+  cd "${KUBE_WRAPPER}"
+  log "building ${name} v${ENVTEST_K8S_VERSION}${hint:+ (${hint})}…"
+  wrapper_go build -trimpath -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/${name}" "k8s.io/kubernetes/cmd/${name}"
+  log "built ${name} in $((SECONDS - start))s"
+  cd /
+}
+
+# check_kube_version <name>: the staged binary runs and reports the version.
+check_kube_version() {
+  local name="$1" out
+  out="$("${STAGE_DIR}/${name}" --version 2>&1)" || die "${name} --version failed: ${out}"
+  [[ "${out}" == *"v${ENVTEST_K8S_VERSION}"* ]] ||
+    log "WARNING: ${name} reports '${out}', expected v${ENVTEST_K8S_VERSION} (version ldflags not applied?)"
+}
+
+# add_controller_manager <dir>: builds kube-controller-manager and moves it
+# into <dir>, which already holds the other binaries, in one rename. <dir>
+# may be one of setup-envtest's read-only folders: it is made writable for
+# the move, then its mode is restored.
+add_controller_manager() {
+  local dir="$1" mode
+  prepare_kube_wrapper
+  build_kube_command "${CONTROLLER_MANAGER}" "1-2 min on 2 cores if kube-apiserver was built here, ~10 s with a warm Go build cache"
+  check_kube_version "${CONTROLLER_MANAGER}"
+  mode="$(stat -c '%a' "${dir}")"
+  chmod u+w "${dir}"
+  mv -f "${STAGE_DIR}/${CONTROLLER_MANAGER}" "${dir}/${CONTROLLER_MANAGER}"
+  chmod "${mode}" "${dir}"
+  log "added ${CONTROLLER_MANAGER} to ${dir} (total ${SECONDS}s)"
+}
+
+# kube-apiserver, etcd and kubectl are there, kube-controller-manager isn't:
+# add just that one.
+if base_installed "${DEST}"; then
+  log "${DEST} lacks ${CONTROLLER_MANAGER}; building it from the Go module proxy…"
+  add_controller_manager "${DEST}"
+  finish "$(installed_path)"
+fi
+
+# Anything else left at DEST is incomplete (e.g. an interrupted download).
+remove_dir "${DEST}"
+
+# --- 2. official download -----------------------------------------------------
+if [[ "${ENVTEST_SKIP_DOWNLOAD:-0}" != "1" ]]; then
+  if ensure_setup_envtest; then
+    log "trying the official envtest ${ENVTEST_K8S_VERSION} download (timeout ${ENVTEST_DOWNLOAD_TIMEOUT}s)…"
+    dl_log="${WORK_DIR}/download.log"
+    rc=0
+    path="$(timeout -k 5 "${ENVTEST_DOWNLOAD_TIMEOUT}" "${SETUP_ENVTEST}" use "${ENVTEST_K8S_VERSION}" -p path \
+      --bin-dir "${ENVTEST_CACHE_DIR}" --os "${HOST_OS}" --arch "${HOST_ARCH}" 2>"${dl_log}")" || rc=$?
+    if ((rc == 0)) && base_installed "${path}"; then
+      log "downloaded to ${path}"
+      if ! installed "${path}"; then
+        log "the download has no ${CONTROLLER_MANAGER}; building it from the Go module proxy…"
+        add_controller_manager "${path}"
+      fi
+      finish "${path}"
+    fi
+    if ((rc == 124 || rc == 137)); then
+      reason="timed out after ${ENVTEST_DOWNLOAD_TIMEOUT}s"
+    elif ((rc == 0)); then
+      reason="setup-envtest returned '${path}', which lacks ${BASE_BINARIES[*]}"
+    else
+      reason="$(tail -n 1 "${dl_log}" | cut -c1-240)"
+    fi
+    log "download unavailable (${reason}); building from the Go module proxy instead"
+    remove_dir "${DEST}" # a timed-out download may leave a partial folder
+  else
+    log "couldn't build 'go tool setup-envtest' in ${REPO_ROOT}; skipping the download attempt"
+  fi
+fi
+
+# --- 3. build from source -----------------------------------------------------
+prepare_kube_wrapper
 
 # etcd wrapper module.
 ETCD_WRAPPER="${WORK_DIR}/etcd"
@@ -286,25 +374,9 @@ EOF
 log "go mod tidy for etcd v${ENVTEST_ETCD_VERSION}…"
 wrapper_go mod tidy
 
-# Version variables as set by kubernetes' hack/lib/version.sh.
-kube_ldflags=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  kube_ldflags+=" -X ${pkg}.gitVersion=v${ENVTEST_K8S_VERSION}"
-  kube_ldflags+=" -X ${pkg}.gitMajor=${K8S_MAJOR}"
-  kube_ldflags+=" -X ${pkg}.gitMinor=${K8S_MINOR}"
-  kube_ldflags+=" -X ${pkg}.gitTreeState=clean"
-done
-
-cd "${KUBE_WRAPPER}"
-start=${SECONDS}
-log "building kube-apiserver v${ENVTEST_K8S_VERSION} (first run: ~5 min on 2 cores, seconds once the Go build cache is warm)…"
-wrapper_go build -trimpath -ldflags "${kube_ldflags# }" -o "${STAGE_DIR}/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-log "built kube-apiserver in $((SECONDS - start))s"
-
-start=${SECONDS}
-log "building kubectl v${ENVTEST_K8S_VERSION}…"
-wrapper_go build -trimpath -ldflags "${kube_ldflags# }" -o "${STAGE_DIR}/kubectl" k8s.io/kubernetes/cmd/kubectl
-log "built kubectl in $((SECONDS - start))s"
+build_kube_command kube-apiserver "first run: ~5 min on 2 cores, seconds once the Go build cache is warm"
+build_kube_command kubectl
+build_kube_command "${CONTROLLER_MANAGER}" "1-2 more minutes on a first run"
 
 cd "${ETCD_WRAPPER}"
 start=${SECONDS}
@@ -315,9 +387,8 @@ cd /
 
 # Sanity-check the binaries before installing them.
 installed "${STAGE_DIR}" || die "build finished but binaries are missing in ${STAGE_DIR}"
-apiserver_version="$("${STAGE_DIR}/kube-apiserver" --version 2>&1)" || die "kube-apiserver --version failed: ${apiserver_version}"
-[[ "${apiserver_version}" == *"v${ENVTEST_K8S_VERSION}"* ]] ||
-  log "WARNING: kube-apiserver reports '${apiserver_version}', expected v${ENVTEST_K8S_VERSION} (version ldflags not applied?)"
+check_kube_version kube-apiserver
+check_kube_version "${CONTROLLER_MANAGER}"
 etcd_version="$("${STAGE_DIR}/etcd" --version 2>&1)" || die "etcd --version failed: ${etcd_version}"
 [[ "${etcd_version}" == *"${ENVTEST_ETCD_VERSION}"* ]] ||
   log "WARNING: etcd reports '${etcd_version}', expected ${ENVTEST_ETCD_VERSION}"

@@ -36,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/hubspot-operator/hubspot-operator/internal/operator"
+	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
 
 const modulePath = "github.com/hubspot-operator/hubspot-operator"
@@ -61,8 +62,9 @@ func findRepoRoot() (string, error) {
 }
 
 // envtestAssets runs hack/setup-envtest.sh, streaming its progress (it may
-// build kube-apiserver, etcd and kubectl for several minutes on a cold
-// machine), and returns the binaries' folder, its last line of stdout.
+// build kube-apiserver, etcd, kubectl and kube-controller-manager for several
+// minutes on a cold machine), and returns the binaries' folder, its last line
+// of stdout.
 func (d *demo) envtestAssets(ctx context.Context) (string, error) {
 	script := filepath.Join(d.root, "hack", "setup-envtest.sh")
 	cmd := exec.CommandContext(ctx, script)
@@ -98,7 +100,7 @@ func (d *demo) envtestAssets(ctx context.Context) (string, error) {
 	if dir == "" {
 		return "", errors.New("hack/setup-envtest.sh printed no binaries folder")
 	}
-	for _, bin := range []string{"kube-apiserver", "etcd", "kubectl"} {
+	for _, bin := range []string{"kube-apiserver", "etcd", "kubectl", harness.ControllerManagerBinary} {
 		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
 			return "", fmt.Errorf("hack/setup-envtest.sh printed %s, which lacks %s", dir, bin)
 		}
@@ -106,8 +108,11 @@ func (d *demo) envtestAssets(ctx context.Context) (string, error) {
 	return dir, nil
 }
 
-// startControlPlane starts kube-apiserver and etcd with the CRD installed.
-// Their working folders live in the demo's temporary folder.
+// startControlPlane starts kube-apiserver and etcd with the CRD installed,
+// then kube-controller-manager with the namespace and garbage collector
+// controllers (the test harness's, same flags), so that deleting a namespace
+// or an owner behaves as on a real cluster. Their working folders and
+// kube-controller-manager's log live in the demo's temporary folder.
 func (d *demo) startControlPlane(assets string) (*rest.Config, error) {
 	apiserverDir := filepath.Join(d.tmp, "kube-apiserver")
 	etcdDir := filepath.Join(d.tmp, "etcd")
@@ -140,6 +145,15 @@ func (d *demo) startControlPlane(assets string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}
+	// Returns once it has garbage-collected a probe object: a fraction of a
+	// second. Registered after the control plane, so it stops first.
+	cm, err := harness.StartControllerManager(context.Background(), d.env, assets, d.tmp)
+	if err != nil {
+		return nil, err
+	}
+	d.onCleanup("kube-controller-manager stopped", cm.Stop)
+	d.p.detail("kube-controller-manager: %s; its log: %s",
+		strings.Join(harness.ControllerManagerControllers, ", "), cm.LogPath)
 	return cfg, nil
 }
 

@@ -15,13 +15,16 @@ limitations under the License.
 */
 
 // Package harness runs the pieces the benchmark and the reliability suite
-// need, as separate parts: a local kube-apiserver + etcd (envtest), the Cloud
-// Elements simulator on loopback, and the operator as its own process (the
-// real binary), so it can be killed, restarted and measured.
+// need, as separate parts: a local kube-apiserver + etcd (envtest) with a
+// kube-controller-manager for namespace deletion and garbage collection, the
+// Cloud Elements simulator on loopback, and the operator as its own process
+// (the real binary), so it can be killed, restarted and measured.
 package harness
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,7 +59,8 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// EnvtestAssets returns the folder with kube-apiserver, etcd and kubectl:
+// EnvtestAssets returns the folder with kube-apiserver, etcd, kubectl and
+// kube-controller-manager:
 // KUBEBUILDER_ASSETS when set, otherwise what hack/setup-envtest.sh prints
 // (which may build them first; its progress goes to stderr).
 func EnvtestAssets(root string) (string, error) {
@@ -74,19 +78,28 @@ func EnvtestAssets(root string) (string, error) {
 	return strings.TrimSpace(lines[len(lines)-1]), nil
 }
 
-// ControlPlane is a kube-apiserver and etcd with the CRD installed, and a
-// kubeconfig for a cluster-admin user that the operator process uses.
+// ControlPlane is a kube-apiserver and etcd with the CRD installed, a
+// kube-controller-manager running the namespace and garbage collector
+// controllers, and a kubeconfig for a cluster-admin user that the operator
+// process uses.
 type ControlPlane struct {
-	Env        *envtest.Environment
-	Config     *rest.Config
-	Client     client.Client
-	Kubeconfig string
+	Env               *envtest.Environment
+	Config            *rest.Config
+	Client            client.Client
+	Kubeconfig        string
+	ControllerManager *ControllerManager
 }
 
-// StartControlPlane starts the control plane; workDir receives the kubeconfig.
+// StartControlPlane starts the control plane; workDir receives the
+// kubeconfig and kube-controller-manager's log.
 func StartControlPlane(root, workDir string) (*ControlPlane, error) {
 	assets, err := EnvtestAssets(root)
 	if err != nil {
+		return nil, err
+	}
+	// Before starting anything: a folder from an older setup-envtest.sh has
+	// no kube-controller-manager.
+	if _, err := ControllerManagerPath(assets); err != nil {
 		return nil, err
 	}
 	env := &envtest.Environment{
@@ -103,6 +116,10 @@ func StartControlPlane(root, workDir string) (*ControlPlane, error) {
 	}
 	cp := &ControlPlane{Env: env}
 	if err := cp.connect(cfg, workDir); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	if cp.ControllerManager, err = StartControllerManager(context.Background(), env, assets, workDir); err != nil {
 		_ = env.Stop()
 		return nil, err
 	}
@@ -131,5 +148,8 @@ func (cp *ControlPlane) connect(cfg *rest.Config, workDir string) error {
 	return nil
 }
 
-// Stop stops kube-apiserver and etcd.
-func (cp *ControlPlane) Stop() error { return cp.Env.Stop() }
+// Stop stops kube-controller-manager, then kube-apiserver and etcd.
+func (cp *ControlPlane) Stop() error {
+	cmErr := cp.ControllerManager.Stop()
+	return errors.Join(cmErr, cp.Env.Stop())
+}

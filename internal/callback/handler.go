@@ -28,7 +28,9 @@ limitations under the License.
 // Every request is counted in hubspot_operator_oauth_callbacks_total{result},
 // with result one of: code_accepted, denied_recorded, bad_method, bad_request,
 // missing_state, invalid_state, expired_state, replayed_state,
-// unknown_object, not_oauth2, secret_conflict, internal_error.
+// unknown_object, not_oauth2, secret_conflict, internal_error; and throttled
+// (429) or overloaded (503) for a request the handler's rate or concurrency
+// limit turned away before looking at it.
 package callback
 
 import (
@@ -80,6 +82,11 @@ type Handler struct {
 	recorder events.EventRecorder
 	log      logr.Logger
 	timeout  time.Duration
+
+	maxInFlight   int
+	ratePerSecond float64
+	burst         int
+	admission     *admission
 }
 
 // Option configures a Handler.
@@ -109,10 +116,12 @@ func WithRequestTimeout(timeout time.Duration) Option {
 // (mgr.GetAPIReader()); writer writes the callback Secret and the status.
 func NewHandler(reader client.Reader, writer client.Client, verifier StateVerifier, opts ...Option) *Handler {
 	h := &Handler{reader: reader, writer: writer, verifier: verifier,
-		log: log.Log.WithName("oauth-callback"), timeout: defaultRequestTimeout}
+		log: log.Log.WithName("oauth-callback"), timeout: defaultRequestTimeout,
+		maxInFlight: DefaultMaxInFlight, ratePerSecond: DefaultRate}
 	for _, opt := range opts {
 		opt(h)
 	}
+	h.admission = newAdmission(h.maxInFlight, h.ratePerSecond, h.burst)
 	return h
 }
 
@@ -127,8 +136,14 @@ type answer struct {
 }
 
 // ServeHTTP never lets a panic escape: a bug here must cost one error page,
-// not the connection or, worse, the process.
+// not the connection or, worse, the process. The rate and concurrency limits
+// come first, so a flood costs neither the API server nor the logs anything.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	done, admitted := h.admission.admit(w)
+	if !admitted {
+		return
+	}
+	defer done()
 	tw := &trackingWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {

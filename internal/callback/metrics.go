@@ -36,12 +36,15 @@ const (
 	resultNotOAuth2      = "not_oauth2"      // the object no longer uses OAuth2
 	resultSecretConflict = "secret_conflict" // the callback Secret's name belongs to someone else
 	resultInternalError  = "internal_error"  // the API server failed, or a bug (a recovered panic)
+	resultThrottled      = "throttled"       // over the rate limit: 429, nothing looked at
+	resultOverloaded     = "overloaded"      // over the concurrency limit: 503, nothing looked at
 )
 
 var allResults = []string{
 	resultCodeAccepted, resultDeniedRecorded, resultBadMethod, resultBadRequest,
 	resultMissingState, resultInvalidState, resultExpiredState, resultReplayedState,
 	resultUnknownObject, resultNotOAuth2, resultSecretConflict, resultInternalError,
+	resultThrottled, resultOverloaded,
 }
 
 var callbacksTotal = prometheus.NewCounterVec(prometheus.CounterOpts{

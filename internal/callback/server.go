@@ -85,17 +85,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.bound = listener.Addr()
 	s.mu.Unlock()
 
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		// Requests are not tied to ctx on purpose: at shutdown, a callback
-		// half-way between writing the Secret and clearing the nonce should
-		// finish, not be cut off.
-	}
+	srv := s.httpServer()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	logger.Info("serving OAuth callbacks", "address", listener.Addr().String(), "path", Path)
@@ -115,4 +105,21 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	logger.Info("OAuth callback server stopped")
 	return nil
+}
+
+// httpServer bounds every phase of a connection, since the address is public:
+// a client that sends its headers, its body or reads the answer too slowly,
+// or holds an idle connection, is cut off.
+func (s *Server) httpServer() *http.Server {
+	return &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// Requests are not tied to ctx on purpose: at shutdown, a callback
+		// half-way between writing the Secret and clearing the nonce should
+		// finish, not be cut off.
+	}
 }

@@ -39,6 +39,16 @@ import (
 // DefaultTTL is how long an authorization URL stays usable.
 const DefaultTTL = 15 * time.Minute
 
+// MinTTL and MaxTTL bound the TTL a Signer accepts (--oauth-state-ttl).
+// Below MinTTL a person cannot sign in and consent before the link dies (the
+// reconciler republishes it 30s before it expires, so the URL in status would
+// change faster than anyone can use it); above MaxTTL a leaked link stays
+// usable for days.
+const (
+	MinTTL = time.Minute
+	MaxTTL = 24 * time.Hour
+)
+
 // MinKeySize is the smallest accepted HMAC key, in bytes.
 const MinKeySize = 32
 
@@ -48,6 +58,20 @@ var (
 	ErrBadSignature = errors.New("state signature does not match")
 	ErrExpired      = errors.New("state has expired")
 )
+
+// ErrTTLOutOfRange is wrapped by the error of a TTL outside [MinTTL, MaxTTL].
+var ErrTTLOutOfRange = errors.New("state TTL out of range")
+
+// ValidateTTL accepts 0 (meaning DefaultTTL) and any TTL in [MinTTL, MaxTTL].
+// Its error names the flag that sets the TTL, since that is where it comes
+// from.
+func ValidateTTL(ttl time.Duration) error {
+	if ttl == 0 || (ttl >= MinTTL && ttl <= MaxTTL) {
+		return nil
+	}
+	return fmt.Errorf("--oauth-state-ttl must be between %v and %v (or 0 for the default, %v), got %v: %w",
+		MinTTL, MaxTTL, DefaultTTL, ttl, ErrTTLOutOfRange)
+}
 
 // Claims is what a state asserts.
 type Claims struct {
@@ -65,12 +89,16 @@ type Signer struct {
 	now func() time.Time
 }
 
-// NewSigner returns a Signer; ttl <= 0 means DefaultTTL.
+// NewSigner returns a Signer; ttl 0 means DefaultTTL, and any other TTL
+// outside [MinTTL, MaxTTL] is refused (see ValidateTTL).
 func NewSigner(key []byte, ttl time.Duration) (*Signer, error) {
 	if len(key) < MinKeySize {
 		return nil, fmt.Errorf("state signing key must be at least %d bytes, got %d", MinKeySize, len(key))
 	}
-	if ttl <= 0 {
+	if err := ValidateTTL(ttl); err != nil {
+		return nil, err
+	}
+	if ttl == 0 {
 		ttl = DefaultTTL
 	}
 	return &Signer{key: append([]byte(nil), key...), ttl: ttl, now: time.Now}, nil

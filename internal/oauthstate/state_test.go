@@ -116,3 +116,55 @@ func TestNewSignerRefusesShortKeys(t *testing.T) {
 		t.Fatal("a 5-byte key was accepted")
 	}
 }
+
+func TestNewSignerBoundsTheTTL(t *testing.T) {
+	issuedAt := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := map[string]struct {
+		ttl         time.Duration
+		wantExpires time.Duration // from issue; 0 when refused
+	}{
+		"0 means the default":  {ttl: 0, wantExpires: DefaultTTL},
+		"negative":             {ttl: -time.Minute},
+		"1ms":                  {ttl: time.Millisecond},
+		"30s":                  {ttl: 30 * time.Second},
+		"just under 1m":        {ttl: time.Minute - time.Nanosecond},
+		"1m, the lower bound":  {ttl: time.Minute, wantExpires: time.Minute},
+		"the default":          {ttl: DefaultTTL, wantExpires: DefaultTTL},
+		"24h, the upper bound": {ttl: 24 * time.Hour, wantExpires: 24 * time.Hour},
+		"just over 24h":        {ttl: 24*time.Hour + time.Nanosecond},
+		"25h":                  {ttl: 25 * time.Hour},
+		"a year":               {ttl: 365 * 24 * time.Hour},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			signer, err := NewSigner(key, tc.ttl)
+			if tc.wantExpires == 0 {
+				if err == nil {
+					t.Fatalf("NewSigner accepted a TTL of %v", tc.ttl)
+				}
+				if !errors.Is(err, ErrTTLOutOfRange) {
+					t.Fatalf("NewSigner error = %v, want one wrapping ErrTTLOutOfRange", err)
+				}
+				for _, want := range []string{"--oauth-state-ttl", MinTTL.String(), MaxTTL.String(), tc.ttl.String()} {
+					if !strings.Contains(err.Error(), want) {
+						t.Fatalf("NewSigner error %q does not mention %q", err, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewSigner refused a TTL of %v: %v", tc.ttl, err)
+			}
+			if err := ValidateTTL(tc.ttl); err != nil {
+				t.Fatalf("ValidateTTL(%v) = %v, but NewSigner accepted it", tc.ttl, err)
+			}
+			_, claims, err := signer.WithClock(fixedClock(issuedAt)).Issue("ns", "name", "uid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := claims.ExpiresAt.Sub(issuedAt); got != tc.wantExpires {
+				t.Fatalf("a state issued with TTL %v expires after %v, want %v", tc.ttl, got, tc.wantExpires)
+			}
+		})
+	}
+}

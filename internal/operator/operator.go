@@ -84,6 +84,10 @@ type Options struct {
 	WatchNamespaces      string
 	AllowInsecure        bool
 	CallbackAddr         string
+	// CallbackMaxInFlight and CallbackRate limit the callback server; 0
+	// means callback.DefaultMaxInFlight and callback.DefaultRate.
+	CallbackMaxInFlight int
+	CallbackRate        float64
 	OperatorNamespace    string
 	StateKeySecret       string
 	StateTTL             time.Duration
@@ -110,9 +114,11 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
 	fs.BoolVar(&o.AllowInsecure, "allow-insecure-endpoints", false, "Allow plain-http Cloud Elements endpoints on non-loopback hosts (credentials travel in clear text).")
 	fs.StringVar(&o.CallbackAddr, "oauth-callback-bind-address", ":8082", "The address the OAuth callback endpoint (/oauth/callback) binds to; 0 disables it.")
+	fs.IntVar(&o.CallbackMaxInFlight, "oauth-callback-max-inflight", callback.DefaultMaxInFlight, "How many OAuth callbacks are served at once; more are answered 503 with Retry-After.")
+	fs.Float64Var(&o.CallbackRate, "oauth-callback-rate", callback.DefaultRate, "How many OAuth callbacks per second are admitted over all clients (burst: twice as many); more are answered 429 with Retry-After.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", defaultOperatorNamespace(), "Namespace holding the operator's own Secrets (the OAuth state signing key).")
 	fs.StringVar(&o.StateKeySecret, "oauth-state-key-secret", "hubspot-operator-oauth-state", "Secret holding the OAuth state signing key; created if absent.")
-	fs.DurationVar(&o.StateTTL, "oauth-state-ttl", oauthstate.DefaultTTL, "How long an authorization URL stays usable.")
+	fs.DurationVar(&o.StateTTL, "oauth-state-ttl", oauthstate.DefaultTTL, fmt.Sprintf("How long an authorization URL stays usable, between %v and %v.", oauthstate.MinTTL, oauthstate.MaxTTL))
 }
 
 // defaultOperatorNamespace is the pod's namespace when running in-cluster.
@@ -128,6 +134,9 @@ func defaultOperatorNamespace() string {
 
 // New builds a manager with the HubSpotInstance controller registered.
 func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if err := oauthstate.ValidateTTL(o.StateTTL); err != nil {
+		return nil, err
+	}
 	var tlsOpts []func(*tls.Config)
 	if !o.EnableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
@@ -184,7 +193,8 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	// states with the same key the reconciler signs them with.
 	if o.CallbackAddr != "" && o.CallbackAddr != "0" {
 		handler := callback.NewHandler(mgr.GetAPIReader(), mgr.GetClient(), signer,
-			callback.WithEventRecorder(mgr.GetEventRecorder(elementsv1alpha1.FieldManager)))
+			callback.WithEventRecorder(mgr.GetEventRecorder(elementsv1alpha1.FieldManager)),
+			callback.WithMaxInFlight(o.CallbackMaxInFlight), callback.WithRateLimit(o.CallbackRate, 0))
 		if err := mgr.Add(callback.NewServer(o.CallbackAddr, handler)); err != nil {
 			return nil, fmt.Errorf("adding the OAuth callback server: %w", err)
 		}

@@ -291,6 +291,8 @@ func TestRequeue(t *testing.T) {
 		"success: at the next wake-up": {nil, wake, nil},
 		"rate limited: when told": {&reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: 7 * time.Second, err: plain},
 			7 * time.Second, nil},
+		"a Retry-After of a day: capped at the stall retry": {&reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: 24 * time.Hour, err: plain},
+			stallRetry, nil},
 		"stalled on our side: only when an input changes": {stalledError(elementsv1alpha1.ReasonMissingConfiguration, "gone"), 0, nil},
 		"stalled by the platform: at the stall retry":     {classifyAPIError("polling", apiError(403)), stallRetry, nil},
 		"transient: workqueue backoff":                    {plain, 0, plain},

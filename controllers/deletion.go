@@ -41,7 +41,7 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 	}
 	if obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyOrphan {
 		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonOrphaned, "Delete",
-			"deletionPolicy is Orphan: element instance "+formatID(instanceIDOf(obj))+" is left at Cloud Elements")
+			"deletionPolicy is Orphan: element instance "+formatID(ownedInstanceID(obj))+" is left at Cloud Elements")
 	} else if err := r.deleteInstance(ctx, obj); err != nil {
 		return err
 	}
@@ -59,10 +59,13 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 // create, every instance found with the object's owner tag — once a create
 // that may still commit has had its grace period.
 func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
-	ids := []int64{instanceIDOf(obj)}
+	ids := []int64{ownedInstanceID(obj)}
 	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
 	if ids[0] == 0 && marker == "" {
 		return nil
+	}
+	if err := checkPlatformUnchanged(obj, elementsv1alpha1.ReasonDeletionBlocked); err != nil {
+		return err
 	}
 	in, err := r.resolveCredentials(ctx, obj)
 	if err != nil {

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -95,13 +96,22 @@ func providerDataFor(obj *elementsv1alpha1.HubSpotInstance, in *inputs) *cloudel
 
 // configurationHash fingerprints what is sent to Cloud Elements, secrets
 // included: they come back masked, so this hash is the only way to know
-// whether an update is due. It is salted with the object's UID so the status
-// never carries a bare digest of a secret.
-func configurationHash(obj *elementsv1alpha1.HubSpotInstance, req cloudelements.InstanceRequest) string {
+// whether an update is due. It is an HMAC under a key only the operator
+// holds, over the object's UID and the request, so the status (which viewers
+// read) can neither confirm a guess of a secret nor be compared across objects.
+func configurationHash(key []byte, obj *elementsv1alpha1.HubSpotInstance, req cloudelements.InstanceRequest) string {
 	req.ProviderData = nil
 	body, _ := json.Marshal(req) // maps marshal with sorted keys: the hash is stable
-	sum := sha256.Sum256(append([]byte(obj.UID+"\n"), body...))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return keyedHash(key, string(obj.UID), "configuration", string(body))
+}
+
+func keyedHash(key []byte, parts ...string) string {
+	mac := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		mac.Write([]byte(p))
+		mac.Write([]byte{0})
+	}
+	return "hmac-sha256:" + hex.EncodeToString(mac.Sum(nil))
 }
 
 // authorization is what authorizes the instance in its mode, as far as the
@@ -123,14 +133,13 @@ func authorization(obj *elementsv1alpha1.HubSpotInstance, in *inputs) string {
 	return ""
 }
 
-// authorizationHash fingerprints an authorization, salted like
+// authorizationHash fingerprints an authorization, keyed like
 // configurationHash; "" for none.
-func authorizationHash(obj *elementsv1alpha1.HubSpotInstance, auth string) string {
+func authorizationHash(key []byte, obj *elementsv1alpha1.HubSpotInstance, auth string) string {
 	if auth == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(string(obj.UID) + "\nauthorization\n" + auth))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return keyedHash(key, string(obj.UID), "authorization", auth)
 }
 
 // reauthorizationRequest is the desired instance with the new credentials

@@ -17,6 +17,9 @@ limitations under the License.
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -108,8 +111,8 @@ func TestDesiredInstance(t *testing.T) {
 func TestConfigurationHash(t *testing.T) {
 	obj := objectWith(oauth2)
 	base := desiredInstance(obj, resolved)
-	baseHash := configurationHash(obj, base)
-	if !strings.HasPrefix(baseHash, "sha256:") {
+	baseHash := configurationHash(testKey, obj, base)
+	if !strings.HasPrefix(baseHash, "hmac-sha256:") {
 		t.Fatalf("hash %q lacks its algorithm", baseHash)
 	}
 	changed := func(change func(*ce.InstanceRequest)) ce.InstanceRequest {
@@ -135,7 +138,7 @@ func TestConfigurationHash(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if same := configurationHash(tc.obj, tc.req) == baseHash; same != tc.wantSame {
+			if same := configurationHash(testKey, tc.obj, tc.req) == baseHash; same != tc.wantSame {
 				t.Errorf("hash unchanged = %v, want %v", same, tc.wantSame)
 			}
 		})
@@ -171,30 +174,42 @@ func TestSecretMatches(t *testing.T) {
 }
 
 func TestCheckEndpoint(t *testing.T) {
+	def := DefaultEndpointPolicy()
+	loopback := EndpointPolicy{AllowLoopback: true}
+	insecure := EndpointPolicy{AllowedHosts: []string{"ce.example"}, AllowInsecure: true}
 	cases := map[string]struct {
-		endpoint      string
-		allowInsecure bool
-		wantErr       string
+		endpoint string
+		policy   EndpointPolicy
+		wantErr  string
 	}{
-		"https":                           {"https://api.cloud-elements.com/elements/api-v2", false, ""},
-		"http to 127.0.0.1":               {"http://127.0.0.1:8090/elements/api-v2", false, ""},
-		"http to localhost":               {"http://localhost:8090/elements/api-v2", false, ""},
-		"http to ::1":                     {"http://[::1]:8090/elements/api-v2", false, ""},
-		"http elsewhere":                  {"http://ce.example/elements/api-v2", false, "would send credentials over plain http"},
-		"http elsewhere, allowed":         {"http://ce.example/elements/api-v2", true, ""},
-		"not a URL":                       {"::", false, "is not an absolute http(s) URL"},
-		"no host":                         {"https:///elements", false, "is not an absolute http(s) URL"},
-		"another scheme":                  {"ftp://ce.example/", false, "is not an absolute http(s) URL"},
-		"a lookalike of localhost is not": {"http://localhost.evil.example/", false, "would send credentials over plain http"},
+		"the public API":                     {"https://api.cloud-elements.com/elements/api-v2", def, ""},
+		"the public API, any case":           {"https://API.Cloud-Elements.com/elements/api-v2", def, ""},
+		"SAP Open Connectors":                {"https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", def, ""},
+		"a host off the list":                {"https://collector.attacker.example/elements/api-v2", def, `"collector.attacker.example" is not allowed`},
+		"a lookalike suffix":                 {"https://api.cloud-elements.com.attacker.example/", def, "is not allowed"},
+		"loopback, not allowed":              {"http://127.0.0.1:8090/elements/api-v2", def, "need --allow-loopback-endpoints"},
+		"loopback 127.0.0.1, allowed":        {"http://127.0.0.1:8090/elements/api-v2", loopback, ""},
+		"localhost, allowed":                 {"http://localhost:1/elements/api-v2", loopback, ""},
+		"::1, allowed":                       {"https://[::1]:8443/elements/api-v2", loopback, ""},
+		"a lookalike of localhost":           {"http://localhost.attacker.example/", loopback, "is not allowed"},
+		"http to an allowed host":            {"http://api.cloud-elements.com/elements/api-v2", def, "over plain http"},
+		"http to an allowed host, permitted": {"http://ce.example/elements/api-v2", insecure, ""},
+		"credentials in the URL":             {"https://user:pw@api.cloud-elements.com/", def, "without credentials"},
+		"not a URL":                          {"::", def, "is not an absolute http(s) URL"},
+		"no host":                            {"https:///elements", def, "is not an absolute http(s) URL"},
+		"another scheme":                     {"ftp://api.cloud-elements.com/", def, "is not an absolute http(s) URL"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := checkEndpoint(tc.endpoint, tc.allowInsecure)
+			err := checkEndpoint(tc.endpoint, tc.policy)
 			got := ""
 			if err != nil {
 				got = err.Error()
 				if p := policyOf(err); !p.Stalled || p.Reason != elementsv1alpha1.ReasonInvalidConfiguration {
 					t.Errorf("policy %+v, want a stalled InvalidConfiguration", p)
+				}
+				if strings.Contains(got, "pw") {
+					t.Errorf("the message repeats a password: %s", got)
 				}
 			}
 			if (tc.wantErr == "") != (got == "") || !strings.Contains(got, tc.wantErr) {
@@ -242,5 +257,50 @@ func TestWatchPredicates(t *testing.T) {
 func TestDefaultEndpointAgreesWithClient(t *testing.T) {
 	if elementsv1alpha1.DefaultEndpoint != ce.DefaultEndpoint {
 		t.Errorf("API default endpoint %q, client default %q", elementsv1alpha1.DefaultEndpoint, ce.DefaultEndpoint)
+	}
+}
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// The hash in status must not let a viewer confirm a guess of a secret: it
+// is keyed, so knowing the object and guessing every value does not
+// reproduce it.
+func TestConfigurationHashIsKeyed(t *testing.T) {
+	obj := objectWith(apiKey)
+	req := desiredInstance(obj, resolved)
+	body, _ := json.Marshal(req)
+	sum := sha256.Sum256(append([]byte(obj.UID+"\n"), body...))
+	unkeyed := "sha256:" + hex.EncodeToString(sum[:])
+	got := configurationHash(testKey, obj, req)
+	if strings.HasSuffix(got, unkeyed[len("sha256:"):]) {
+		t.Fatal("the hash is the unkeyed digest a viewer can recompute from a guess")
+	}
+	if configurationHash([]byte("another key, another operator...."), obj, req) == got {
+		t.Error("the hash does not depend on the key")
+	}
+	if authorizationHash(testKey, obj, "k") == authorizationHash([]byte("x"), obj, "k") {
+		t.Error("the authorization hash does not depend on the key")
+	}
+}
+
+func TestNotOnlyFinalizers(t *testing.T) {
+	secretWith := func(rv string, finalizers ...string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{ResourceVersion: rv, Finalizers: finalizers}}
+	}
+	cases := map[string]struct {
+		old, new *corev1.Secret
+		want     bool
+	}{
+		"data changed (only the resourceVersion shows)": {secretWith("1"), secretWith("2"), true},
+		"our protection added":                          {secretWith("1"), secretWith("2", elementsv1alpha1.CredentialsInUseFinalizer), false},
+		"our protection removed":                        {secretWith("1", elementsv1alpha1.CredentialsInUseFinalizer), secretWith("2"), false},
+		"data changed on a protected Secret":            {secretWith("1", "x"), secretWith("2", "x"), true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := notOnlyFinalizers().Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
+				t.Errorf("notOnlyFinalizers = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -19,6 +19,7 @@ package controllers
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"strconv"
 	"time"
@@ -63,13 +64,29 @@ type HubSpotInstanceReconciler struct {
 	newElementAPI ElementAPIFactory
 	// states signs the OAuth `state` of authorization URLs.
 	states StateIssuer
-	// allowInsecureEndpoints permits plain-http endpoints on non-loopback hosts.
-	allowInsecureEndpoints bool
-	now                    func() time.Time
-	mem                    *memory
-	createGrace            time.Duration
+	// endpoints says where credentials may be sent.
+	endpoints   EndpointPolicy
+	now         func() time.Time
+	mem         *memory
+	createGrace time.Duration
 	// holder names this process in the create markers it writes.
 	holder string
+	// hashKey keys the hashes published in status.
+	hashKey []byte
+	// reconcileTimeout bounds one reconcile, whatever an endpoint does.
+	reconcileTimeout time.Duration
+}
+
+// WithHashKey sets the key of the configuration and authorization hashes in
+// status. It must outlive restarts (else every object is updated once after
+// one); the manager derives it from its OAuth state signing key.
+func WithHashKey(key []byte) Option {
+	return func(r *HubSpotInstanceReconciler) { r.hashKey = key }
+}
+
+// WithReconcileTimeout bounds one reconcile (default 2 minutes).
+func WithReconcileTimeout(d time.Duration) Option {
+	return func(r *HubSpotInstanceReconciler) { r.reconcileTimeout = d }
 }
 
 // Option configures a HubSpotInstanceReconciler.
@@ -80,10 +97,10 @@ func WithClock(now func() time.Time) Option {
 	return func(r *HubSpotInstanceReconciler) { r.now = now }
 }
 
-// WithInsecureEndpoints permits plain-http endpoints on non-loopback hosts
-// (--allow-insecure-endpoints).
-func WithInsecureEndpoints(allow bool) Option {
-	return func(r *HubSpotInstanceReconciler) { r.allowInsecureEndpoints = allow }
+// WithEndpointPolicy sets where credentials may be sent; the default is
+// DefaultEndpointPolicy.
+func WithEndpointPolicy(p EndpointPolicy) Option {
+	return func(r *HubSpotInstanceReconciler) { r.endpoints = p }
 }
 
 // WithCreateGracePeriod is how long a create whose outcome is unknown (a
@@ -99,7 +116,8 @@ func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder
 	newElementAPI ElementAPIFactory, states StateIssuer, opts ...Option) *HubSpotInstanceReconciler {
 	r := &HubSpotInstanceReconciler{Client: c, apiReader: apiReader, recorder: recorder,
 		newElementAPI: newElementAPI, states: states, now: time.Now, mem: newMemory(),
-		createGrace: defaultCreateGrace, holder: processIdentity()}
+		createGrace: defaultCreateGrace, holder: processIdentity(), endpoints: DefaultEndpointPolicy(),
+		hashKey: randomKey(), reconcileTimeout: defaultReconcileTimeout}
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -153,6 +171,10 @@ func (s *session) conclude(out outcome) { s.out = out }
 // another step.
 type step func(context.Context, *session) error
 
+// defaultReconcileTimeout bounds a reconcile: a handful of calls, each
+// bounded by the client timeout.
+const defaultReconcileTimeout = 2 * time.Minute
+
 // Reconcile reads as the lifecycle of a HubSpotInstance.
 func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj, err := r.fetch(ctx, req.NamespacedName)
@@ -161,7 +183,11 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	s := &session{obj: obj}
 	before := obj.DeepCopy()
-	defer func() { result, retErr = r.finish(ctx, before, s, retErr) }()
+	// finish writes status with a context of its own: a reconcile that ran
+	// out of time still reports why.
+	defer func() { result, retErr = r.finish(context.WithoutCancel(ctx), before, s, retErr) }()
+	ctx, cancel := context.WithTimeout(ctx, r.reconcileTimeout)
+	defer cancel()
 
 	if !obj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
@@ -174,6 +200,7 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	for _, step := range []step{
 		r.resolve,                // every referenced Secret, all problems at once
 		r.inspectTokenSecret,     // refuse to go on if its name belongs to somebody else
+		r.verifyImport,           // never take over another object's instance
 		r.adoptInterruptedCreate, // a create whose result was never recorded
 		r.syncInstance,           // re-authorize, update, or detect drift when a poll is due
 		r.createInstance,         // exactly once; OAuth 2 waits for consent first
@@ -217,6 +244,13 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"annotation %s must be a positive element instance id, got %q", elementsv1alpha1.InstanceIDAnnotation, v)
 	}
+	// Before any Secret is read: the endpoint is the user's choice.
+	if err := checkEndpoint(s.obj.Spec.Platform.GetEndpoint(), r.endpoints); err != nil {
+		return err
+	}
+	if err := checkPlatformUnchanged(s.obj, elementsv1alpha1.ReasonInvalidConfiguration); err != nil {
+		return err
+	}
 	in, err := r.resolveInputs(ctx, s.obj)
 	if err != nil {
 		return err
@@ -227,8 +261,8 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 	}
 	s.in, s.api = in, api
 	s.desired = desiredInstance(s.obj, in)
-	s.hash = configurationHash(s.obj, s.desired)
-	s.authHash = authorizationHash(s.obj, authorization(s.obj, in))
+	s.hash = configurationHash(r.hashKey, s.obj, s.desired)
+	s.authHash = authorizationHash(r.hashKey, s.obj, authorization(s.obj, in))
 	if s.obj.Status.AppliedAuthorizationHash == "" && instanceIDOf(s.obj) != 0 && !in.codeIsOurs {
 		// Provisioned before authorizations were fingerprinted, or imported:
 		// what is at hand is taken as what the instance was authorized with,
@@ -311,7 +345,9 @@ func requeue(err error, wake, stallRetry time.Duration) (ctrl.Result, error) {
 	var rerr *reconcileError
 	switch {
 	case errors.As(err, &rerr) && rerr.retryAfter > 0:
-		return ctrl.Result{RequeueAfter: rerr.retryAfter}, nil
+		// An endpoint's Retry-After of a day would park the object: never
+		// longer than a stall waits.
+		return ctrl.Result{RequeueAfter: min(rerr.retryAfter, stallRetry)}, nil
 	case errors.As(err, &rerr) && rerr.stalled && rerr.fromPlatform:
 		return ctrl.Result{RequeueAfter: stallRetry}, nil
 	case errors.As(err, &rerr) && rerr.stalled:
@@ -372,3 +408,9 @@ func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotI
 }
 
 func (r *HubSpotInstanceReconciler) memory() *memory { return r.mem }
+
+func randomKey() []byte {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return key
+}

@@ -18,9 +18,8 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -193,15 +192,19 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 	if err := sv.failure(); err != nil {
 		return nil, err
 	}
-	if err := checkEndpoint(in.endpoint, r.allowInsecureEndpoints); err != nil {
-		return nil, err
-	}
 	return in, nil
 }
 
 // resolveCredentials reads only the Cloud Elements account secrets: all that
 // deleting an instance needs.
 func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
+	if err := checkEndpoint(obj.Spec.Platform.GetEndpoint(), r.endpoints); err != nil {
+		var rerr *reconcileError
+		if errors.As(err, &rerr) {
+			rerr.reason = elementsv1alpha1.ReasonDeletionBlocked
+		}
+		return nil, err
+	}
 	sv := &secretValues{reader: r.apiReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
 	in := &inputs{endpoint: obj.Spec.Platform.GetEndpoint()}
 	creds := obj.Spec.Platform.CredentialsSecretRef
@@ -216,33 +219,7 @@ func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj 
 		return nil, stalledError(elementsv1alpha1.ReasonDeletionBlocked,
 			"cannot delete the Cloud Elements instance without the account credentials: %s", strings.Join(problems, "; "))
 	}
-	if err := checkEndpoint(in.endpoint, r.allowInsecureEndpoints); err != nil {
-		return nil, err
-	}
 	return in, nil
-}
-
-// checkEndpoint refuses to send credentials in clear text, except to this
-// machine or when the operator was started with --allow-insecure-endpoints.
-func checkEndpoint(endpoint string, allowInsecure bool) error {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
-			"spec.platform.endpoint %q is not an absolute http(s) URL", endpoint)
-	}
-	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
-		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
-			"spec.platform.endpoint %q would send credentials over plain http: use https, a loopback host, or start the operator with --allow-insecure-endpoints", endpoint)
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // referencedSecrets lists the Secrets a spec reads or writes, for the field index that

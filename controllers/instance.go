@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -70,6 +71,53 @@ func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, 
 		"found element instance "+formatID(found[0].ID)+" from an interrupted create by its owner tag")
 	obj.Status.AppliedConfigurationHash = ""
 	return nil
+}
+
+// verifyImport checks an instance named by the import annotation before the
+// operator touches it: it must be a hubspotcrm instance, and not carry
+// another object's owner tag — otherwise a namespace user could take over
+// (rewrite, read the token of, delete) any instance of the account. Once an
+// instance is recorded, the annotation cannot switch to another one.
+func (r *HubSpotInstanceReconciler) verifyImport(ctx context.Context, s *session) error {
+	obj := s.obj
+	named, recorded := annotatedInstanceID(obj), obj.Status.InstanceID
+	switch {
+	case named == 0 || named == recorded:
+		return nil
+	case recorded != 0:
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"annotation %s names element instance %d, but this object's instance is %d: the operator never switches instances; set the annotation back to %d, or import %d with a new object",
+			elementsv1alpha1.InstanceIDAnnotation, named, recorded, recorded, named)
+	}
+	inst, err := s.api.GetInstance(ctx, named)
+	if cloudelements.IsNotFound(err) {
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"annotation %s names element instance %d, which does not exist at Cloud Elements", elementsv1alpha1.InstanceIDAnnotation, named)
+	}
+	if err != nil {
+		return classifyAPIError("checking element instance "+formatID(named)+" before importing it", err)
+	}
+	if key := inst.Element.Key; key != "" && key != cloudelements.ElementKey {
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"element instance %d is an instance of element %q, not %s: it cannot be imported", named, key, cloudelements.ElementKey)
+	}
+	for _, tag := range inst.Tags {
+		if strings.HasPrefix(tag, elementsv1alpha1.OwnerTagPrefix) && tag != obj.OwnerTag() {
+			return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+				"element instance %d belongs to %s (owner tag %q): the operator will not take it over",
+				named, ownerOf(tag), tag)
+		}
+	}
+	return nil
+}
+
+// ownerOf reads "<namespace>/<name>" from an owner tag.
+func ownerOf(tag string) string {
+	rest := strings.TrimPrefix(tag, elementsv1alpha1.OwnerTagPrefix)
+	if i := strings.LastIndex(rest, "/"); i > 0 {
+		return rest[:i]
+	}
+	return rest
 }
 
 // syncInstance keeps a known instance carrying the desired configuration,
@@ -159,11 +207,16 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 		// No code, or one already spent (on an instance since deleted).
 		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonAwaitingAuthorization)
 	}
+	// Protect the account Secret first: nothing that can fail may come
+	// between the marker and the POST, or a young marker would hold up the
+	// next attempt for the whole grace period.
+	if obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyDelete {
+		if err := r.addCredentialsFinalizer(ctx, obj); err != nil {
+			return err
+		}
+	}
 	marker := createMarker{at: r.now(), holder: r.holder}
 	if err := r.markCreatePending(ctx, obj, marker); err != nil {
-		return err
-	}
-	if err := r.protectCredentials(ctx, s); err != nil {
 		return err
 	}
 	req := s.desired
@@ -219,6 +272,7 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	s.instance = inst
 	obj := s.obj
 	obj.Status.InstanceID = inst.ID
+	obj.Status.InstancePlatform = platformIdentity(obj)
 	obj.Status.InstanceName = s.desired.Name
 	obj.Status.Valid = inst.Valid
 	obj.Status.Disabled = inst.Disabled
@@ -293,12 +347,28 @@ func (r *HubSpotInstanceReconciler) patchObject(ctx context.Context, obj *elemen
 // instanceIDOf is the recorded instance id: the annotation is the durable
 // record (and the import request); status mirrors it.
 func instanceIDOf(obj *elementsv1alpha1.HubSpotInstance) int64 {
+	if id := annotatedInstanceID(obj); id != 0 {
+		return id
+	}
+	return obj.Status.InstanceID
+}
+
+func annotatedInstanceID(obj *elementsv1alpha1.HubSpotInstance) int64 {
 	if v := obj.Annotations[elementsv1alpha1.InstanceIDAnnotation]; v != "" {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
 			return id
 		}
 	}
-	return obj.Status.InstanceID
+	return 0
+}
+
+// ownedInstanceID is the instance this object may delete: the one status
+// recorded as its own, before an annotation that may have been edited.
+func ownedInstanceID(obj *elementsv1alpha1.HubSpotInstance) int64 {
+	if obj.Status.InstanceID != 0 {
+		return obj.Status.InstanceID
+	}
+	return annotatedInstanceID(obj)
 }
 
 func validInstanceID(v string) bool {

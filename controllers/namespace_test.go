@@ -98,7 +98,7 @@ var _ = Describe("Namespace deletion and garbage collection", func() {
 		deleteAndWait(got)
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orphaned-element-token"}, &corev1.Secret{}))
-		}).WithTimeout(60 * time.Second).Should(BeTrue(), "token Secret garbage-collected")
+		}).WithTimeout(60*time.Second).Should(BeTrue(), "token Secret garbage-collected")
 		Expect(instancesOwnedBy(got)).To(Equal(1), "the instance itself is kept")
 	})
 })

@@ -236,7 +236,9 @@ func startSecondManager(ns string) (stop func()) {
 	Expect(err).NotTo(HaveOccurred())
 	r := controllers.New(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
-		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace))
+		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace),
+		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true}),
+		controllers.WithHashKey([]byte("suite-hash-key-0123456789abcdef")))
 	Expect(r.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: 4,
 		RateLimiter: controllers.DefaultRateLimiter()})).To(Succeed())
 	mctx, cancel := context.WithCancel(ctx)

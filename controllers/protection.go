@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -53,7 +54,7 @@ func (r *HubSpotInstanceReconciler) protectCredentials(ctx context.Context, s *s
 	if !needsCredentials(obj) {
 		return nil
 	}
-	return addCredentialsFinalizer(ctx, r.Client, obj.Namespace, string(obj.Spec.Platform.CredentialsSecretRef.Name))
+	return r.addCredentialsFinalizer(ctx, obj)
 }
 
 // needsCredentials: the object may yet delete an instance at Cloud Elements.
@@ -69,18 +70,33 @@ func secretMetadata(namespace, name string) *metav1.PartialObjectMetadata {
 	return m
 }
 
-func addCredentialsFinalizer(ctx context.Context, c client.Client, namespace, name string) error {
-	m := secretMetadata(namespace, name)
-	if err := c.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
+// addCredentialsFinalizer protects the object's credentials Secret. Many
+// objects share one Secret, so a conflict is retried on a fresh read.
+func (r *HubSpotInstanceReconciler) addCredentialsFinalizer(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
+	m := secretMetadata(obj.Namespace, string(obj.Spec.Platform.CredentialsSecretRef.Name))
+	key := client.ObjectKeyFromObject(m)
+	if err := r.Get(ctx, key, m); err != nil {
 		return client.IgnoreNotFound(err) // resolve already named a missing Secret
 	}
 	if controllerutil.ContainsFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer) || !m.DeletionTimestamp.IsZero() {
 		return nil
 	}
-	patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.AddFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer)
-	if err := c.Patch(ctx, m, patch); err != nil {
-		return fmt.Errorf("protecting credentials Secret %s/%s: %w", namespace, name, err)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.AddFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer)
+		err := r.Patch(ctx, m, patch)
+		if apierrors.IsConflict(err) {
+			if gerr := r.apiReader.Get(ctx, key, m); gerr != nil {
+				return gerr
+			}
+			if controllerutil.ContainsFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer) {
+				return nil
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("protecting credentials Secret %s: %w", key, err)
 	}
 	return nil
 }

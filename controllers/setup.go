@@ -20,6 +20,7 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
@@ -59,7 +60,8 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 		For(&elementsv1alpha1.HubSpotInstance{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted()))).
 		Owns(&corev1.Secret{}, builder.OnlyMetadata).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata,
+			builder.WithPredicates(notOnlyFinalizers())).
 		WithOptions(opts).
 		Named("hubspotinstance").
 		Complete(r)
@@ -89,6 +91,16 @@ func annotationsChanged() predicate.Funcs {
 		delete(before, elementsv1alpha1.CreatePendingAnnotation)
 		delete(after, elementsv1alpha1.CreatePendingAnnotation)
 		return !maps.Equal(before, after)
+	}}
+}
+
+// notOnlyFinalizers drops Secret updates that only add or remove a
+// finalizer — the credentials protection the operator itself writes — so
+// protecting a Secret does not send every object that reads it around again.
+// A change of data changes the resourceVersion alone, which passes.
+func notOnlyFinalizers() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers())
 	}}
 }
 

@@ -24,6 +24,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +32,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -119,7 +122,9 @@ var _ = BeforeSuite(func() {
 	writes.Client = mgr.GetClient()
 	reconciler = controllers.New(writes, mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
-		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace))
+		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace),
+		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true, AllowedHosts: []string{"cloud-elements.example.com"}}),
+		controllers.WithHashKey([]byte("suite-hash-key-0123456789abcdef")))
 	Expect(reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: 4,
 		RateLimiter:             controllers.DefaultRateLimiter(),
@@ -159,6 +164,25 @@ type faultyClient struct {
 	// touches a HubSpotInstance's finalizers: another writer acting between
 	// our read and our write.
 	beforeFinalizerPatch onceHook
+	// beforeTokenApply, when set, runs once before the next write of a
+	// token Secret: somebody creating a Secret of that name meanwhile.
+	beforeTokenApply onceHook
+}
+
+func (c *faultyClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+	if f := c.beforeTokenApply.take(); f != nil {
+		f()
+	}
+	return c.Client.Apply(ctx, obj, opts...)
+}
+
+func (c *faultyClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	if _, ok := obj.(*corev1.Secret); ok && strings.HasSuffix(obj.GetName(), "-element-token") {
+		if f := c.beforeTokenApply.take(); f != nil {
+			f()
+		}
+	}
+	return c.Client.Create(ctx, obj, opts...)
 }
 
 type onceHook struct {

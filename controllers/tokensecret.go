@@ -23,10 +23,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,9 +65,7 @@ func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *s
 	case err != nil:
 		return fmt.Errorf("reading Secret %s/%s metadata: %w", obj.Namespace, name, err)
 	case !metav1.IsControlledBy(m, obj):
-		return stalledError(elementsv1alpha1.ReasonSecretConflict,
-			"Secret %s/%s already exists and is not owned by this HubSpotInstance; the operator will not overwrite it: delete it or set spec.tokenSecret.name",
-			obj.Namespace, name)
+		return secretConflict(obj, name)
 	}
 	mem := r.memory().get(obj)
 	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion &&
@@ -89,20 +89,40 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 	}
 	desired := desiredTokenSecret(obj, s.instance, obj.Spec.Platform.GetEndpoint())
 	digest := secretShapeDigest(obj, s.instance.ID)
+	key := client.ObjectKey{Namespace: obj.Namespace, Name: name}
 
-	if !s.tokenSecret.missing {
-		current := &corev1.Secret{}
-		err := r.apiReader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: name}, current)
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("reading Secret %s/%s: %w", obj.Namespace, name, err)
-		}
-		if err == nil && secretMatches(current, desired) {
-			r.rememberSecret(obj, current.ResourceVersion, digest)
+	if s.tokenSecret.missing {
+		// Created, not applied: an apply would merge into a Secret of that
+		// name created since the cache was read, and take it over.
+		created := desired.DeepCopy()
+		created.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(obj, elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"))}
+		err := r.Create(ctx, created, client.FieldOwner(elementsv1alpha1.FieldManager))
+		if err == nil {
+			r.rememberSecret(obj, created.ResourceVersion, digest)
 			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating Secret %s: %w", key, err)
 		}
 	}
 
+	// Ownership is checked on the live copy, just before writing.
+	current := &corev1.Secret{}
+	if err := r.apiReader.Get(ctx, key, current); err != nil {
+		return fmt.Errorf("reading Secret %s: %w", key, err)
+	}
+	if !metav1.IsControlledBy(current, obj) {
+		return secretConflict(obj, name)
+	}
+	stale := staleManagedMetadata(current, desired)
+	dataMatches := secretMatches(&corev1.Secret{Data: current.Data}, &corev1.Secret{Data: desired.Data})
+	if secretMatches(current, desired) && stale == nil {
+		r.rememberSecret(obj, current.ResourceVersion, digest)
+		return nil
+	}
+
 	ac := corev1ac.Secret(name, obj.Namespace).
+		WithResourceVersion(current.ResourceVersion). // fails if it changed since the check
 		WithType(corev1.SecretTypeOpaque).
 		WithLabels(desired.Labels).
 		WithAnnotations(desired.Annotations).
@@ -115,18 +135,79 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 			WithController(true).
 			WithBlockOwnerDeletion(true))
 	if err := r.Apply(ctx, ac, client.FieldOwner(elementsv1alpha1.FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing Secret %s/%s: %w", obj.Namespace, name, err)
-	}
-	if !s.tokenSecret.missing {
-		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonTokenSecretRestored, "WriteSecret",
-			"Secret "+name+" did not hold the element token as written; restored it")
+		return fmt.Errorf("writing Secret %s: %w", key, err)
 	}
 	rv := ""
 	if ac.ResourceVersion != nil {
 		rv = *ac.ResourceVersion
 	}
+	if stale != nil {
+		// Labels and annotations dropped from spec.tokenSecret: the apply
+		// does not remove those the operator first wrote with a create.
+		patch, _ := json.Marshal(map[string]any{"metadata": stale})
+		done := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: name}}
+		if err := r.Patch(ctx, done, client.RawPatch(types.MergePatchType, patch)); err != nil {
+			return fmt.Errorf("removing dropped labels and annotations from Secret %s: %w", key, err)
+		}
+		rv = done.ResourceVersion
+	}
+	if !dataMatches {
+		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonTokenSecretRestored, "WriteSecret",
+			"Secret "+name+" did not hold the element token as written; restored it")
+	}
 	r.rememberSecret(obj, rv, digest)
 	return nil
+}
+
+func secretConflict(obj *elementsv1alpha1.HubSpotInstance, name string) error {
+	return stalledError(elementsv1alpha1.ReasonSecretConflict,
+		"Secret %s/%s already exists and is not owned by this HubSpotInstance; the operator will not overwrite it: delete it or set spec.tokenSecret.name",
+		obj.Namespace, name)
+}
+
+// staleManagedMetadata finds the labels and annotations the operator wrote
+// that the desired Secret no longer has, as a merge patch body (nil: none).
+// What the operator wrote is read from the Secret's managedFields.
+func staleManagedMetadata(current, desired *corev1.Secret) map[string]map[string]any {
+	var stale map[string]map[string]any
+	for _, entry := range current.ManagedFields {
+		if entry.Manager != elementsv1alpha1.FieldManager || entry.FieldsV1 == nil {
+			continue
+		}
+		var fields struct {
+			Metadata struct {
+				Labels      map[string]json.RawMessage `json:"f:labels"`
+				Annotations map[string]json.RawMessage `json:"f:annotations"`
+			} `json:"f:metadata"`
+		}
+		if json.Unmarshal(entry.FieldsV1.Raw, &fields) != nil {
+			continue
+		}
+		for kind, owned := range map[string]map[string]json.RawMessage{"labels": fields.Metadata.Labels, "annotations": fields.Metadata.Annotations} {
+			want := desired.Labels
+			have := current.Labels
+			if kind == "annotations" {
+				want, have = desired.Annotations, current.Annotations
+			}
+			for field := range owned {
+				k, ok := strings.CutPrefix(field, "f:")
+				if _, wanted := want[k]; !ok || wanted {
+					continue
+				}
+				if _, present := have[k]; !present {
+					continue
+				}
+				if stale == nil {
+					stale = map[string]map[string]any{}
+				}
+				if stale[kind] == nil {
+					stale[kind] = map[string]any{}
+				}
+				stale[kind][k] = nil
+			}
+		}
+	}
+	return stale
 }
 
 func (r *HubSpotInstanceReconciler) rememberSecret(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {

@@ -411,6 +411,12 @@ type HubSpotInstanceStatus struct {
 	// +optional
 	TokenSecretName string `json:"tokenSecretName,omitempty"`
 
+	// instancePlatform is the endpoint and credentials (Secret and keys, never
+	// values) the recorded instance lives behind; the operator refuses to
+	// act on the instance through any other.
+	// +optional
+	InstancePlatform string `json:"instancePlatform,omitempty"`
+
 	// authorizationURL is where a person consents, while the object waits for
 	// OAuth 2 authorization.
 	// +optional
@@ -462,6 +468,7 @@ type HubSpotInstanceStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 239",message="metadata.name must be at most 239 characters: the token Secret is named <name>-element-token"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.instanceID) || oldSelf.status.instanceID == 0 || self.spec.platform == oldSelf.spec.platform",message="spec.platform is immutable once an element instance is recorded (status.instanceID): the instance lives in that account at that endpoint; to move, delete this object (deletionPolicy Orphan keeps the instance) and create a new one"
 type HubSpotInstance struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -313,6 +313,7 @@ func (d *demo) startOperator(cfg *rest.Config) error {
 	o.LeaderElection = false
 	o.OperatorNamespace = operatorNamespace
 	o.CallbackAddr = d.callbackAddr
+	o.AllowLoopback = true // the simulator, or any local stand-in, on loopback
 	cloudelements.Version = "demo"
 
 	// The rate limits main.go gets from ctrl.GetConfig, not envtest's

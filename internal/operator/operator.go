@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,16 +82,20 @@ type Options struct {
 	// CreateGracePeriod is how long an unconfirmed create may take to show
 	// up at the platform; 0 means twice CloudElementsTimeout.
 	CreateGracePeriod time.Duration
-	WatchNamespaces      string
-	AllowInsecure        bool
-	CallbackAddr         string
+	WatchNamespaces   string
+	AllowInsecure     bool
+	// AllowLoopback permits endpoints on loopback hosts (a local stand-in
+	// for the platform); AllowedHosts are where credentials may go.
+	AllowLoopback bool
+	AllowedHosts  []string
+	CallbackAddr  string
 	// CallbackMaxInFlight and CallbackRate limit the callback server; 0
 	// means callback.DefaultMaxInFlight and callback.DefaultRate.
 	CallbackMaxInFlight int
 	CallbackRate        float64
-	OperatorNamespace    string
-	StateKeySecret       string
-	StateTTL             time.Duration
+	OperatorNamespace   string
+	StateKeySecret      string
+	StateTTL            time.Duration
 }
 
 // BindFlags registers the operator's flags with their defaults.
@@ -112,7 +117,20 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.CloudElementsTimeout, "cloud-elements-timeout", 30*time.Second, "Timeout of one Cloud Elements request.")
 	fs.DurationVar(&o.CreateGracePeriod, "create-grace-period", 0, "How long a create whose answer was lost (timeout, 5xx) may take to show up at Cloud Elements before it is looked up by owner tag and, if absent, sent again; 0 means twice --cloud-elements-timeout.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
-	fs.BoolVar(&o.AllowInsecure, "allow-insecure-endpoints", false, "Allow plain-http Cloud Elements endpoints on non-loopback hosts (credentials travel in clear text).")
+	fs.BoolVar(&o.AllowInsecure, "allow-insecure-endpoints", false, "Allow plain-http Cloud Elements endpoints on allowed non-loopback hosts (credentials travel in clear text).")
+	fs.BoolVar(&o.AllowLoopback, "allow-loopback-endpoints", false, "Allow Cloud Elements endpoints on loopback hosts, any port (a local stand-in for the platform).")
+	o.AllowedHosts = slices.Clone(controllers.DefaultAllowedEndpointHosts)
+	fs.Func("allowed-endpoint-hosts", "Comma-separated host names the operator may send account credentials to (default "+
+		strings.Join(controllers.DefaultAllowedEndpointHosts, ",")+"). Objects naming another endpoint are refused before any Secret is read.",
+		func(v string) error {
+			o.AllowedHosts = nil
+			for _, h := range strings.Split(v, ",") {
+				if h = strings.TrimSpace(h); h != "" {
+					o.AllowedHosts = append(o.AllowedHosts, h)
+				}
+			}
+			return nil
+		})
 	fs.StringVar(&o.CallbackAddr, "oauth-callback-bind-address", ":8082", "The address the OAuth callback endpoint (/oauth/callback) binds to; 0 disables it.")
 	fs.IntVar(&o.CallbackMaxInFlight, "oauth-callback-max-inflight", callback.DefaultMaxInFlight, "How many OAuth callbacks are served at once; more are answered 503 with Retry-After.")
 	fs.Float64Var(&o.CallbackRate, "oauth-callback-rate", callback.DefaultRate, "How many OAuth callbacks per second are admitted over all clients (burst: twice as many); more are answered 429 with Retry-After.")
@@ -180,7 +198,8 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	}
 	reconciler := controllers.New(mgr.GetClient(), uncachedReader(mgr), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
-		signer, controllers.WithInsecureEndpoints(o.AllowInsecure), controllers.WithCreateGracePeriod(o.createGrace()))
+		signer, controllers.WithCreateGracePeriod(o.createGrace()),
+		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure}))
 	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: o.MaxConcurrent,
 		RateLimiter:             controllers.DefaultRateLimiter(),

@@ -72,6 +72,7 @@ func (o *Operator) Start(ctx context.Context) error {
 	}
 	args := append([]string{
 		"--kubeconfig=" + o.Kubeconfig,
+		"--allow-loopback-endpoints", // the simulator, or any local stand-in, on loopback
 		"--metrics-bind-address=" + o.MetricsAddr, "--metrics-secure=false",
 		"--health-probe-bind-address=" + o.ProbeAddr,
 		"--oauth-callback-bind-address=0",

@@ -53,6 +53,9 @@ type record struct {
 	valid, disabled        bool
 	mode                   authMode
 	externalAuthentication string
+	// elementKey, when set, names another element than hubspotcrm: an
+	// instance of another element in the same account (SetElementKey).
+	elementKey string
 }
 
 // instanceJSON is the simulator's own wire form of an instance. It does not
@@ -97,6 +100,9 @@ func (rec *record) wire() instanceJSON {
 			value = ce.MaskedValue
 		}
 		configuration[key] = value
+	}
+	if rec.elementKey != "" {
+		e.Key, e.Name = rec.elementKey, rec.elementKey
 	}
 	return instanceJSON{
 		ID:    rec.id,

@@ -70,6 +70,12 @@ func (s *Simulator) SetDisabled(id int64, disabled bool) error {
 	return s.change(id, func(rec *record) { rec.disabled = disabled })
 }
 
+// SetElementKey makes an instance read as one of another element (say
+// "salesforce"): accounts hold instances of many elements.
+func (s *Simulator) SetElementKey(id int64, key string) error {
+	return s.change(id, func(rec *record) { rec.elementKey = key })
+}
+
 // Remove deletes an instance behind the operator's back.
 func (s *Simulator) Remove(id int64) error {
 	return s.change(id, func(rec *record) { delete(s.instances, rec.id) })

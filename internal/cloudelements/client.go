@@ -49,16 +49,29 @@ const (
 // Version is the operator version reported in the User-Agent; set by -ldflags.
 var Version = "dev"
 
-// maxResponseBytes bounds what a misbehaving endpoint can make the operator
-// buffer; a full page of 200 instances is well under a megabyte.
-const maxResponseBytes = 16 << 20
+// Bounds on what the endpoint, which a namespace user may choose, can make the
+// operator do. They hold against an endpoint that is hostile or broken.
+const (
+	// MaxResponseBytes caps every response body the client reads, success or
+	// error. A full page of 200 instances is well under a megabyte; a larger
+	// body is refused without being read further (see ErrResponseTooLarge),
+	// so that no endpoint can make the operator buffer more than this per
+	// call.
+	MaxResponseBytes = 4 << 20
+
+	// MaxListPages caps the pages one ListInstances call reads: 100 pages of
+	// 200 is 20,000 instances. An endpoint that sends a fresh next-page token
+	// on every page makes the call fail with ErrTooManyPages instead of
+	// paging forever.
+	MaxListPages = 100
+)
 
 // Options configures a Client.
 type Options struct {
 	Endpoint           string        // base URL; "" → DefaultEndpoint
 	UserSecret         string        //
 	OrganizationSecret string        //
-	HTTPClient         *http.Client  // nil → &http.Client{Timeout: DefaultTimeout}
+	HTTPClient         *http.Client  // copied, never followed redirects; nil → &http.Client{Timeout: DefaultTimeout}
 	Limiter            *rate.Limiter // nil → shared per endpoint and account, see New
 	QPS                float64       // 0 → DefaultQPS; used only when Limiter is nil
 	Burst              int           // 0 → DefaultBurst; used only when Limiter is nil
@@ -105,14 +118,11 @@ func New(opts Options) (*Client, error) {
 	c := &Client{
 		endpoint:      endpoint,
 		authorization: "User " + opts.UserSecret + ", Organization " + opts.OrganizationSecret,
-		httpClient:    opts.HTTPClient,
 		limiter:       opts.Limiter,
 		userAgent:     opts.UserAgent,
 		secrets:       []string{opts.UserSecret, opts.OrganizationSecret},
 	}
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: DefaultTimeout}
-	}
+	c.httpClient = noRedirects(opts.HTTPClient)
 	if c.userAgent == "" {
 		c.userAgent = "hubspot-operator/" + Version
 	}
@@ -127,6 +137,62 @@ func New(opts Options) (*Client, error) {
 		c.limiter = sharedLimiter(endpoint, opts.UserSecret, opts.OrganizationSecret, qps, burst)
 	}
 	return c, nil
+}
+
+// noRedirects returns a copy of the caller's http.Client (or a new one with
+// DefaultTimeout) that never follows a redirect. Following one would re-send
+// the body of a 307 or 308 (client secret, API key, tokens, code) to whatever
+// host the endpoint names, and Go keeps the Authorization header when only the
+// scheme or the port changes. The caller's client is left as it was.
+//
+// CheckRedirect alone is not enough: http.Client parses the Location before
+// asking it, and fails with an error that quotes the whole Location, query
+// included, when it does not parse. So the copy's transport also moves the
+// Location of every 3xx answer out of the client's sight (see
+// redirectLocationKey); without one, http.Client returns the answer as is.
+func noRedirects(caller *http.Client) *http.Client {
+	client := &http.Client{Timeout: DefaultTimeout}
+	if caller != nil {
+		copied := *caller
+		client = &copied
+	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client.Transport = hideLocation{next: client.Transport}
+	return client
+}
+
+// redirectLocationKey holds a 3xx answer's Location in its header. It is not a
+// valid header name, so no endpoint can send it.
+const redirectLocationKey = "redirect location"
+
+// hideLocation moves the Location of 3xx answers to redirectLocationKey.
+type hideLocation struct{ next http.RoundTripper }
+
+func (h hideLocation) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := h.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 && resp.Header != nil {
+		if location, ok := resp.Header["Location"]; ok {
+			resp.Header[redirectLocationKey] = location
+			delete(resp.Header, "Location")
+		}
+	}
+	return resp, err
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// wrapped transport.
+func (h hideLocation) CloseIdleConnections() {
+	next := h.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if closer, ok := next.(interface{ CloseIdleConnections() }); ok {
+		closer.CloseIdleConnections()
+	}
 }
 
 // Endpoint returns the normalized base URL, without a trailing slash.
@@ -250,18 +316,25 @@ func (c *Client) do(ctx context.Context, req call, out any) (response, error) {
 		}
 		return response{}, &scrubbedError{msg: scrub(fmt.Sprintf("cloud elements %s: %v", req.operation, err)), err: err}
 	}
+	// Closing an unread body drops the connection rather than draining it.
 	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		// Not followed (see noRedirects); the body is of no interest.
+		observe(req.operation, strconv.Itoa(resp.StatusCode), started)
+		return response{}, newRedirectError(req.operation, resp.StatusCode, httpReq.URL, resp.Header[redirectLocationKey], scrub)
+	}
+	data, err := readBody(resp)
 	observe(req.operation, strconv.Itoa(resp.StatusCode), started)
-	if err != nil {
-		return response{}, &scrubbedError{msg: scrub(fmt.Sprintf("cloud elements %s: reading the %d response body: %v", req.operation, resp.StatusCode, err)), err: err}
-	}
 	contentType := resp.Header.Get("Content-Type")
-	if len(data) > maxResponseBytes {
-		return response{}, &DecodeError{Operation: req.operation, StatusCode: resp.StatusCode, ContentType: contentType, Size: len(data),
-			Err: fmt.Errorf("response body is larger than %d bytes", maxResponseBytes)}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	success := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	switch {
+	case errors.Is(err, ErrResponseTooLarge) && success:
+		return response{}, &DecodeError{Operation: req.operation, StatusCode: resp.StatusCode, ContentType: contentType, Size: -1, Err: err}
+	case errors.Is(err, ErrResponseTooLarge):
+		return response{}, newTooLargeAPIError(req.operation, resp.StatusCode, resp.Header, time.Now())
+	case err != nil:
+		return response{}, &scrubbedError{msg: scrub(fmt.Sprintf("cloud elements %s: reading the %d response body: %v", req.operation, resp.StatusCode, err)), err: err}
+	case !success:
 		return response{}, newAPIError(req.operation, resp.StatusCode, resp.Header, data, scrub, time.Now())
 	}
 	if out != nil {
@@ -270,6 +343,24 @@ func (c *Client) do(ctx context.Context, req call, out any) (response, error) {
 		}
 	}
 	return response{status: resp.StatusCode, header: resp.Header}, nil
+}
+
+// ErrResponseTooLarge marks a response whose body is over MaxResponseBytes.
+// The client stops reading at the limit, or before reading when the
+// Content-Length announces more.
+var ErrResponseTooLarge = fmt.Errorf("response body is larger than the %d MiB limit (%d bytes); not read further", MaxResponseBytes>>20, MaxResponseBytes)
+
+// readBody reads at most MaxResponseBytes, and fails with ErrResponseTooLarge
+// as soon as the body turns out to be longer.
+func readBody(resp *http.Response) ([]byte, error) {
+	if resp.ContentLength > MaxResponseBytes {
+		return nil, ErrResponseTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if len(data) > MaxResponseBytes {
+		return nil, ErrResponseTooLarge
+	}
+	return data, err
 }
 
 var errEmptyBody = errors.New("empty response body")

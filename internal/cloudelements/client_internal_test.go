@@ -51,13 +51,30 @@ func TestNewDefaults(t *testing.T) {
 		t.Errorf("default User-Agent = %q", c.userAgent)
 	}
 
+	if c.httpClient.CheckRedirect == nil {
+		t.Error("the default http.Client follows redirects")
+	}
+
 	custom := rate.NewLimiter(1, 1)
-	c, err = New(Options{Endpoint: "http://127.0.0.1:8090/elements/api-v2", Limiter: custom, UserAgent: "x/1", HTTPClient: http.DefaultClient})
+	transport := &http.Transport{}
+	caller := &http.Client{Transport: transport, Timeout: 7 * time.Second}
+	c, err = New(Options{Endpoint: "http://127.0.0.1:8090/elements/api-v2", Limiter: custom, UserAgent: "x/1", HTTPClient: caller})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.limiter != custom || c.userAgent != "x/1" || c.httpClient != http.DefaultClient {
+	if c.limiter != custom || c.userAgent != "x/1" {
 		t.Error("explicit options were not kept")
+	}
+	// The caller's client is copied, not used or changed: only the copy
+	// refuses redirects.
+	if c.httpClient == caller || c.httpClient.Transport != (hideLocation{next: transport}) || c.httpClient.Timeout != 7*time.Second {
+		t.Errorf("the caller's http.Client was not copied with its transport and timeout")
+	}
+	if caller.CheckRedirect != nil {
+		t.Error("New changed the caller's http.Client")
+	}
+	if err := c.httpClient.CheckRedirect(nil, nil); !errors.Is(err, http.ErrUseLastResponse) {
+		t.Errorf("CheckRedirect = %v, want http.ErrUseLastResponse", err)
 	}
 
 	same, _ := New(Options{Endpoint: "https://eu.example.com/elements/api-v2", UserSecret: "u-defaults", OrganizationSecret: "o", QPS: 1})
@@ -125,12 +142,16 @@ func TestParseRetryAfter(t *testing.T) {
 		"zero":         {value: "0", want: 0, ok: true},
 		"padded":       {value: " 3 ", want: 3 * time.Second, ok: true},
 		"negative":     {value: "-1", ok: false},
-		"huge":         {value: "99999999999999999", want: maxRetryAfter, ok: true},
+		"an hour":      {value: "3600", want: time.Hour, ok: true},
+		"over an hour": {value: "3601", want: MaxRetryAfter, ok: true},
+		"a day":        {value: "86400", want: MaxRetryAfter, ok: true},
+		"huge":         {value: "99999999999999999", want: MaxRetryAfter, ok: true},
 		"IMF date":     {value: "Fri, 01 May 2026 12:00:30 GMT", want: 30 * time.Second, ok: true},
 		"RFC 850 date": {value: "Friday, 01-May-26 12:01:00 GMT", want: time.Minute, ok: true},
 		"asctime date": {value: "Fri May  1 12:00:10 2026", want: 10 * time.Second, ok: true},
 		"past date":    {value: "Fri, 01 May 2026 11:00:00 GMT", want: 0, ok: true},
-		"far date":     {value: "Fri, 01 May 2099 11:00:00 GMT", want: maxRetryAfter, ok: true},
+		"next day":     {value: "Sat, 02 May 2026 12:00:00 GMT", want: MaxRetryAfter, ok: true},
+		"far date":     {value: "Fri, 01 May 2099 11:00:00 GMT", want: MaxRetryAfter, ok: true},
 		"garbage":      {value: "soon", ok: false},
 		"fraction":     {value: "1.5", ok: false},
 	}
@@ -162,7 +183,9 @@ func TestIsRetryable(t *testing.T) {
 		"500":                      {err: &APIError{StatusCode: 500}, want: true},
 		"501":                      {err: &APIError{StatusCode: 501}, want: true},
 		"400":                      {err: &APIError{StatusCode: 400}, want: false},
-		"404 wrapped":              {err: fmt.Errorf("reconcile: %w", &APIError{StatusCode: 404}), want: false},
+		"platform 404 wrapped":     {err: fmt.Errorf("reconcile: %w", &APIError{StatusCode: 404, PlatformError: true}), want: false},
+		"proxy 404":                {err: &APIError{StatusCode: 404}, want: true},
+		"redirect":                 {err: &APIError{StatusCode: 307}, want: false},
 		"decode error":             {err: &DecodeError{StatusCode: 200, Err: errEmptyBody}, want: false},
 		"connection refused":       {err: refused, want: true},
 		"bare ECONNRESET":          {err: fmt.Errorf("read: %w", syscall.ECONNRESET), want: true},

@@ -56,7 +56,8 @@ limitations under the License.
 //     providerData.code: that is a bug in the caller, not a platform answer.
 //   - ListInstances asks for pages of 200 (the platform's maximum) and stops
 //     at a page without elements-next-page-token, at an empty page, or with an
-//     error if the endpoint repeats a token.
+//     error if the endpoint repeats a token, sends one over 8 KiB, or still
+//     sends one after MaxListPages (100) pages: ErrTooManyPages.
 //   - The client never retries. The operator's work queue owns backoff, and
 //     IsRetryable and RetryAfter tell it how to requeue.
 //
@@ -66,20 +67,48 @@ limitations under the License.
 //     providerMessage and requestId of the body. A body that is empty, not
 //     JSON (a proxy's HTML page) or not a JSON object still gives an
 //     *APIError, whose Message says what the body was, with its content type
-//     and size; its classification follows the status. A providerMessage that
-//     is a JSON object is kept as compact JSON text. Each message field is cut
-//     at 1 KiB.
+//     and size; its classification follows the status. PlatformError records
+//     whether the body was the platform's JSON error (an object whose
+//     "message" is a non-empty string). A providerMessage that is a JSON
+//     object is kept as compact JSON text. Each message field is cut at 1 KiB.
 //   - A 2xx answer whose body cannot be decoded into the operation's result,
 //     or an instance without an id, is a *DecodeError naming the status. It is
-//     not retryable: the platform answered, just not sensibly. Bodies over
-//     16 MiB are refused the same way.
-//   - IsUnauthorized covers 401 and 403; IsInvalidRequest 400, 409, 415 and
-//     422; IsRetryable 429, every 5xx, timeouts (the http.Client's, or the
-//     context's deadline), refused, reset or dropped connections and the
-//     client-side rate limit, but not a context the caller cancelled.
+//     not retryable: the platform answered, just not sensibly.
+//   - IsNotFound is a 404 with the platform's JSON error only. A 404 with any
+//     other body (a gateway's page, an empty body, text) says nothing about
+//     the instance: it is retryable, like a 502.
+//   - IsUnauthorized covers 401 and 403; IsInvalidRequest 400, 409, 415, 422
+//     and every 3xx (IsRedirect); IsRetryable 429, every 5xx, a 404 that is
+//     not the platform's, timeouts (the http.Client's, or the context's
+//     deadline), refused, reset or dropped connections and the client-side
+//     rate limit, but not a context the caller cancelled.
 //   - Retry-After is read on 429 and 503, as delay-seconds or an HTTP date; a
 //     date in the past reads as zero (RetryAfter's ok is still true), and
-//     anything over 24 hours is cut to 24 hours.
+//     anything over MaxRetryAfter (1 hour) is cut to 1 hour.
+//
+// # A hostile or broken endpoint
+//
+// The endpoint is chosen by whoever writes the resource, so the client
+// assumes it may be hostile or broken.
+//
+//   - Redirects are never followed: a 307 or 308 would re-send the body
+//     (client secret, API key, tokens, code) to another host, and Go keeps
+//     the Authorization header when only the scheme or port changes. New uses
+//     a copy of Options.HTTPClient (the caller's is not changed) whose
+//     CheckRedirect returns http.ErrUseLastResponse and whose transport hides
+//     a 3xx answer's Location from http.Client, which would otherwise quote an
+//     unparsable one whole in its error. Every 3xx is an *APIError naming the
+//     status and, in RedirectOrigin, the scheme and host of the Location,
+//     never its path or query. It is a refusal (IsRedirect, IsInvalidRequest),
+//     not retryable.
+//   - Every response body, success or error, is read up to MaxResponseBytes
+//     (4 MiB) and no further; a Content-Length over it is refused unread. A
+//     larger 2xx body is a *DecodeError, a larger non-2xx body an *APIError
+//     classified by its status (a 404 then not IsNotFound); both wrap
+//     ErrResponseTooLarge and name the operation, the status and the limit.
+//   - ListInstances reads at most MaxListPages pages per call (20,000
+//     instances). With a nil match it keeps every instance of those pages;
+//     the operator always passes a match, so it holds one page at a time.
 //
 // # Secrets
 //

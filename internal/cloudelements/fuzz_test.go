@@ -116,6 +116,8 @@ func FuzzDecodeError(f *testing.F) {
 	f.Add(500, "bogus/;;", "", []byte(`{"message": "trunc`))
 	f.Add(418, "application/json", "", []byte(`{"message":"`+fuzzSecret+`"}`))
 	f.Add(302, "", "", []byte(`null`))
+	f.Add(404, "text/html", "", []byte(`<html><body><h1>404 Not Found</h1></body></html>`))
+	f.Add(404, "", "", []byte(``))
 	f.Fuzz(func(t *testing.T, status int, contentType, retryAfter string, body []byte) {
 		if status < 100 || status > 999 || (status >= 200 && status <= 299) {
 			t.Skip()
@@ -146,9 +148,56 @@ func FuzzDecodeError(f *testing.F) {
 			}
 		}
 		delay, ok := RetryAfter(err)
-		if delay < 0 || delay > maxRetryAfter || (ok && status != 429 && status != 503) {
+		if delay < 0 || delay > MaxRetryAfter || (ok && status != 429 && status != 503) {
 			t.Errorf("RetryAfter = %v, %t for status %d", delay, ok, status)
 		}
-		_ = IsRetryable(err) || IsNotFound(err) || IsInvalidRequest(err) || IsUnauthorized(err)
+		if IsNotFound(err) && (status != 404 || !apiErr.PlatformError) {
+			t.Errorf("IsNotFound for status %d, PlatformError %t", status, apiErr.PlatformError)
+		}
+		if status == 404 && IsNotFound(err) == IsRetryable(err) {
+			t.Errorf("a 404 must be either gone or retryable: IsNotFound=%t IsRetryable=%t", IsNotFound(err), IsRetryable(err))
+		}
+		if redirect := status >= 300 && status <= 399; IsRedirect(err) != redirect || (redirect && (IsRetryable(err) || !IsInvalidRequest(err))) {
+			t.Errorf("status %d: IsRedirect=%t IsRetryable=%t IsInvalidRequest=%t", status, IsRedirect(err), IsRetryable(err), IsInvalidRequest(err))
+		}
+	})
+}
+
+// FuzzRedirectLocation checks that a redirect's error never shows more of its
+// Location than the scheme and host, whatever the Location is.
+func FuzzRedirectLocation(f *testing.F) {
+	f.Add(307, "https://evil.example/steal?apiSecret="+fuzzSecret)
+	f.Add(308, "//evil.example:8443/"+fuzzSecret)
+	f.Add(302, "https://"+fuzzSecret+"@evil.example/#"+fuzzSecret)
+	f.Add(301, "/relative?code="+fuzzSecret)
+	f.Add(303, "http://[::1]:80/x")
+	f.Add(300, "")
+	f.Add(307, "::not a url")
+	f.Add(302, "https://evil.example/%zz?x=1")
+	f.Fuzz(func(t *testing.T, status int, location string) {
+		if status < 300 || status > 399 {
+			t.Skip()
+		}
+		c := cannedClient(t, status, http.Header{"Location": {location}}, nil)
+		_, err := c.CreateInstance(context.Background(), InstanceRequest{Name: "x"})
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != status {
+			t.Fatalf("status %d gave %T: %v", status, err, err)
+		}
+		if !IsRedirect(err) || IsRetryable(err) || IsNotFound(err) || !IsInvalidRequest(err) {
+			t.Errorf("a %d is not classified as a refusal: %v", status, err)
+		}
+		if strings.Contains(err.Error(), fuzzSecret) {
+			t.Errorf("the error shows the user secret: %q", err)
+		}
+		if origin := apiErr.RedirectOrigin; origin != "" {
+			scheme, host, ok := strings.Cut(origin, "://")
+			if !ok || scheme == "" || host == "" || strings.ContainsAny(host, "/?#@") {
+				t.Errorf("RedirectOrigin %q is more than a scheme and a host", origin)
+			}
+		}
+		if len(err.Error()) > 2*maxMessageBytes+200 {
+			t.Errorf("the error is %d bytes long", len(err.Error()))
+		}
 	})
 }

@@ -49,6 +49,15 @@ const (
 // as few requests as possible.
 const listPageSize = 200
 
+// maxPageTokenBytes bounds a next-page token: it is sent back in the next
+// request's URL, printed with it in transport errors, and remembered to
+// detect a repeat.
+const maxPageTokenBytes = 8 << 10
+
+// ErrTooManyPages marks a ListInstances call that read MaxListPages pages and
+// was still handed a next-page token.
+var ErrTooManyPages = errors.New("too many pages")
+
 // OAuthURL asks the platform for the provider's consent URL. The call is
 // documented without an Authorization header, so none is sent.
 func (c *Client) OAuthURL(ctx context.Context, req OAuthURLRequest) (*OAuthURLResponse, error) {
@@ -110,11 +119,15 @@ func (c *Client) GetInstance(ctx context.Context, id int64) (*Instance, error) {
 // instances; otherwise it stops at the first page containing a match and
 // returns only the matching ones from the pages read. The platform offers no
 // filter, so finding an instance by tag means reading pages until it shows up.
+//
+// It reads at most MaxListPages pages: when the last of them still carries a
+// next-page token, the call fails with ErrTooManyPages. It also fails when the
+// endpoint repeats a token, or sends one over 8 KiB.
 func (c *Client) ListInstances(ctx context.Context, match func(Instance) bool) ([]Instance, error) {
 	var found []Instance
 	seenTokens := map[string]bool{}
 	next := ""
-	for {
+	for pages := 1; ; pages++ {
 		query := url.Values{"pageSize": {strconv.Itoa(listPageSize)}}
 		if next != "" {
 			query.Set("nextPage", next)
@@ -139,6 +152,13 @@ func (c *Client) ListInstances(ctx context.Context, match func(Instance) bool) (
 		next = resp.header.Get(NextPageHeader)
 		if next == "" || len(page) == 0 {
 			return found, nil
+		}
+		if pages >= MaxListPages {
+			return nil, fmt.Errorf("cloud elements %s: %w: the endpoint still sent a next-page token after %d pages of %d, the most one call reads",
+				opList, ErrTooManyPages, pages, listPageSize)
+		}
+		if len(next) > maxPageTokenBytes {
+			return nil, fmt.Errorf("cloud elements %s: the endpoint sent a next-page token of %d bytes, over the %d-byte limit", opList, len(next), maxPageTokenBytes)
 		}
 		if seenTokens[next] {
 			return nil, fmt.Errorf("cloud elements %s: the endpoint repeated a next-page token; stopped to avoid paging forever", opList)

@@ -132,7 +132,7 @@ replicaCount: 3
 leaderElection: {enabled: false}
 watchNamespaces: [team-a, team-b]
 maxConcurrentReconciles: 4
-cloudElements: {qps: 2.5, burst: 5}
+cloudElements: {qps: 2.5, burst: 5, allowedEndpointHosts: [ce.internal.example, api.cloud-elements.com]}
 extraArgs: ["--cloud-elements-timeout=1m"]
 resources: {requests: {cpu: 50m, memory: 100Mi}, limits: {cpu: "1", memory: 300Mi}}
 podAnnotations: {example.com/team: platform}
@@ -346,6 +346,8 @@ func TestHelmCustomValues(t *testing.T) {
 		"--health-probe-bind-address=:8081",
 		"--metrics-bind-address=:8443",
 		"--oauth-callback-bind-address=:8082",
+		"--allowed-endpoint-hosts=ce.internal.example,api.cloud-elements.com",
+		"--allow-loopback-endpoints=false",
 		"--max-concurrent-reconciles=4",
 		"--cloud-elements-qps=2.5",
 		"--cloud-elements-burst=5",

@@ -21,7 +21,9 @@ package operator
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -192,13 +194,13 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 
-	signer, err := loadStateSigner(ctx, mgr.GetAPIReader(), mgr.GetClient(), o)
+	signer, stateKey, err := loadStateSigner(ctx, mgr.GetAPIReader(), mgr.GetClient(), o)
 	if err != nil {
 		return nil, err
 	}
 	reconciler := controllers.New(mgr.GetClient(), uncachedReader(mgr), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
-		signer, controllers.WithCreateGracePeriod(o.createGrace()),
+		signer, controllers.WithCreateGracePeriod(o.createGrace()), controllers.WithHashKey(statusHashKey(stateKey)),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure}))
 	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: o.MaxConcurrent,
@@ -235,24 +237,34 @@ func (o Options) createGrace() time.Duration {
 	return 2 * o.CloudElementsTimeout
 }
 
+// statusHashKey keys the hashes the reconciler publishes in status. It is
+// derived from the OAuth state key, which every replica reads and which
+// survives restarts, so hashes stay comparable (and the operator quiet).
+func statusHashKey(stateKey []byte) []byte {
+	mac := hmac.New(sha256.New, stateKey)
+	mac.Write([]byte("hubspot-operator status hashes"))
+	return mac.Sum(nil)
+}
+
 // loadStateSigner reads the OAuth state signing key, creating it on first
 // start. Every replica reads the same Secret, so any of them can verify a
 // state another issued.
-func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Client, o Options) (*oauthstate.Signer, error) {
+func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Client, o Options) (*oauthstate.Signer, []byte, error) {
 	key := client.ObjectKey{Namespace: o.OperatorNamespace, Name: o.StateKeySecret}
 	const dataKey = "key"
 	for attempt := 0; attempt < 3; attempt++ {
 		sec := &corev1.Secret{}
 		err := reader.Get(ctx, key, sec)
 		if err == nil {
-			return oauthstate.NewSigner(sec.Data[dataKey], o.StateTTL)
+			signer, err := oauthstate.NewSigner(sec.Data[dataKey], o.StateTTL)
+			return signer, sec.Data[dataKey], err
 		}
 		if !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("reading OAuth state key Secret %s: %w", key, err)
+			return nil, nil, fmt.Errorf("reading OAuth state key Secret %s: %w", key, err)
 		}
 		raw := make([]byte, 32)
 		if _, err := rand.Read(raw); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sec = &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name,
@@ -261,13 +273,14 @@ func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Cl
 		}
 		err = writer.Create(ctx, sec)
 		if err == nil {
-			return oauthstate.NewSigner(raw, o.StateTTL)
+			signer, err := oauthstate.NewSigner(raw, o.StateTTL)
+			return signer, raw, err
 		}
 		if !apierrors.IsAlreadyExists(err) { // another replica won the race: read theirs
-			return nil, fmt.Errorf("creating OAuth state key Secret %s: %w", key, err)
+			return nil, nil, fmt.Errorf("creating OAuth state key Secret %s: %w", key, err)
 		}
 	}
-	return nil, errors.New("could not read or create the OAuth state key Secret")
+	return nil, nil, errors.New("could not read or create the OAuth state key Secret")
 }
 
 // slimCachedObjects drops what the operator never reads from its cache:

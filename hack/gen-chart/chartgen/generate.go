@@ -53,6 +53,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/hubspot-operator/hubspot-operator/controllers"
 	"github.com/hubspot-operator/hubspot-operator/internal/operator"
 )
 
@@ -100,6 +101,8 @@ type values struct {
 	MaxConcurrent      string
 	QPS                string
 	Burst              string
+	AllowedHosts       string
+	AllowLoopback      string
 	Resources          string
 	PodSecurityContext string
 	SecurityContext    string
@@ -449,6 +452,8 @@ var managedFlags = []struct{ flag, value string }{
 	{"max-concurrent-reconciles", ".Values.maxConcurrentReconciles"},
 	{"cloud-elements-qps", ".Values.cloudElements.qps"},
 	{"cloud-elements-burst", ".Values.cloudElements.burst"},
+	{"allowed-endpoint-hosts", `join "," .Values.cloudElements.allowedEndpointHosts`},
+	{"allow-loopback-endpoints", ".Values.cloudElements.allowLoopbackEndpoints"},
 }
 
 func (c *tctx) deployment(d *yaml.Node) error {
@@ -537,6 +542,8 @@ func (c *tctx) args(args *yaml.Node) error {
 		"max-concurrent-reconciles": &v.MaxConcurrent,
 		"cloud-elements-qps":        &v.QPS,
 		"cloud-elements-burst":      &v.Burst,
+		"allowed-endpoint-hosts":    &v.AllowedHosts,
+		"allow-loopback-endpoints":  &v.AllowLoopback,
 	}
 	expr := map[string]string{}
 	for _, f := range managedFlags {
@@ -559,6 +566,9 @@ func (c *tctx) args(args *yaml.Node) error {
 		if !hasValue {
 			value = "true" // a bare boolean flag
 		}
+		if name == "allowed-endpoint-hosts" { // a list in values.yaml
+			value = "[" + strings.Join(strings.Split(value, ","), ", ") + "]"
+		}
 		*defaults[name] = value
 		found[name] = true
 		c.t.setInline(a, fmt.Sprintf(`"--%s={{ %s }}"`, name, e))
@@ -572,6 +582,9 @@ func (c *tctx) args(args *yaml.Node) error {
 			return fmt.Errorf("the operator has no --%s flag", f.flag)
 		}
 		*defaults[f.flag] = def.DefValue
+		if f.flag == "allowed-endpoint-hosts" { // a list: its default is the operator's
+			*defaults[f.flag] = "[" + strings.Join(controllers.DefaultAllowedEndpointHosts, ", ") + "]"
+		}
 		a := scalar("")
 		args.Content = append(args.Content, a)
 		c.t.setInline(a, fmt.Sprintf(`"--%s={{ %s }}"`, f.flag, f.value))

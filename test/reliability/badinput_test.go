@@ -216,6 +216,9 @@ type runtimeCase struct {
 
 func texts(s ...string) func(*caseEnv) []string { return func(*caseEnv) []string { return s } }
 
+// badInputAllowedHosts is the bad-input operator's endpoint allow-list.
+var badInputAllowedHosts = []string{"cloud-elements.example.com", "cloud-elements.invalid"}
+
 const htmlPage = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The proxy could not reach the upstream.</p></body></html>"
 
 var runtimeCases = []runtimeCase{
@@ -285,6 +288,11 @@ var runtimeCases = []runtimeCase{
 		c.inputs()
 		c.obj.Spec.Platform.Endpoint = "http://cloud-elements.example.com/elements/api-v2"
 	}, reason: elementsv1alpha1.ReasonInvalidConfiguration, mentions: texts("http://cloud-elements.example.com/elements/api-v2", "plain http"),
+		fix: func(c *caseEnv) { c.setEndpoint(c.sim.Endpoint) }},
+	{name: "endpoint host not on the operator's allow-list (a lookalike of the platform's)", setup: func(c *caseEnv) {
+		c.inputs()
+		c.obj.Spec.Platform.Endpoint = "https://api.cloud-elements.com.example.net/elements/api-v2"
+	}, reason: elementsv1alpha1.ReasonInvalidConfiguration, mentions: texts("api.cloud-elements.com.example.net", "--allowed-endpoint-hosts"),
 		fix: func(c *caseEnv) { c.setEndpoint(c.sim.Endpoint) }},
 	{name: "endpoint without the /elements/api-v2 path", setup: func(c *caseEnv) {
 		c.inputs()
@@ -450,7 +458,11 @@ func badInput() {
 			envs[i] = c
 			namespaces = append(namespaces, c.ns)
 		}
-		op := newOperator("bad-input", "--watch-namespaces="+strings.Join(namespaces, ","), "--cloud-elements-timeout=2s")
+		// The hosts of the plain-http and unresolvable-host cases are allowed,
+		// so that those cases meet the checks they are about; the simulators
+		// are on loopback, which the harness allows.
+		op := newOperator("bad-input", "--watch-namespaces="+strings.Join(namespaces, ","), "--cloud-elements-timeout=2s",
+			"--allowed-endpoint-hosts="+strings.Join(badInputAllowedHosts, ","))
 		startOperator(op)
 		dumpOnFailure(op)
 		for _, c := range envs {

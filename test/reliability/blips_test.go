@@ -117,6 +117,11 @@ func controlPlaneBlips() {
 			"A second operator with leader election as deployed (`--leader-elect`, 15s lease, 10s renew deadline) provisions %d objects through the same outage. "+
 			"A leader that cannot renew for the renew deadline exits on purpose (`leader election lost`: it can no longer prove it is the only writer), "+
 			"so an API-server outage longer than 10s costs that process a restart (by the kubelet in a cluster, by the test here) but never a duplicate.", leObjects)
+		if took > defaultCreateGrace {
+			rep.note(3, "An object whose create-pending marker was written but whose instance id could not be recorded while kube-apiserver was down is left alone "+
+				"for the create grace period (%s by default, twice the 30s client timeout), then its instance is looked up by owner tag (Adopted). "+
+				"That wait sets the time to all Ready.", defaultCreateGrace)
+		}
 		rep.headline(3, "kube-apiserver down %s mid-provisioning; operator started once and still running; %d/%d Ready, duplicates %d (leader-elected operator: survived=%t, duplicates %d)",
 			downtime.Round(100*time.Millisecond), len(objs), blipObjects, own.duplicates, leSurvived, leOwn.duplicates)
 

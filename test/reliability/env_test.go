@@ -178,15 +178,19 @@ func publicValue(what string) string {
 // that counts create attempts per owner tag, harvests every element token and
 // authorization code it hands out (for the leak scan), and can cut the answer
 // to a successful create in half (the instance exists, the operator cannot
-// read the answer).
+// read the answer). It also notes when each create arrived, per owner tag, and
+// the most creates it was answering at once.
 type sim struct {
 	*simulator.Simulator
 	Name, URL, Endpoint   string
 	UserSecret, OrgSecret string
 	server                *http.Server
 
-	mu             sync.Mutex
-	createsByOwner map[string]int
+	mu                    sync.Mutex
+	createsByOwner        map[string]int
+	createTimes           map[string][]time.Time
+	inFlight, maxInFlight int
+	listPages             [2]int // list requests for the first page, and for a later one
 
 	truncateCreates atomic.Int32
 }
@@ -205,7 +209,7 @@ func startSim(name string) *sim {
 	base := "http://" + ln.Addr().String()
 	s := &sim{Name: name, URL: base, Endpoint: base + simulator.APIPrefix,
 		UserSecret: secretValue("ce-user-secret"), OrgSecret: secretValue("ce-org-secret"),
-		createsByOwner: map[string]int{}}
+		createsByOwner: map[string]int{}, createTimes: map[string][]time.Time{}}
 	simsMu.Lock()
 	simSeq++
 	simSeed := seed*1000 + simSeq
@@ -232,13 +236,31 @@ func (s *sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Tags []string `json:"tags"`
 		}
 		_ = json.Unmarshal(body, &req)
+		arrived := time.Now()
+		s.mu.Lock()
 		for _, t := range req.Tags {
 			if strings.HasPrefix(t, elementsv1alpha1.OwnerTagPrefix) {
-				s.mu.Lock()
 				s.createsByOwner[t]++
-				s.mu.Unlock()
+				s.createTimes[t] = append(s.createTimes[t], arrived)
 			}
 		}
+		s.inFlight++
+		s.maxInFlight = max(s.maxInFlight, s.inFlight)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
+	}
+	if r.Method == http.MethodGet && r.URL.Path == simulator.APIPrefix+"/instances" {
+		later := 0
+		if r.URL.Query().Get("nextPage") != "" {
+			later = 1
+		}
+		s.mu.Lock()
+		s.listPages[later]++
+		s.mu.Unlock()
 	}
 	rec := &bufferedWriter{header: http.Header{}}
 	s.Simulator.ServeHTTP(rec, r)
@@ -284,6 +306,42 @@ func (s *sim) creates(tag string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.createsByOwner[tag]
+}
+
+// repeatedCreates is how many owner tags (of those starting with prefix)
+// were sent in more than one create, and the shortest time between two
+// creates of one owner tag (0 when none was repeated).
+func (s *sim) repeatedCreates(prefix string) (owners int, shortest time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tag, times := range s.createTimes {
+		if !strings.HasPrefix(tag, prefix) || len(times) < 2 {
+			continue
+		}
+		owners++
+		for i := 1; i < len(times); i++ {
+			if gap := times[i].Sub(times[i-1]); shortest == 0 || gap < shortest {
+				shortest = gap
+			}
+		}
+	}
+	return owners, shortest
+}
+
+// pagesListed is how many list requests asked for the first page of
+// instances, and how many for a later one.
+func (s *sim) pagesListed() (first, later int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listPages[0], s.listPages[1]
+}
+
+// mostCreatesInFlight is the most create requests the simulator was
+// answering at the same time.
+func (s *sim) mostCreatesInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
 }
 
 // calls is every answered platform request, by operation, faults included.
@@ -398,7 +456,8 @@ func tailLog(path string, lines int) string {
 }
 
 // reconcileTimes reads every "Reconciling" line (controller-runtime, V(5))
-// of the objects in one namespace from an operator log.
+// of the HubSpotInstances in one namespace from an operator log (the
+// operator's other controllers, on Secrets say, are left out).
 func reconcileTimes(path, namespace string) map[string][]time.Time {
 	out := map[string][]time.Time{}
 	f, err := os.Open(path)
@@ -418,8 +477,10 @@ func reconcileTimes(path, namespace string) map[string][]time.Time {
 			Msg       string `json:"msg"`
 			Namespace string `json:"namespace"`
 			Name      string `json:"name"`
+			Kind      string `json:"controllerKind"`
 		}
-		if json.Unmarshal(line, &entry) != nil || entry.Msg != "Reconciling" || entry.Namespace != namespace {
+		if json.Unmarshal(line, &entry) != nil || entry.Msg != "Reconciling" || entry.Namespace != namespace ||
+			entry.Kind != "HubSpotInstance" {
 			continue
 		}
 		var at time.Time

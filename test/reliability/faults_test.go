@@ -45,6 +45,9 @@ const (
 	// settle is how long calls keep being counted after the last object is
 	// Ready, in both runs alike, so trailing reconciles are not missed.
 	settle = 3 * time.Second
+	// faultsCreateGrace is the operator's create grace period in these runs:
+	// twice the 2s client timeout they set.
+	faultsCreateGrace = 4 * time.Second
 )
 
 // faultRun is one provisioning run of 300 objects on a fresh simulator.
@@ -57,6 +60,9 @@ type faultRun struct {
 	perMinute   float64 // reconciles per object per minute, averaged
 	maxInMinute int     // most reconciles of one object in any 60s
 	busiest     string
+	// firstPages and laterPages split the list calls: a lookup by owner tag
+	// reads every page of 200 instances, from the first.
+	firstPages, laterPages int
 }
 
 func apiFaults() {
@@ -152,6 +158,7 @@ func apiFaults() {
 		rep.fig(2, "Faulty run: answers by status", formatStatuses(faulty.byStatus), "")
 		rep.fig(2, "Faulty run: creates that failed / list calls per failed create (the owner-tag lookup before a retry)",
 			fmt.Sprintf("%d / %.2f", faulty.byOp[simulator.OpCreate]-faultObjects, listsPerFailedCreate(faulty)), "")
+		rep.fig(2, "Faulty run: list calls for a first page / a later page (more than 200 instances in the account)", fmt.Sprintf("%d / %d", faulty.firstPages, faulty.laterPages), "")
 		rep.fig(2, "Calls ratio, faulty / fault-free", fmt.Sprintf("%.2f", ratio), fmt.Sprintf("≤ %.1f", maxCallsRatio))
 		rep.fig(2, "Calls ratio expected at the configured fault rates, with this run's lookup cost", fmt.Sprintf("%.2f", expected), fmt.Sprintf("≤ %.1f", maxCallsRatio))
 		rep.fig(2, "Faulty run: objects Ready", faultObjects-stillDown, "300")
@@ -164,27 +171,32 @@ func apiFaults() {
 		rep.fig(2, "Most objects at once per Ready=False reason (1s samples)", reasons, "")
 		rep.fig(2, "APIUnavailable / RateLimited Events (one per transition)", fmt.Sprintf("%d / %d", apiEvents, rateEvents), "")
 		rep.fig(2, "Objects not Ready/Available after the faults cleared", stillDown, "0")
-		rep.note(2, "Where the calls go: a fault-free object costs one create. Under faults about 32%% of calls fail (5%% hang, then 10%% of the rest 429, then 20%% of the rest 5xx), so creates are retried; and since a failed create may still have happened, each retry first looks the instance up by owner tag, listing instances page by page (200 a page; the platform has no filter). The measured ratio therefore moves with the luck of the draws (how many creates fail) and with the number of instances in the account; the expected ratio replaces the luck with the configured rates (a call fails with probability 1 − 0.95 × 0.9 × 0.8 ≈ 0.32) and keeps this run's lookup cost. Both must stay within 2.5×.")
+		rep.note(2, "Where the calls go: a fault-free object costs one create. Under faults about 32%% of calls fail (5%% hang, then 10%% of the rest 429, then 20%% of the rest 5xx), so creates are retried. "+
+			"A 429 proves nothing was created, so that create is sent again without more ado; a 5xx or a timeout may have created the instance, so the object waits out the create grace period "+
+			"(%s: twice the 2s client timeout) and then looks the instance up by owner tag, listing instances page by page (200 a page; the platform has no filter, and a failed page restarts the lookup at page 1). "+
+			"By the time the grace period has passed the account usually holds more than 200 instances, so a lookup that finds nothing reads two pages. "+
+			"The measured ratio therefore moves with the luck of the draws (how many creates fail) and with the number of instances in the account at lookup time; "+
+			"the expected ratio replaces the luck with the configured rates (a call fails with probability 1 − 0.95 × 0.9 × 0.8 ≈ 0.32) and keeps this run's lookup cost. Both must stay within 2.5×.",
+			faultsCreateGrace)
 		rep.headline(2, "300/300 Ready under faults; calls %d vs %d fault-free = **%.2f×** (expected at the configured rates %.2f×; ≤ %.1f); most reconciles of one object in a minute %d (≤ %d); APIUnavailable seen on %d objects, 0 after",
 			faulty.calls, baseline.calls, ratio, expected, maxCallsRatio, faulty.maxInMinute, maxReconcilesPerObjectMinute, apiDownObjects)
 
 		Expect(baseline.calls).To(BeNumerically(">", 0), "the fault-free baseline must have run")
-		// KNOWN ISSUE, reported to the lead rather than fixed here (the
-		// suite owns no controller code): every retry of a failed create
-		// first lists all instances to look for the owner tag (provision in
-		// controllers/instance.go), from page 1 each time (ListInstances in
-		// internal/cloudelements/instances.go), even after a 429 that proves
-		// nothing was created. See the finding for the numbers.
+		// A miss is a finding about code outside the suite (the suite owns no
+		// controller code): every create answered 5xx or timed out is looked
+		// up by owner tag after the grace period, reading every page of the
+		// account from page 1. See the finding for the numbers.
 		expectOrFinding(2, ratio <= maxCallsRatio && expected <= maxCallsRatio,
 			"Calls under faults are %.2f× the fault-free run (%d vs %d; %s), and %.2f× expected at the configured fault rates, against the issue's 2.5×. "+
-				"Cause: after any failed create, provision ({controllers/instance.go|found, err := s.api.ListInstances}) looks the instance up by owner tag "+
-				"before retrying, and ListInstances ({internal/cloudelements/instances.go|func (c *Client) ListInstances}) reads every page (no server-side filter; "+
-				"a failed page restarts the lookup at page 1), so each failed create costs %.1f list calls here and more on accounts with "+
-				"more than 200 instances. Suggested fix: remember in the reconciler's memory (controllers/memory.go) that the last create "+
-				"of this UID was refused definitively (429, 4xx, client-side rate limit, connection refused: nothing reached the platform) "+
-				"and retry the create without the lookup in that case (a restart forgets it, so the lookup still runs after a crash); "+
-				"and/or resume a failed lookup at the failed page instead of page 1.",
-			ratio, faulty.calls, baseline.calls, formatOps(faulty.byOp), expected, listsPerFailedCreate(faulty))
+				"Cause: a create answered 5xx or timed out may have committed, so once the create grace period has passed the object looks the instance up by owner tag "+
+				"({controllers/instance.go|found, err := findOwnedInstances}), and ListInstances ({internal/cloudelements/instances.go|func (c *Client) ListInstances}) "+
+				"reads every page when the tag is absent (no server-side filter) and restarts at page 1 when a page fails. Here %d of %d list calls were for a later page: "+
+				"the account passes 200 instances while the first creates are answered, and the lookups come a grace period (%s) after the failures, so most of them read two pages; "+
+				"each failed create costs %.1f list calls. A shorter grace period did not bring the ratio under 2.5× in trial runs (1s and 2s). "+
+				"Suggested fix: resume a failed lookup at the page that failed (keep its page token in the reconciler's memory, controllers/memory.go) instead of page 1, "+
+				"and/or let the lookups of one endpoint and account that run at the same time share one listing.",
+			ratio, faulty.calls, baseline.calls, formatOps(faulty.byOp), expected, faulty.laterPages, faulty.firstPages+faulty.laterPages,
+			faultsCreateGrace, listsPerFailedCreate(faulty))
 		Expect(faulty.maxInMinute).To(BeNumerically("<=", maxReconcilesPerObjectMinute))
 		Expect(apiDownObjects).To(BeNumerically(">", 0), "APIUnavailable must be visible while the faults last")
 		Expect(stillDown).To(BeZero())
@@ -218,6 +230,7 @@ func provisionRun(name string, fault *simulator.Fault, during func(ns string, s 
 
 	run := faultRun{took: took, byStatus: s.Counts()}
 	run.calls, run.byOp = s.calls()
+	run.firstPages, run.laterPages = s.pagesListed()
 	run.reconciles = metric(op, "controller_runtime_reconcile_total", `controller="hubspotinstance"`)
 	minutes := (took + settle).Minutes()
 	run.perMinute = run.reconciles / float64(faultObjects) / minutes

@@ -62,7 +62,7 @@ var pointTitles = map[int]string{
 }
 
 var pointClaims = map[int]string{
-	1: "300 API-key objects are applied and the operator is SIGKILLed at 10 seeded random moments while they provision, and restarted each time; then all 300 are deleted while it is killed 3 more times.",
+	1: "300 API-key objects are applied and the operator is SIGKILLed at 10 seeded random moments while they provision, and restarted each time; then all 300 are deleted while it is killed 3 more times. Then creates whose answer is lost although the platform acts on them: 60 objects whose creates the simulator commits after the operator's client timeout, or commits and answers 503. Then two operator processes reconciling 120 objects in one namespace at the same time.",
 	2: "The same 300 objects are provisioned twice on fresh simulators: fault-free, then with 20% 5xx, 10% 429 (Retry-After: 1) and 5% requests that hang past the operator's 2s client timeout, on every operation.",
 	3: "kube-apiserver is stopped (SIGTERM, SIGKILL after a 5s grace period, as a kubelet would) and started again on the same address and certificate, etcd and its data kept, while 300 objects provision.",
 	4: "Two operator processes with leader election (4s lease, 3s renew deadline, 500ms retry), identified as leader by their own `leader_election_master_status` gauge. The leader is SIGKILLed and an object is created at once; the killed process comes back as the standby; then the new leader is stopped gracefully (SIGTERM) and another object is created at once.",

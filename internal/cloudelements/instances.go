@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -117,18 +118,33 @@ func (c *Client) GetInstance(ctx context.Context, id int64) (*Instance, error) {
 
 // ListInstances pages through GET /instances. With match == nil it returns all
 // instances; otherwise it stops at the first page containing a match and
-// returns only the matching ones from the pages read. The platform offers no
-// filter, so finding an instance by tag means reading pages until it shows up.
+// returns only the matching ones from the pages read.
 //
 // It reads at most MaxListPages pages: when the last of them still carries a
 // next-page token, the call fails with ErrTooManyPages. It also fails when the
 // endpoint repeats a token, or sends one over 8 KiB.
 func (c *Client) ListInstances(ctx context.Context, match func(Instance) bool) ([]Instance, error) {
+	return c.listInstances(ctx, url.Values{}, match, match != nil)
+}
+
+// FindInstancesByTag returns every instance carrying tag. It asks the
+// platform to filter (tags[]=tag, one request when it does) and checks each
+// instance itself, so the answer is right also where the platform ignores
+// the filter and pages through the whole account.
+func (c *Client) FindInstancesByTag(ctx context.Context, tag string) ([]Instance, error) {
+	return c.listInstances(ctx, url.Values{"tags[]": {tag}},
+		func(i Instance) bool { return slices.Contains(i.Tags, tag) }, false)
+}
+
+func (c *Client) listInstances(ctx context.Context, filter url.Values, match func(Instance) bool, stopAtFirstMatch bool) ([]Instance, error) {
 	var found []Instance
 	seenTokens := map[string]bool{}
 	next := ""
 	for pages := 1; ; pages++ {
 		query := url.Values{"pageSize": {strconv.Itoa(listPageSize)}}
+		for k, v := range filter {
+			query[k] = v
+		}
 		if next != "" {
 			query.Set("nextPage", next)
 		}
@@ -137,17 +153,13 @@ func (c *Client) ListInstances(ctx context.Context, match func(Instance) bool) (
 		if err != nil {
 			return nil, err
 		}
-		if match == nil {
-			found = append(found, page...)
-		} else {
-			for _, instance := range page {
-				if match(instance) {
-					found = append(found, instance)
-				}
+		for _, instance := range page {
+			if match == nil || match(instance) {
+				found = append(found, instance)
 			}
-			if len(found) > 0 {
-				return found, nil
-			}
+		}
+		if stopAtFirstMatch && len(found) > 0 {
+			return found, nil
 		}
 		next = resp.header.Get(NextPageHeader)
 		if next == "" || len(page) == 0 {

@@ -606,6 +606,16 @@ func parsePageToken(token string) (int64, bool) {
 	return id, err == nil
 }
 
+// carriesAll: the tags[] filter keeps instances carrying every tag given.
+func carriesAll(have, want []string) bool {
+	for _, t := range want {
+		if !slices.Contains(have, t) {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Simulator) handleList(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	pageSize := maxPageSize
@@ -626,15 +636,23 @@ func (s *Simulator) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	tags := query["tags[]"]
+	if s.ignoreTagFilter {
+		tags = nil
+	}
 	s.mu.Lock()
 	ids := make([]int64, 0, len(s.instances))
-	for id := range s.instances {
+	total := 0
+	for id, rec := range s.instances {
+		if !carriesAll(rec.tags, tags) {
+			continue
+		}
+		total++
 		if id > after {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	total := len(s.instances)
 	more := len(ids) > pageSize
 	if more {
 		ids = ids[:pageSize]

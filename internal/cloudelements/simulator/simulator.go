@@ -77,6 +77,10 @@ type Options struct {
 	Now                            func() time.Time // nil → time.Now
 	BaseURL                        string           // scheme://host for oauthUrl; "" → from the request
 	Logger                         *log.Logger      // request log, redacted; nil → none
+	// IgnoreTagFilter plays the reading of the record in which GET
+	// /instances ignores tags[] and lists the whole account; by default the
+	// list keeps the instances carrying every tag given.
+	IgnoreTagFilter bool
 }
 
 // Simulator is an http.Handler that plays the Cloud Elements platform for
@@ -89,6 +93,7 @@ type Simulator struct {
 	now                            func() time.Time
 	baseURL                        string
 	logger                         *log.Logger
+	ignoreTagFilter                bool
 
 	// rngMu is separate from mu so that an error response can draw a request
 	// id whatever lock a handler holds.
@@ -114,6 +119,7 @@ func New(opts Options) *Simulator {
 		now:                opts.Now,
 		baseURL:            strings.TrimRight(opts.BaseURL, "/"),
 		logger:             opts.Logger,
+		ignoreTagFilter:    opts.IgnoreTagFilter,
 		nextID:             1,
 		instances:          map[int64]*record{},
 		codes:              map[string]*grant{},

@@ -37,21 +37,25 @@ type StateIssuer interface {
 	Issue(namespace, name, uid string) (string, oauthstate.Claims, error)
 }
 
-// authorizationRefreshMargin republishes a URL shortly before its state
-// expires, so status never shows a link that dies while a person opens it.
+// authorizationRefreshMargin republishes a link shortly before its state
+// expires, so the Secret never holds a link that dies while a person opens it.
 const authorizationRefreshMargin = 30 * time.Second
 
-// awaitAuthorization publishes an authorization URL and waits for consent.
+// awaitAuthorization publishes a consent link and waits for consent. The
+// link goes into the consent-link Secret, and status names that Secret: the
+// link is written only when a new one is issued, so at rest nothing is.
 func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *session, reason string) error {
 	obj := s.obj
 	st := &obj.Status
 	fresh := r.freshURLRequested(obj)
 	if s.in.denied != "" {
 		if !fresh {
+			if err := r.dropConsentLink(ctx, obj); err != nil {
+				return err
+			}
 			s.conclude(outcome{reason: elementsv1alpha1.ReasonAuthorizationDenied, stalled: true,
 				message: "HubSpot consent was declined (" + s.in.denied + "); change the spec or annotate " +
-					elementsv1alpha1.ReconcileRequestAnnotation + " for a fresh authorization URL"})
-			st.AuthorizationURL, st.AuthorizationNonce, st.AuthorizationExpiresAt = "", "", nil
+					elementsv1alpha1.ReconcileRequestAnnotation + " for a fresh consent link"})
 			return nil
 		}
 		if err := r.deleteCallbackSecret(ctx, obj); err != nil {
@@ -59,11 +63,15 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 		}
 	}
 
-	message := "open status.authorizationURL in a browser and consent in HubSpot; the operator completes the rest"
+	message := awaitingMessage(obj)
 	if reason == elementsv1alpha1.ReasonReauthorizationRequired {
 		message = "HubSpot no longer accepts element instance " + formatID(st.InstanceID) + "'s authorization: " + message
 	}
-	if !fresh && st.AuthorizationURL != "" && st.AuthorizationNonce != "" && st.AuthorizationExpiresAt != nil {
+	link, err := r.inspectConsentLink(ctx, obj)
+	if err != nil {
+		return err
+	}
+	if !fresh && link == linkCurrent && st.AuthorizationExpiresAt != nil {
 		if left := st.AuthorizationExpiresAt.Sub(r.now()) - authorizationRefreshMargin; left > 0 {
 			s.conclude(outcome{reason: reason, message: message, progressing: true})
 			s.requeueAfter = left
@@ -83,11 +91,21 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 	if err != nil {
 		return classifyAPIError("getting the OAuth authorization URL", err)
 	}
+	// The Secret first: status names a nonce only once its link is readable.
+	if err := r.writeConsentLink(ctx, obj, link, resp.OAuthURL, claims.Nonce); err != nil {
+		return err
+	}
 	expires := metav1.NewTime(claims.ExpiresAt)
-	st.AuthorizationURL, st.AuthorizationNonce, st.AuthorizationExpiresAt = resp.OAuthURL, claims.Nonce, &expires
+	st.AuthorizationSecretName, st.AuthorizationNonce, st.AuthorizationExpiresAt = obj.AuthorizationSecretName(), claims.Nonce, &expires
 	s.conclude(outcome{reason: reason, message: message, progressing: true})
 	s.requeueAfter = max(claims.ExpiresAt.Sub(r.now())-authorizationRefreshMargin, time.Second)
 	return nil
+}
+
+// awaitingMessage tells a person the one command that prints the link.
+func awaitingMessage(obj *elementsv1alpha1.HubSpotInstance) string {
+	return "open the consent link in a browser and consent in HubSpot; the operator completes the rest. The link is in Secret " +
+		obj.AuthorizationSecretName() + ": " + consentCommand(obj)
 }
 
 // freshURLRequested: a person asked for a new URL, by editing the spec or

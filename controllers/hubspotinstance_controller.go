@@ -62,7 +62,7 @@ type HubSpotInstanceReconciler struct {
 	apiReader     client.Reader
 	recorder      events.EventRecorder
 	newElementAPI ElementAPIFactory
-	// states signs the OAuth `state` of authorization URLs.
+	// states signs the OAuth `state` of consent links.
 	states StateIssuer
 	// endpoints says where credentials may be sent.
 	endpoints   EndpointPolicy
@@ -204,6 +204,7 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.adoptInterruptedCreate, // a create whose result was never recorded
 		r.syncInstance,           // re-authorize, update, or detect drift when a poll is due
 		r.createInstance,         // exactly once; OAuth 2 waits for consent first
+		r.retireConsentLink,      // consent given: the link is dead weight
 		r.protectCredentials,     // keep the account Secret until the instance is deleted
 		r.reconcileTokenSecret,   // write or repair the token Secret
 		r.reportHealth,           // valid / disabled

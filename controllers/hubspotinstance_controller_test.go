@@ -111,10 +111,11 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			inst := simInstance(obj.Status.InstanceID)
 			Expect(inst.Configuration).To(HaveKeyWithValue(cloudelements.ConfigOAuthAPIKey, "oauth-client"))
 			Expect(string(tokenSecret(ns, "sales-element-token").Data["token"])).To(Equal(inst.Token))
-			Expect(obj.Status.AuthorizationURL).To(BeEmpty())
+			Expect(obj.Status.AuthorizationSecretName).To(BeEmpty())
+			expectNoConsentLink(obj)
 		})
 
-		It("OAuth 2 without a code: publishes an authorization URL and waits", func() {
+		It("OAuth 2 without a code: puts a consent link in a Secret it owns and waits", func() {
 			createCredentials(ns)
 			createSecret(ns, "hubspot-app", map[string]string{"client-id": "oauth-client", "client-secret": "oauth-client-secret"})
 			obj := apiKeyInstance(ns, "sales")
@@ -127,9 +128,16 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 
 			obj = eventuallyReason(key(obj), elementsv1alpha1.ReasonAwaitingAuthorization)
-			Expect(obj.Status.AuthorizationURL).To(ContainSubstring("/simulator/hubspot/oauth/authorize"))
-			Expect(obj.Status.AuthorizationURL).To(ContainSubstring("state="))
+			Expect(obj.Status.AuthorizationSecretName).To(Equal("sales-oauth-consent"))
 			Expect(obj.Status.AuthorizationNonce).NotTo(BeEmpty())
+			Expect(condition(obj, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring(
+				"kubectl get secret sales-oauth-consent -n " + ns + " -o jsonpath='{.data.url}' | base64 -d"))
+			link := consentLink(obj)
+			Expect(string(link.Data[elementsv1alpha1.AuthorizationURLKey])).To(ContainSubstring("/simulator/hubspot/oauth/authorize"))
+			Expect(string(link.Data[elementsv1alpha1.AuthorizationURLKey])).To(ContainSubstring("state="))
+			Expect(link.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "hubspot-operator"))
+			Expect(link.Labels).To(HaveKeyWithValue("elements.cloud-elements.io/instance", "sales"))
+			Expect(metav1.IsControlledBy(link, obj)).To(BeTrue())
 			Expect(condition(obj, elementsv1alpha1.ConditionReconciling)).NotTo(BeNil())
 			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates), "nothing is created before consent")
 		})

@@ -230,7 +230,8 @@ func referencedSecrets(obj *elementsv1alpha1.HubSpotInstance) []string {
 	names := []string{string(obj.Spec.Platform.CredentialsSecretRef.Name), obj.TokenSecretName()}
 	auth := obj.Spec.Auth
 	if auth.OAuth2 != nil {
-		names = append(names, string(auth.OAuth2.ClientSecretRef.Name))
+		// The consent-link Secret too, for the same reason.
+		names = append(names, string(auth.OAuth2.ClientSecretRef.Name), obj.AuthorizationSecretName())
 		if auth.OAuth2.AuthorizationCodeSecretRef != nil {
 			names = append(names, string(auth.OAuth2.AuthorizationCodeSecretRef.Name))
 		}

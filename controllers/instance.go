@@ -139,7 +139,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 		inst, err = s.api.ReauthorizeInstance(ctx, id, reauthorizationRequest(obj, s.in, s.desired))
 		if cloudelements.IsInvalidRequest(err) {
 			// A refused code cannot be used again: drop ours so a fresh
-			// authorization URL is published.
+			// consent link is published.
 			r.consumeCode(ctx, s)
 		}
 		if err == nil {
@@ -228,7 +228,7 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	if err != nil {
 		if cloudelements.IsInvalidRequest(err) {
 			// A refused code cannot be used again: drop ours so a fresh
-			// authorization URL is published.
+			// consent link is published.
 			r.consumeCode(ctx, s)
 		}
 		return classifyAPIError("creating the element instance", err)
@@ -276,11 +276,6 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	obj.Status.InstanceName = s.desired.Name
 	obj.Status.Valid = inst.Valid
 	obj.Status.Disabled = inst.Disabled
-	if obj.Status.AuthorizationURL != "" && inst.Valid {
-		obj.Status.AuthorizationURL = ""
-		obj.Status.AuthorizationNonce = ""
-		obj.Status.AuthorizationExpiresAt = nil
-	}
 	r.memory().update(obj, func(m *remembered) { m.verifiedAt = r.now() })
 }
 

@@ -46,6 +46,10 @@ type remembered struct {
 	// the token Secret: if its resourceVersion moved, somebody edited it.
 	secretVersion string
 	secretDigest  string
+	// linkVersion and linkDigest describe our last write (or check) of the
+	// consent-link Secret, the same way.
+	linkVersion string
+	linkDigest  string
 	// refusedMarker is the create marker of our last attempt when that
 	// attempt certainly created nothing: the next one needs no wait and no
 	// owner-tag lookup first.

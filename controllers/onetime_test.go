@@ -94,7 +94,7 @@ var _ = Describe("One-time inputs and re-authorization", func() {
 		clock.Advance(2 * time.Minute)
 		requestReconcile(key(obj))
 		got = eventuallyReason(key(obj), elementsv1alpha1.ReasonReauthorizationRequired)
-		Expect(got.Status.AuthorizationURL).NotTo(BeEmpty())
+		Expect(consentLink(got).Data).To(HaveKey(elementsv1alpha1.AuthorizationURLKey))
 		Expect(sim.Total(simulator.OpReauthorize)).To(Equal(reauths), "the spent code was sent again")
 	})
 

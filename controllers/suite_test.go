@@ -34,6 +34,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -119,6 +120,9 @@ var _ = BeforeSuite(func() {
 	signingKey := []byte("0123456789abcdef0123456789abcdef")
 	signer, err := oauthstate.NewSigner(signingKey, 0)
 	Expect(err).NotTo(HaveOccurred())
+	// States expire by the same clock the reconciler reads: the specs move
+	// it forward, and a link must not look expired only because they did.
+	signer = signer.WithClock(clock.Now)
 	writes.Client = mgr.GetClient()
 	reconciler = controllers.New(writes, mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
@@ -170,8 +174,10 @@ type faultyClient struct {
 }
 
 func (c *faultyClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-	if f := c.beforeTokenApply.take(); f != nil {
-		f()
+	if sec, ok := obj.(*corev1ac.SecretApplyConfiguration); ok && sec.Name != nil && strings.HasSuffix(*sec.Name, "-element-token") {
+		if f := c.beforeTokenApply.take(); f != nil {
+			f()
+		}
 	}
 	return c.Client.Apply(ctx, obj, opts...)
 }

@@ -38,7 +38,8 @@ const (
 	ReasonMissingConfiguration = "MissingConfiguration"
 	// ReasonInvalidConfiguration: the inputs, or Cloud Elements, refused the configuration.
 	ReasonInvalidConfiguration = "InvalidConfiguration"
-	// ReasonAwaitingAuthorization: waiting for a person to consent at status.authorizationURL.
+	// ReasonAwaitingAuthorization: waiting for a person to consent through the
+	// link in the Secret named by status.authorizationSecretName.
 	ReasonAwaitingAuthorization = "AwaitingAuthorization"
 	// ReasonAuthorizationDenied: the person declined consent.
 	ReasonAuthorizationDenied = "AuthorizationDenied"
@@ -46,7 +47,8 @@ const (
 	ReasonReauthorizationRequired = "ReauthorizationRequired"
 	// ReasonInstanceDisabled: the instance is disabled at Cloud Elements.
 	ReasonInstanceDisabled = "InstanceDisabled"
-	// ReasonSecretConflict: the token Secret's name belongs to a Secret the operator does not own.
+	// ReasonSecretConflict: the name of the token Secret, or of the consent-link
+	// Secret, belongs to a Secret the operator does not own.
 	ReasonSecretConflict = "SecretConflict"
 	// ReasonUnauthorized: Cloud Elements refused the account credentials.
 	ReasonUnauthorized = "Unauthorized"

@@ -47,6 +47,26 @@ const (
 	CallbackErrorDescriptionKey = "error_description"
 )
 
+// AuthorizationURLKey is the key of the consent-link Secret (see
+// AuthorizationSecretName) that holds the authorization URL.
+const AuthorizationURLKey = "url"
+
+// AuthorizationNonceAnnotation names the authorization URL (its state's
+// nonce) a Secret belongs to: on the consent-link Secret, the link it holds;
+// on the callback Secret, the link it answers.
+const AuthorizationNonceAnnotation = "elements.cloud-elements.io/oauth-state-nonce"
+
+// AuthorizationSecretName is the Secret, owned by the object, that holds the
+// consent link while an OAuth 2 object waits for consent. The link carries
+// a signed, single-use state: whoever opens it first binds the instance to
+// their own HubSpot portal. So it is kept where only those who may read the
+// namespace's Secrets can read it, and never in status, which every viewer
+// can read. The suffix is as long as "-element-token": names up to the
+// 239 characters the CRD allows still give a valid Secret name.
+func (in *HubSpotInstance) AuthorizationSecretName() string {
+	return in.Name + "-oauth-consent"
+}
+
 // CallbackSecretName is the Secret, owned by the object, through which the
 // callback server hands an authorization code (or a refusal) to the
 // reconciler. A Secret survives restarts, and a code is a credential.

@@ -236,8 +236,9 @@ type OAuth2Auth struct {
 	CallbackURL HTTPURL `json:"callbackURL"`
 
 	// authorizationCodeSecretRef points at an authorization code obtained out
-	// of band. Without it the operator publishes status.authorizationURL and
-	// waits for consent through its callback endpoint.
+	// of band. Without it the operator puts a consent link in the Secret
+	// named by status.authorizationSecretName and waits for consent through
+	// its callback endpoint.
 	// +optional
 	AuthorizationCodeSecretRef *SecretKeySelector `json:"authorizationCodeSecretRef,omitempty"`
 }
@@ -417,18 +418,25 @@ type HubSpotInstanceStatus struct {
 	// +optional
 	InstancePlatform string `json:"instancePlatform,omitempty"`
 
-	// authorizationURL is where a person consents, while the object waits for
-	// OAuth 2 authorization.
+	// authorizationSecretName names the Secret, in this namespace and owned
+	// by this object, whose key "url" holds the link where a person consents
+	// while the object waits for OAuth 2 authorization. The link itself is
+	// never in status: it carries a signed, single-use state, and whoever
+	// opens it first binds the instance to their own HubSpot portal, so only
+	// those who may read Secrets in the namespace can read it. Get it with
+	// kubectl get secret <authorizationSecretName> -o jsonpath='{.data.url}' | base64 -d.
+	// The Secret is deleted once the instance is valid.
 	// +optional
-	AuthorizationURL string `json:"authorizationURL,omitempty"`
+	AuthorizationSecretName string `json:"authorizationSecretName,omitempty"`
 
-	// authorizationExpiresAt is when the state in authorizationURL expires;
-	// a fresh URL is published then.
+	// authorizationExpiresAt is when the consent link expires; a fresh one
+	// replaces it shortly before.
 	// +optional
 	AuthorizationExpiresAt *metav1.Time `json:"authorizationExpiresAt,omitempty"`
 
-	// authorizationNonce identifies the one authorization URL whose callback
-	// is accepted; a used or superseded URL is refused.
+	// authorizationNonce identifies the one consent link whose callback is
+	// accepted; a used or superseded link is refused. It is useless without
+	// the signed state the link carries.
 	// +optional
 	AuthorizationNonce string `json:"authorizationNonce,omitempty"`
 

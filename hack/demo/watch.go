@@ -65,7 +65,7 @@ type tracker struct {
 	// handled is the authorization nonce last acted on, per object.
 	handled map[types.NamespacedName]string
 	retryAt map[types.NamespacedName]time.Time
-	// autoConsent follows authorization URLs through the simulator's
+	// autoConsent follows consent links through the simulator's
 	// consent page; once the demo is ready it only prints them.
 	autoConsent bool
 	listErr     string
@@ -135,10 +135,12 @@ func (t *tracker) poll(ctx context.Context) ([]elementsv1alpha1.HubSpotInstance,
 	return items, nil
 }
 
-// handleAuthorization acts once per published authorization URL.
+// handleAuthorization acts once per published consent link. Status only
+// names the Secret that holds the link; the demo reads it as its
+// cluster-admin, exactly as the condition message tells a person to.
 func (t *tracker) handleAuthorization(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) {
 	st := obj.Status
-	if obj.Spec.Auth.Type != elementsv1alpha1.AuthTypeOAuth2 || st.AuthorizationURL == "" || st.AuthorizationNonce == "" {
+	if obj.Spec.Auth.Type != elementsv1alpha1.AuthTypeOAuth2 || st.AuthorizationSecretName == "" || st.AuthorizationNonce == "" {
 		return
 	}
 	if _, reason, _ := readyCondition(obj); reason != elementsv1alpha1.ReasonAwaitingAuthorization &&
@@ -149,25 +151,50 @@ func (t *tracker) handleAuthorization(ctx context.Context, obj *elementsv1alpha1
 	if t.handled[key] == st.AuthorizationNonce || time.Now().Before(t.retryAt[key]) {
 		return
 	}
+	link, ok := t.consentLink(ctx, obj)
+	if !ok {
+		return // not written yet, or already replaced: the next poll sees more
+	}
 	t.handled[key] = st.AuthorizationNonce
 	if !t.autoConsent {
-		t.p.step("%s: waits for consent; open this in a browser (the simulator's consent page answers at once):", key)
-		t.p.detail("%s", st.AuthorizationURL)
+		t.p.step("%s: waits for consent; open this link from Secret %s in a browser (the simulator's consent page answers at once):", key, st.AuthorizationSecretName)
+		t.p.detail("%s", link)
 		return
 	}
-	t.p.step("%s: authorization URL published in status.authorizationURL:", key)
-	t.p.detail("%s", st.AuthorizationURL)
+	t.p.step("%s: consent link published in Secret %s (%s):", key, st.AuthorizationSecretName, consentCommand(obj))
+	t.p.detail("%s", link)
 	t.p.step("%s: opening it as a browser would; the simulator's consent page stands in for a person clicking \"Allow\" in HubSpot", key)
-	if !t.consent(ctx, st.AuthorizationURL) {
-		// Nothing reached the operator: try the same URL again shortly.
+	if !t.consent(ctx, link) {
+		// Nothing reached the operator: try the same link again shortly.
 		delete(t.handled, key)
 		t.retryAt[key] = time.Now().Add(consentRetry)
 	}
 }
 
+// consentLink reads the link that status names from its Secret; ok is false
+// while the Secret does not hold that very link.
+func (t *tracker) consentLink(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (string, bool) {
+	sec := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: obj.Namespace, Name: obj.Status.AuthorizationSecretName}
+	if err := t.d.client.Get(ctx, key, sec); err != nil {
+		return "", false
+	}
+	link := string(sec.Data[elementsv1alpha1.AuthorizationURLKey])
+	if link == "" || sec.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation] != obj.Status.AuthorizationNonce {
+		return "", false
+	}
+	return link, true
+}
+
+// consentCommand is the command the condition message gives a person.
+func consentCommand(obj *elementsv1alpha1.HubSpotInstance) string {
+	return fmt.Sprintf("kubectl get secret %s -n %s -o jsonpath='{.data.%s}' | base64 -d",
+		obj.Status.AuthorizationSecretName, obj.Namespace, elementsv1alpha1.AuthorizationURLKey)
+}
+
 var titlePattern = regexp.MustCompile(`(?s)<title>(.*?)</title>`)
 
-// consent GETs the authorization URL and follows the redirect to the
+// consent GETs the consent link and follows the redirect to the
 // operator's callback, printing each hop (query values hidden: the callback
 // URL carries the authorization code). It reports whether the callback
 // server answered at all.
@@ -186,7 +213,7 @@ func (t *tracker) consent(ctx context.Context, authorizationURL string) bool {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authorizationURL, nil)
 	if err != nil {
-		t.p.detail("the authorization URL is not usable: %v", err)
+		t.p.detail("the consent link is not usable: %v", err)
 		return true
 	}
 	resp, err := hc.Do(req)
@@ -332,7 +359,7 @@ func (t *tracker) reportNotReady(items []elementsv1alpha1.HubSpotInstance) {
 	}
 }
 
-// follow keeps narrating until ctx ends; authorization URLs are printed for
+// follow keeps narrating until ctx ends; consent links are printed for
 // a person to open rather than followed.
 func (t *tracker) follow(ctx context.Context) error {
 	t.autoConsent = false

@@ -18,6 +18,7 @@ package callback_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -155,16 +156,36 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 		}
 	}
 
-	// published waits for an authorization URL other than the one given.
+	// published waits for a consent link other than the one given, and
+	// reads it where a person does: from the Secret status names, never
+	// from status itself.
 	published := func(obj *elementsv1alpha1.HubSpotInstance, previousNonce string) (string, string) {
 		GinkgoHelper()
+		var link string
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-			g.Expect(obj.Status.AuthorizationURL).NotTo(BeEmpty())
 			g.Expect(obj.Status.AuthorizationNonce).NotTo(BeEmpty())
 			g.Expect(obj.Status.AuthorizationNonce).NotTo(Equal(previousNonce))
+			g.Expect(obj.Status.AuthorizationSecretName).To(Equal(obj.Name + "-oauth-consent"))
+			sec := &corev1.Secret{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Status.AuthorizationSecretName}, sec)).To(Succeed())
+			g.Expect(metav1.IsControlledBy(sec, obj)).To(BeTrue())
+			g.Expect(sec.Annotations).To(HaveKeyWithValue(elementsv1alpha1.AuthorizationNonceAnnotation, obj.Status.AuthorizationNonce))
+			link = string(sec.Data[elementsv1alpha1.AuthorizationURLKey])
+			g.Expect(link).To(ContainSubstring("state="))
 		}).Should(Succeed())
-		return obj.Status.AuthorizationURL, obj.Status.AuthorizationNonce
+		raw, err := json.Marshal(obj.Status)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(raw)).NotTo(ContainSubstring("state="), "status must not carry a usable link")
+		return link, obj.Status.AuthorizationNonce
+	}
+
+	expectConsentLinkGone := func(obj *elementsv1alpha1.HubSpotInstance) {
+		GinkgoHelper()
+		Eventually(func() bool {
+			err := k8sClient.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.AuthorizationSecretName()}, &corev1.Secret{})
+			return apierrors.IsNotFound(err)
+		}).Should(BeTrue(), "the reconciler deletes the consent link once it is of no use")
 	}
 
 	// consent is the person: open the link, let HubSpot's (simulated) page
@@ -240,7 +261,8 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 		Eventually(ready(obj)).Should(Equal("True/" + elementsv1alpha1.ReasonAvailable))
 		expectToken(obj, sim)
 		expectCallbackSecretGone(obj)
-		Expect(obj.Status.AuthorizationURL).To(BeEmpty())
+		expectConsentLinkGone(obj)
+		Expect(obj.Status.AuthorizationSecretName).To(BeEmpty())
 		Expect(obj.Status.AuthorizationNonce).To(BeEmpty())
 		Expect(sim.Count(simulator.OpCreate, http.StatusOK)).To(Equal(1))
 
@@ -266,6 +288,7 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 		Eventually(ready(obj)).Should(Equal("False/" + elementsv1alpha1.ReasonAuthorizationDenied))
 		Expect(meta.IsStatusConditionTrue(obj.Status.Conditions, elementsv1alpha1.ConditionStalled)).To(BeTrue())
 		Expect(sim.Instances()).To(BeEmpty())
+		expectConsentLinkGone(obj)
 		Eventually(func(g Gomega) []string {
 			var list eventsv1.EventList
 			g.Expect(k8sClient.List(ctx, &list, client.InNamespace(namespace))).To(Succeed())
@@ -340,5 +363,6 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 		Expect(obj.Status.Valid).To(BeTrue())
 		expectToken(obj, sim)
 		expectCallbackSecretGone(obj)
+		expectConsentLinkGone(obj)
 	})
 })

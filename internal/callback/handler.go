@@ -203,7 +203,7 @@ func (h *Handler) serve(r *http.Request) answer {
 	case errors.Is(err, oauthstate.ErrExpired):
 		// The signature was good, so the object it names is authentic.
 		a := refused(&refusal{status: http.StatusBadRequest, result: resultExpiredState,
-			reason: "This authorization link has expired. The operator publishes a fresh one in status.authorizationURL shortly before the old one expires."},
+			reason: "This authorization link has expired. The operator puts a fresh one in Secret " + consentSecretName(claims) + " shortly before the old one expires."},
 			objectOf(claims))
 		a.page.OfferRetry = true
 		return a
@@ -287,7 +287,7 @@ func (h *Handler) objectAwaitingConsent(ctx context.Context, claims oauthstate.C
 		return nil, apiFailure(fmt.Errorf("reading HubSpotInstance %s/%s: %w", claims.Namespace, claims.Name, err))
 	case string(obj.UID) != claims.UID:
 		return nil, &refusal{status: http.StatusNotFound, result: resultUnknownObject,
-			reason: "The HubSpotInstance this link was issued for was deleted; an object of the same name has since been created, and it has its own link in status.authorizationURL."}
+			reason: "The HubSpotInstance this link was issued for was deleted; an object of the same name has since been created, and it has its own link in Secret " + obj.AuthorizationSecretName() + "."}
 	case !obj.DeletionTimestamp.IsZero():
 		return nil, &refusal{status: http.StatusNotFound, result: resultUnknownObject,
 			reason: "The HubSpotInstance this link was issued for is being deleted."}
@@ -296,7 +296,7 @@ func (h *Handler) objectAwaitingConsent(ctx context.Context, claims oauthstate.C
 			reason: "The HubSpotInstance this link was issued for no longer uses OAuth2 (spec.auth.type), so it does not wait for consent."}
 	case obj.Status.AuthorizationNonce != claims.Nonce:
 		return nil, &refusal{status: http.StatusConflict, result: resultReplayedState,
-			reason: "This authorization link was already used, or a newer link replaced it. Each link works once; the current one, if consent is still needed, is in status.authorizationURL."}
+			reason: "This authorization link was already used, or a newer link replaced it. Each link works once; the current one, if consent is still needed, is in Secret " + obj.AuthorizationSecretName() + "."}
 	}
 	return obj, nil
 }
@@ -350,6 +350,13 @@ func objectOf(claims oauthstate.Claims) *types.NamespacedName {
 		return nil
 	}
 	return &types.NamespacedName{Namespace: claims.Namespace, Name: claims.Name}
+}
+
+// consentSecretName is the consent-link Secret of the object a state names.
+func consentSecretName(claims oauthstate.Claims) string {
+	obj := &elementsv1alpha1.HubSpotInstance{}
+	obj.Name = claims.Name
+	return obj.AuthorizationSecretName()
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

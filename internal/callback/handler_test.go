@@ -73,7 +73,7 @@ func awaitConsent(obj *elementsv1alpha1.HubSpotInstance) (string, oauthstate.Cla
 func setNonce(obj *elementsv1alpha1.HubSpotInstance, claims oauthstate.Claims) {
 	patch := client.MergeFrom(obj.DeepCopy())
 	expires := metav1.NewTime(claims.ExpiresAt)
-	obj.Status.AuthorizationURL = "https://app.hubspot.com/oauth/authorize?client_id=x"
+	obj.Status.AuthorizationSecretName = obj.AuthorizationSecretName()
 	obj.Status.AuthorizationNonce = claims.Nonce
 	obj.Status.AuthorizationExpiresAt = &expires
 	Expect(k8sClient.Status().Patch(ctx, obj, patch)).To(Succeed())
@@ -122,7 +122,7 @@ var _ = Describe("Handler against the API server", func() {
 		GinkgoHelper()
 		fetch(obj)
 		Expect(obj.Status.AuthorizationNonce).To(Equal(nonce))
-		Expect(obj.Status.AuthorizationURL).NotTo(BeEmpty())
+		Expect(obj.Status.AuthorizationSecretName).NotTo(BeEmpty())
 		expectNoCallbackSecret(obj)
 		Expect(recorder.Events).To(BeEmpty())
 	}
@@ -168,7 +168,7 @@ var _ = Describe("Handler against the API server", func() {
 
 		fetch(obj)
 		Expect(obj.Status.AuthorizationNonce).To(BeEmpty())
-		Expect(obj.Status.AuthorizationURL).To(BeEmpty(), "a used link must not stay on display")
+		Expect(obj.Status.AuthorizationSecretName).To(BeEmpty(), "status must not point at a used link")
 		Expect(obj.Status.AuthorizationExpiresAt).To(BeNil())
 		Expect(recorder.Events).To(Receive(HavePrefix("Normal AuthorizationReceived")))
 	})

@@ -41,7 +41,7 @@ type page struct {
 	// authentic; a forged state names nothing worth showing.
 	Object *types.NamespacedName
 	Hint   string
-	// OfferRetry shows how to ask for a fresh authorization URL.
+	// OfferRetry shows how to ask for a fresh authorization link.
 	OfferRetry bool
 }
 
@@ -54,7 +54,7 @@ func (p page) Commands() []string {
 	return []string{"kubectl get " + target, "kubectl describe " + target}
 }
 
-// RetryCommand asks the operator for a fresh authorization URL.
+// RetryCommand asks the operator for a fresh authorization link.
 func (p page) RetryCommand() string {
 	if p.Object == nil {
 		return ""
@@ -98,7 +98,7 @@ footer{margin-top:2rem;color:#59636e;font-size:.85rem}
 <p>{{.}}</p>
 {{- end}}
 {{- if and .OfferRetry .Object}}
-<p>To get a fresh authorization URL in <code>status.authorizationURL</code>:</p>
+<p>To get a fresh authorization link (the HubSpotInstance's Ready condition then says where to find it):</p>
 <pre>{{.RetryCommand}}</pre>
 {{- end}}
 </main>

@@ -32,11 +32,11 @@ import (
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 )
 
-// NonceAnnotation on the callback Secret names the authorization URL (its
+// NonceAnnotation on the callback Secret names the authorization link (its
 // state's nonce) the Secret answers. Writing the Secret is the moment a
 // state is used, so the Secret itself is where two requests carrying the
 // same state are told apart: only the first may write it.
-const NonceAnnotation = "elements.cloud-elements.io/oauth-state-nonce"
+const NonceAnnotation = elementsv1alpha1.AuthorizationNonceAnnotation
 
 // maxWriteAttempts bounds the retries of an optimistic write that keeps
 // losing to other writers; a handful of losses in a row means something is
@@ -74,7 +74,7 @@ func (h *Handler) deliver(ctx context.Context, obj *elementsv1alpha1.HubSpotInst
 				return nil
 			}
 			return &refusal{status: http.StatusConflict, result: resultReplayedState,
-				reason: "This authorization link was already used. Each link works once; the current one, if consent is still needed, is in status.authorizationURL."}
+				reason: "This authorization link was already used. Each link works once; the current one, if consent is still needed, is in Secret " + obj.AuthorizationSecretName() + "."}
 
 		case metav1.IsControlledBy(current, obj):
 			// An answer to an older URL the reconciler has not cleaned up
@@ -109,7 +109,7 @@ func (h *Handler) deliver(ctx context.Context, obj *elementsv1alpha1.HubSpotInst
 			return &refusal{status: http.StatusConflict, result: resultSecretConflict,
 				cause: fmt.Errorf("Secret %s exists and is not controlled by HubSpotInstance %s/%s", key, obj.Namespace, obj.Name),
 				reason: "A Secret named " + key.Name + " already exists in namespace " + key.Namespace +
-					" and does not belong to this HubSpotInstance, so the operator will not overwrite it. Delete or rename that Secret, then ask for a fresh authorization URL."}
+					" and does not belong to this HubSpotInstance, so the operator will not overwrite it. Delete or rename that Secret, then ask for a fresh authorization link."}
 		}
 		if err != nil {
 			return apiFailure(fmt.Errorf("writing Secret %s: %w", key, err))
@@ -119,10 +119,12 @@ func (h *Handler) deliver(ctx context.Context, obj *elementsv1alpha1.HubSpotInst
 	return retryLater(fmt.Errorf("writing Secret %s: it changed under us %d times in a row", key, maxWriteAttempts))
 }
 
-// consumeNonce clears the object's authorization URL, nonce and expiry, so
-// the state just used is refused from now on and status no longer shows a
-// dead link. The patch carries the resourceVersion it was computed from: it
-// can never clear a newer URL the reconciler published meanwhile.
+// consumeNonce clears the object's authorization nonce, expiry and
+// consent-link Secret name, so the state just used is refused from now on
+// and status no longer points at a dead link (the reconciler replaces or
+// deletes the link itself). The patch carries the resourceVersion it was
+// computed from: it can never clear a newer link the reconciler published
+// meanwhile.
 func (h *Handler) consumeNonce(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, nonce string) error {
 	uid := obj.UID
 	key := client.ObjectKeyFromObject(obj)
@@ -134,7 +136,7 @@ func (h *Handler) consumeNonce(ctx context.Context, obj *elementsv1alpha1.HubSpo
 			return nil
 		}
 		before := obj.DeepCopy()
-		obj.Status.AuthorizationNonce, obj.Status.AuthorizationURL, obj.Status.AuthorizationExpiresAt = "", "", nil
+		obj.Status.AuthorizationNonce, obj.Status.AuthorizationSecretName, obj.Status.AuthorizationExpiresAt = "", "", nil
 		err := h.writer.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}), fieldOwner)
 		switch {
 		case err == nil, apierrors.IsNotFound(err):

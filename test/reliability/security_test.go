@@ -199,7 +199,10 @@ func securityPosture() {
 		Expect(k8s.Create(ctx, obj)).To(Succeed())
 		key := client.ObjectKeyFromObject(obj)
 		waiting := waitReason(key, elementsv1alpha1.ReasonAwaitingAuthorization)
-		Expect(waiting.Status.AuthorizationURL).NotTo(BeEmpty())
+		linkSecret := &corev1.Secret{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: waiting.Status.AuthorizationSecretName}, linkSecret)).To(Succeed())
+		authorizationURL := string(linkSecret.Data[elementsv1alpha1.AuthorizationURLKey])
+		Expect(authorizationURL).NotTo(BeEmpty())
 		nonce := waiting.Status.AuthorizationNonce
 		uid := string(waiting.UID)
 
@@ -215,7 +218,7 @@ func securityPosture() {
 		}
 
 		By("consenting at the simulator's HubSpot page: it redirects to the operator's callback with a code and the state")
-		resp, err := noRedirect.Get(waiting.Status.AuthorizationURL)
+		resp, err := noRedirect.Get(authorizationURL)
 		Expect(err).NotTo(HaveOccurred())
 		resp.Body.Close()
 		Expect(resp.StatusCode).To(Equal(http.StatusFound))

@@ -95,8 +95,8 @@ var _ = Describe("GitOps health", func() {
 		By("disabled at Cloud Elements: a person must enable it")
 		Expect(sim.SetDisabled(get(key(down)).Status.InstanceID, true)).To(Succeed())
 		clock.Advance(2 * time.Minute)
-		forceReconcile(key(down))
-		Expect(kstatusOf(get(key(down)))).To(Equal(status.FailedStatus))
+		requestReconcile(key(down))
+		Expect(kstatusOf(eventuallyReason(key(down), elementsv1alpha1.ReasonInstanceDisabled))).To(Equal(status.FailedStatus))
 
 		By("deleting, held by the finalizer")
 		emptyCredentials(ns)

@@ -126,8 +126,8 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 
-	// 1. kube-apiserver, etcd and kubectl.
-	p.step("obtaining kube-apiserver, etcd and kubectl (hack/setup-envtest.sh; a cold machine builds them, several minutes)…")
+	// 1. kube-apiserver, etcd, kube-controller-manager and kubectl.
+	p.step("obtaining kube-apiserver, etcd, kube-controller-manager and kubectl (hack/setup-envtest.sh; a cold machine builds them, several minutes)…")
 	started := time.Now()
 	assets, err := d.envtestAssets(ctx)
 	if err != nil {

@@ -139,8 +139,9 @@ func (b *bench) createInstances(ctx context.Context, ns string, n int, poll *met
 }
 
 // cleanup removes every HubSpotInstance (finalizers stripped: no operator
-// runs now) and every Secret of a namespace, so that later operators neither
-// manage nor cache them. envtest has no namespace or garbage collector.
+// runs now) and every Secret of a namespace (the credentials-in-use
+// finalizer stripped too), so that later operators neither manage nor cache
+// them. Done by hand rather than by deleting the namespace: it is reused.
 func (b *bench) cleanup(ctx context.Context, ns string) error {
 	var list elementsv1alpha1.HubSpotInstanceList
 	if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
@@ -179,6 +180,17 @@ func (b *bench) cleanup(ctx context.Context, ns string) error {
 	wg.Wait()
 	if firstErr != nil {
 		return firstErr
+	}
+	var secrets corev1.SecretList
+	if err := b.c.List(ctx, &secrets, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	for i := range secrets.Items {
+		if sec := &secrets.Items[i]; len(sec.Finalizers) > 0 {
+			if err := b.c.Patch(ctx, sec, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("releasing Secret %s/%s: %w", ns, sec.Name, err)
+			}
+		}
 	}
 	return b.c.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(ns))
 }

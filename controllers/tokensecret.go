@@ -89,23 +89,37 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 	}
 	desired := desiredTokenSecret(obj, s.instance, obj.Spec.Platform.GetEndpoint())
 	digest := secretShapeDigest(obj, s.instance.ID)
-	key := client.ObjectKey{Namespace: obj.Namespace, Name: name}
 
 	if s.tokenSecret.missing {
-		// Created, not applied: an apply would merge into a Secret of that
-		// name created since the cache was read, and take it over.
-		created := desired.DeepCopy()
-		created.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(obj, elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"))}
-		err := r.Create(ctx, created, client.FieldOwner(elementsv1alpha1.FieldManager))
-		if err == nil {
-			r.rememberSecret(obj, created.ResourceVersion, digest)
-			return nil
-		}
-		if !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating Secret %s: %w", key, err)
+		if created, err := r.createTokenSecret(ctx, obj, desired, digest); created || err != nil {
+			return err
 		}
 	}
+	return r.updateTokenSecret(ctx, obj, desired, digest)
+}
 
+// createTokenSecret creates the Secret; false without an error when one of
+// that name appeared meanwhile. Created, not applied: an apply would merge
+// into a Secret created since the cache was read, and take it over.
+func (r *HubSpotInstanceReconciler) createTokenSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, desired *corev1.Secret, digest string) (bool, error) {
+	created := desired.DeepCopy()
+	created.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(obj, elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"))}
+	err := r.Create(ctx, created, client.FieldOwner(elementsv1alpha1.FieldManager))
+	switch {
+	case err == nil:
+		r.rememberSecret(obj, created.ResourceVersion, digest)
+		return true, nil
+	case apierrors.IsAlreadyExists(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("creating Secret %s/%s: %w", obj.Namespace, desired.Name, err)
+}
+
+// updateTokenSecret brings an existing Secret to the desired shape, after
+// checking on the live copy that it is ours.
+func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, desired *corev1.Secret, digest string) error {
+	name := desired.Name
+	key := client.ObjectKey{Namespace: obj.Namespace, Name: name}
 	// Ownership is checked on the live copy, just before writing.
 	current := &corev1.Secret{}
 	if err := r.apiReader.Get(ctx, key, current); err != nil {

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,6 +121,11 @@ func (c *Client) GetInstance(ctx context.Context, id int64) (*Instance, error) {
 // instances; otherwise it stops at the first page containing a match and
 // returns only the matching ones from the pages read.
 //
+// An empty page, a page without a next-page token, and the platform's 404
+// {"message":"No instances found"} (on the first page or after a token) all
+// end the listing without an error. Any other 404, such as a gateway's HTML
+// page, is an error.
+//
 // It reads at most MaxListPages pages: when the last of them still carries a
 // next-page token, the call fails with ErrTooManyPages. It also fails when the
 // endpoint repeats a token, or sends one over 8 KiB.
@@ -150,6 +156,11 @@ func (c *Client) listInstances(ctx context.Context, filter url.Values, match fun
 		}
 		var page []Instance
 		resp, err := c.do(ctx, call{operation: opList, method: http.MethodGet, path: "/instances", query: query}, &page)
+		if isEmptyListAnswer(err) {
+			// The platform's way of saying the page (or the whole
+			// collection, or the filter's result) is empty.
+			return found, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -177,6 +188,18 @@ func (c *Client) listInstances(ctx context.Context, filter url.Values, match fun
 		}
 		seenTokens[next] = true
 	}
+}
+
+// emptyListMessage is the platform's message for an empty collection, as in
+// "No instances found" or "No users found".
+var emptyListMessage = regexp.MustCompile(`^No .+ found$`)
+
+// isEmptyListAnswer reports whether a list call's error is the platform's 404
+// for an empty page: its own JSON error (never a gateway's page or an empty
+// body), whose message reads "No … found".
+func isEmptyListAnswer(err error) bool {
+	var apiErr *APIError
+	return IsNotFound(err) && errors.As(err, &apiErr) && emptyListMessage.MatchString(strings.TrimSpace(apiErr.Message))
 }
 
 // UpdateInstance replaces an instance's name, tags and configuration (PUT).

@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	ce "github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
@@ -56,6 +57,9 @@ type record struct {
 	// elementKey, when set, names another element than hubspotcrm: an
 	// instance of another element in the same account (SetElementKey).
 	elementKey string
+	// created and updated feed createdDate and updatedDate
+	// (Options.ExtraInstanceFields).
+	created, updated time.Time
 }
 
 // instanceJSON is the simulator's own wire form of an instance. It does not
@@ -72,11 +76,38 @@ type instanceJSON struct {
 	MaxCacheSize           int64             `json:"maxCacheSize"`
 	CacheTimeToLive        int64             `json:"cacheTimeToLive"`
 	CachingEnabled         bool              `json:"cachingEnabled"`
-	Tags                   []string          `json:"tags"`
-	Configuration          map[string]string `json:"configuration"`
+	Tags                   any               `json:"tags"`          // []string, or []tagJSON (ObjectTags)
+	Configuration          map[string]any    `json:"configuration"` // strings, or typed (TypedConfigurationValues)
 	EventsEnabled          bool              `json:"eventsEnabled"`
 	ExternalAuthentication string            `json:"externalAuthentication"`
+	// Only with Options.ExtraInstanceFields.
+	User        *userJSON `json:"user,omitempty"`
+	CreatedDate string    `json:"createdDate,omitempty"`
+	UpdatedDate string    `json:"updatedDate,omitempty"`
 }
+
+// wireShape is how the simulator writes instances: the readings of the
+// record chosen in Options.
+type wireShape struct {
+	objectTags  bool // Options.ObjectTags
+	typedValues bool // Options.TypedConfigurationValues
+	extraFields bool // Options.ExtraInstanceFields
+}
+
+type tagJSON struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+type userJSON struct {
+	ID           int64  `json:"id"`
+	EmailAddress string `json:"emailAddress"`
+	FirstName    string `json:"firstName"`
+	LastName     string `json:"lastName"`
+}
+
+// platformDate is the platform's date form, as in "2017-08-07T18:46:38Z".
+const platformDate = "2006-01-02T15:04:05Z"
 
 type elementJSON struct {
 	ID                         int64  `json:"id"`
@@ -92,19 +123,30 @@ type elementJSON struct {
 	ConfigDescription          string `json:"configDescription"`
 }
 
-func (rec *record) wire() instanceJSON {
+func (rec *record) wire(shape wireShape) instanceJSON {
 	e := elementBlock()
-	configuration := make(map[string]string, len(rec.configuration))
+	configuration := make(map[string]any, len(rec.configuration))
 	for key, value := range rec.configuration {
 		if ce.IsSecretConfigKey(key) && value != "" {
 			value = ce.MaskedValue
 		}
 		configuration[key] = value
+		if shape.typedValues {
+			configuration[key] = typedValue(value)
+		}
+	}
+	var tags any = append([]string{}, rec.tags...)
+	if shape.objectTags {
+		objects := make([]tagJSON, 0, len(rec.tags))
+		for i, tag := range rec.tags {
+			objects = append(objects, tagJSON{ID: i + 1, Name: tag})
+		}
+		tags = objects
 	}
 	if rec.elementKey != "" {
 		e.Key, e.Name = rec.elementKey, rec.elementKey
 	}
-	return instanceJSON{
+	body := instanceJSON{
 		ID:    rec.id,
 		Name:  rec.name,
 		Token: rec.token,
@@ -116,11 +158,32 @@ func (rec *record) wire() instanceJSON {
 		ProvisionInteractions:  []json.RawMessage{},
 		Valid:                  rec.valid,
 		Disabled:               rec.disabled,
-		Tags:                   append([]string{}, rec.tags...),
+		Tags:                   tags,
 		Configuration:          configuration,
 		EventsEnabled:          rec.configuration[ce.ConfigEventsEnabled] == "true",
 		ExternalAuthentication: rec.externalAuthentication,
 	}
+	if shape.extraFields {
+		body.User = &userJSON{ID: 1, EmailAddress: "simulator@example.com", FirstName: "Simulator", LastName: "User"}
+		body.CreatedDate = rec.created.UTC().Format(platformDate)
+		body.UpdatedDate = rec.updated.UTC().Format(platformDate)
+	}
+	return body
+}
+
+// typedValue is a configuration value as typed JSON: "true" and "false" as
+// booleans, digits (without a leading zero, which JSON refuses) as numbers,
+// anything else as the string.
+func typedValue(value string) any {
+	switch {
+	case value == "true":
+		return true
+	case value == "false":
+		return false
+	case allDigits(value) && (value == "0" || value[0] != '0'):
+		return json.Number(value)
+	}
+	return value
 }
 
 // instance is the unmasked snapshot the Go API hands to tests.
@@ -288,11 +351,13 @@ func (s *Simulator) handleCreate(w http.ResponseWriter, r *http.Request, pathEle
 		token:                  s.randomToken(40),
 		valid:                  true,
 		externalAuthentication: ce.ExternalAuthenticationNone,
+		created:                s.now(),
 	}
+	rec.updated = rec.created
 	s.nextID++
 	rec.apply(p, mode)
 	s.instances[rec.id] = rec
-	body := rec.wire()
+	body := rec.wire(s.shape)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
 }
@@ -485,7 +550,7 @@ func (s *Simulator) handleGet(w http.ResponseWriter, _ *http.Request, rawID stri
 		s.fail(w, e)
 		return
 	}
-	body := rec.wire()
+	body := rec.wire(s.shape)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
 }
@@ -515,6 +580,7 @@ func (s *Simulator) handlePut(w http.ResponseWriter, r *http.Request, rawID stri
 		var mode authMode
 		if mode, e = s.admit(p, rec, reauthenticate); e == nil {
 			rec.apply(p, mode)
+			rec.updated = s.now()
 			if reauthenticate {
 				rec.valid = true
 			}
@@ -525,7 +591,7 @@ func (s *Simulator) handlePut(w http.ResponseWriter, r *http.Request, rawID stri
 		s.fail(w, e)
 		return
 	}
-	body := rec.wire()
+	body := rec.wire(s.shape)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
 }
@@ -567,7 +633,8 @@ func (s *Simulator) handlePatch(w http.ResponseWriter, r *http.Request, rawID st
 	if patch.Tags != nil {
 		rec.tags = append([]string{}, (*patch.Tags)...)
 	}
-	body := rec.wire()
+	rec.updated = s.now()
+	body := rec.wire(s.shape)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
 }
@@ -659,13 +726,23 @@ func (s *Simulator) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	page := make([]instanceJSON, 0, len(ids))
 	for _, id := range ids {
-		page = append(page, s.instances[id].wire())
+		page = append(page, s.instances[id].wire(s.shape))
 	}
 	s.mu.Unlock()
 
+	if len(page) == 0 && s.emptyListNotFound {
+		s.writeError(w, http.StatusNotFound, "No instances found", "")
+		return
+	}
 	w.Header().Set(ce.TotalCountHeader, strconv.Itoa(total))
-	if more {
+	switch {
+	case more:
 		w.Header().Set(ce.NextPageHeader, pageToken(ids[len(ids)-1]))
+	case s.nextPageTokenOnLastPage && len(ids) > 0:
+		w.Header().Set(ce.NextPageHeader, pageToken(ids[len(ids)-1]))
+	case s.nextPageTokenOnLastPage:
+		// An empty page still names where the next would start.
+		w.Header().Set(ce.NextPageHeader, pageToken(after))
 	}
 	writeJSON(w, http.StatusOK, page)
 }

@@ -81,6 +81,28 @@ type Options struct {
 	// /instances ignores tags[] and lists the whole account; by default the
 	// list keeps the instances carrying every tag given.
 	IgnoreTagFilter bool
+	// EmptyListNotFound plays the reading in which GET /instances answers an
+	// empty page (no instances, a tags[] filter matching none, or the page
+	// after the last) with 404 {"message":"No instances found"}; by default
+	// it answers 200 [].
+	EmptyListNotFound bool
+	// NextPageTokenOnLastPage plays the reading in which every list page
+	// carries elements-next-page-token, the last and empty ones included, so
+	// that a client reads one more, empty, page; by default the last page
+	// has none.
+	NextPageTokenOnLastPage bool
+	// ObjectTags plays the reading in which instances come back with tags
+	// as objects, [{"id":1,"name":"foo"}]; by default they are strings.
+	ObjectTags bool
+	// TypedConfigurationValues plays the reading in which configuration
+	// values come back as typed JSON: "true" and "false" as booleans, digits
+	// as numbers; by default every value is a string. Masked secrets stay
+	// strings.
+	TypedConfigurationValues bool
+	// ExtraInstanceFields plays the reading in which instances carry fields
+	// the client does not use: user, createdDate and updatedDate; by default
+	// they are left out.
+	ExtraInstanceFields bool
 }
 
 // Simulator is an http.Handler that plays the Cloud Elements platform for
@@ -94,6 +116,9 @@ type Simulator struct {
 	baseURL                        string
 	logger                         *log.Logger
 	ignoreTagFilter                bool
+	emptyListNotFound              bool
+	nextPageTokenOnLastPage        bool
+	shape                          wireShape
 
 	// rngMu is separate from mu so that an error response can draw a request
 	// id whatever lock a handler holds.
@@ -112,20 +137,27 @@ type Simulator struct {
 // New returns a Simulator with no instances.
 func New(opts Options) *Simulator {
 	s := &Simulator{
-		userSecret:         opts.UserSecret,
-		organizationSecret: opts.OrganizationSecret,
-		seed:               opts.Seed,
-		codeTTL:            opts.CodeTTL,
-		now:                opts.Now,
-		baseURL:            strings.TrimRight(opts.BaseURL, "/"),
-		logger:             opts.Logger,
-		ignoreTagFilter:    opts.IgnoreTagFilter,
-		nextID:             1,
-		instances:          map[int64]*record{},
-		codes:              map[string]*grant{},
-		faults:             map[string]*Fault{},
-		counts:             map[string]map[int]int{},
-		commits:            map[string]map[string]int{},
+		userSecret:              opts.UserSecret,
+		organizationSecret:      opts.OrganizationSecret,
+		seed:                    opts.Seed,
+		codeTTL:                 opts.CodeTTL,
+		now:                     opts.Now,
+		baseURL:                 strings.TrimRight(opts.BaseURL, "/"),
+		logger:                  opts.Logger,
+		ignoreTagFilter:         opts.IgnoreTagFilter,
+		emptyListNotFound:       opts.EmptyListNotFound,
+		nextPageTokenOnLastPage: opts.NextPageTokenOnLastPage,
+		shape: wireShape{
+			objectTags:  opts.ObjectTags,
+			typedValues: opts.TypedConfigurationValues,
+			extraFields: opts.ExtraInstanceFields,
+		},
+		nextID:    1,
+		instances: map[int64]*record{},
+		codes:     map[string]*grant{},
+		faults:    map[string]*Fault{},
+		counts:    map[string]map[int]int{},
+		commits:   map[string]map[string]int{},
 	}
 	if s.seed == 0 {
 		s.seed = time.Now().UnixNano()

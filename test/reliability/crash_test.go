@@ -162,6 +162,7 @@ func crashSafety() {
 
 	slowCommitCreates()
 	twoManagers()
+	namespaceDeletion()
 }
 
 // countDuplicated is how many objects own more than one instance.

@@ -325,6 +325,8 @@ func securityPosture() {
 		rep.note(7, "The callback requests go to the real operator process (`--oauth-callback-bind-address`), with states signed by the key it created in `default/hubspot-operator-oauth-state`; the internal/callback package's own suite covers the same refusals against the handler in-process.")
 	})
 
+	securityHardening(func() *sim { return s }, func() string { return op.LogPath }, waitReason)
+
 	AfterAll(func() {
 		Expect(op.Running()).To(BeTrue())
 		panics, restarts := panicsAndRestarts(op)

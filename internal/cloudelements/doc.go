@@ -57,7 +57,13 @@ limitations under the License.
 //   - ListInstances asks for pages of 200 (the platform's maximum) and stops
 //     at a page without elements-next-page-token, at an empty page, or with an
 //     error if the endpoint repeats a token, sends one over 8 KiB, or still
-//     sends one after MaxListPages (100) pages: ErrTooManyPages.
+//     sends one after MaxListPages (100) pages: ErrTooManyPages. A 404 on a
+//     list page that is the platform's JSON error with a message "No … found"
+//     (as "No instances found") is an empty page, on the first page or after
+//     a token, and ends the listing without an error; any other 404 there (a
+//     gateway's HTML page, an empty body, another message) is an error.
+//   - FindInstancesByTag sends tags[] and still checks each instance's tags
+//     itself.
 //   - The client never retries. The operator's work queue owns backoff, and
 //     IsRetryable and RetryAfter tell it how to requeue.
 //
@@ -74,6 +80,11 @@ limitations under the License.
 //   - A 2xx answer whose body cannot be decoded into the operation's result,
 //     or an instance without an id, is a *DecodeError naming the status. It is
 //     not retryable: the platform answered, just not sensibly.
+//   - An instance decodes whatever the shape of its tags and configuration
+//     (Instance.UnmarshalJSON): object tags give their name, non-string
+//     configuration values their compact JSON text ("true", "15", an
+//     object's JSON), null values "", and unknown fields (user, createdDate,
+//     …) are ignored. Masked secrets read as MaskedValue.
 //   - IsNotFound is a 404 with the platform's JSON error only. A 404 with any
 //     other body (a gateway's page, an empty body, text) says nothing about
 //     the instance: it is retryable, like a 502.

@@ -56,6 +56,8 @@ func FuzzDecodeInstance(f *testing.F) {
 	f.Add([]byte(`{"id":"12345"}`))
 	f.Add([]byte(`{"id":1e400}`))
 	f.Add([]byte(`{"id":1,"configuration":{"a":1}}`))
+	f.Add([]byte(`{"id":1,"tags":[{"id":1,"name":"a"},"b",null,7],"configuration":{"a":true,"b":{"c":[1]},"c":null},"user":{"id":2},"createdDate":"2017-08-07T18:46:38Z"}`))
+	f.Add([]byte(`{"id":1,"tags":{"name":"x"},"configuration":"none"}`))
 	f.Add([]byte(`{"id":1,"provisionInteractions":[{"x":[1,2,{"y":null}]}]}`))
 	f.Add([]byte(`{"element":"hubspotcrm","oauthUrl":"https://app.hubspot.com/oauth/authorize?client_id=x"}`))
 	f.Add([]byte(`null`))

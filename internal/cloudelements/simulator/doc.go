@@ -124,8 +124,37 @@ limitations under the License.
 //     token is opaque, names the last id served (so pages stay consistent
 //     while instances come and go) and goes back in ?nextPage. An unreadable
 //     token is a 400. elements-total-count is the number of instances.
+//     tags[] keeps the instances carrying every tag given; searchText is
+//     ignored. An empty page is 200 [].
 //   - Enable/disable (/instances/enabled) and everything under /hubs are not
 //     simulated; they answer 404.
+//
+// # Readings of the record
+//
+// Where docs/cloud-elements-api.md lists several readings, the defaults above
+// play one, and an Options field plays another. They combine freely:
+//
+//   - IgnoreTagFilter: GET /instances ignores tags[] and lists the whole
+//     account.
+//   - EmptyListNotFound: an empty list page (no instances, a tags[] filter
+//     matching none, the page after the last) is 404 {"requestId",
+//     "message":"No instances found"} instead of 200 [].
+//   - NextPageTokenOnLastPage: every list page carries
+//     elements-next-page-token, the last one (naming its last id) and an
+//     empty one (naming where it started) included, so a client reads one
+//     more, empty, page: 200 [], or the 404 with EmptyListNotFound.
+//   - ObjectTags: instances come back with tags as [{"id":1,"name":"…"}],
+//     ids numbering the tags from 1.
+//   - TypedConfigurationValues: configuration values come back as typed JSON,
+//     "true" and "false" as booleans and digits (without a leading zero) as
+//     numbers; masked secrets and every other value stay strings. Writes
+//     still take strings only.
+//   - ExtraInstanceFields: instances come back with a fixed user object and
+//     createdDate and updatedDate (UTC, "2006-01-02T15:04:05Z", from
+//     Options.Now; updatedDate moves on PUT and PATCH).
+//
+// These shape only the platform API's answers; the Go knobs and the HTTP
+// knobs return the client's Instance as it is.
 //
 // # OAuth
 //

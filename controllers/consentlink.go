@@ -78,7 +78,9 @@ func (r *HubSpotInstanceReconciler) inspectConsentLink(ctx context.Context, obj 
 		return 0, consentLinkConflict(obj)
 	case err == nil && m.ResourceVersion == mem.linkVersion:
 		// As we last wrote or checked it: its link is the one remembered.
-		if namesLink(obj, m.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation]) {
+		// (The cache keeps no annotations — see the manager's cache
+		// transform — so the nonce we wrote is remembered too.)
+		if namesLink(obj, mem.linkNonce) {
 			return linkCurrent, nil
 		}
 		return linkStale, nil
@@ -99,7 +101,7 @@ func (r *HubSpotInstanceReconciler) inspectConsentLink(ctx context.Context, obj 
 		(mem.linkDigest != "" && mem.linkDigest != digest) { // edited since we wrote it
 		return linkStale, nil
 	}
-	r.rememberLink(obj, live.ResourceVersion, digest)
+	r.rememberLink(obj, live.ResourceVersion, digest, live.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation])
 	return linkCurrent, nil
 }
 
@@ -121,7 +123,7 @@ func (r *HubSpotInstanceReconciler) writeConsentLink(ctx context.Context, obj *e
 		created := desired.DeepCopy()
 		err := r.Create(ctx, created, client.FieldOwner(elementsv1alpha1.FieldManager))
 		if err == nil {
-			r.rememberLink(obj, created.ResourceVersion, linkDigest(link))
+			r.rememberLink(obj, created.ResourceVersion, linkDigest(link), nonce)
 			return nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
@@ -156,7 +158,7 @@ func (r *HubSpotInstanceReconciler) writeConsentLink(ctx context.Context, obj *e
 	if ac.ResourceVersion != nil {
 		rv = *ac.ResourceVersion
 	}
-	r.rememberLink(obj, rv, linkDigest(link))
+	r.rememberLink(obj, rv, linkDigest(link), nonce)
 	return nil
 }
 
@@ -191,7 +193,7 @@ func (r *HubSpotInstanceReconciler) dropConsentLink(ctx context.Context, obj *el
 	}
 	st := &obj.Status
 	st.AuthorizationSecretName, st.AuthorizationNonce, st.AuthorizationExpiresAt = "", "", nil
-	r.rememberLink(obj, "", "")
+	r.rememberLink(obj, "", "", "")
 	return nil
 }
 
@@ -227,8 +229,8 @@ func consentCommand(obj *elementsv1alpha1.HubSpotInstance) string {
 		" -o jsonpath='{.data." + elementsv1alpha1.AuthorizationURLKey + "}' | base64 -d"
 }
 
-func (r *HubSpotInstanceReconciler) rememberLink(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {
-	r.memory().update(obj, func(m *remembered) { m.linkVersion, m.linkDigest = version, digest })
+func (r *HubSpotInstanceReconciler) rememberLink(obj *elementsv1alpha1.HubSpotInstance, version, digest, nonce string) {
+	r.memory().update(obj, func(m *remembered) { m.linkVersion, m.linkDigest, m.linkNonce = version, digest, nonce })
 }
 
 // linkDigest fingerprints a link, so an edit of the Secret is noticed

@@ -43,7 +43,7 @@ type ElementAPI interface {
 	OAuthURL(ctx context.Context, req cloudelements.OAuthURLRequest) (*cloudelements.OAuthURLResponse, error)
 	CreateInstance(ctx context.Context, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
 	GetInstance(ctx context.Context, id int64) (*cloudelements.Instance, error)
-	ListInstances(ctx context.Context, match func(cloudelements.Instance) bool) ([]cloudelements.Instance, error)
+	FindInstancesByTag(ctx context.Context, tag string) ([]cloudelements.Instance, error)
 	UpdateInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
 	ReauthorizeInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
 	DeleteInstance(ctx context.Context, id int64) error

@@ -19,7 +19,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -263,8 +262,7 @@ func (r *HubSpotInstanceReconciler) applied(s *session) {
 
 // findOwnedInstances lists the instances that carry the object's owner tag.
 func findOwnedInstances(ctx context.Context, api ElementAPI, obj *elementsv1alpha1.HubSpotInstance) ([]cloudelements.Instance, error) {
-	tag := obj.OwnerTag()
-	return api.ListInstances(ctx, func(i cloudelements.Instance) bool { return slices.Contains(i.Tags, tag) })
+	return api.FindInstancesByTag(ctx, obj.OwnerTag())
 }
 
 // observe copies what Cloud Elements said about the instance into status.

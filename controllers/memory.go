@@ -50,6 +50,8 @@ type remembered struct {
 	// consent-link Secret, the same way.
 	linkVersion string
 	linkDigest  string
+	// linkNonce is the nonce of the link we last wrote or checked.
+	linkNonce string
 	// refusedMarker is the create marker of our last attempt when that
 	// attempt certainly created nothing: the next one needs no wait and no
 	// owner-tag lookup first.

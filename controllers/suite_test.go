@@ -37,6 +37,7 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -114,6 +115,9 @@ var _ = BeforeSuite(func() {
 		Scheme:                 operator.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		// The manager's cache as in production: what it strips, the
+		// reconciler must not rely on.
+		Cache: cache.Options{DefaultTransform: operator.SlimCachedObjects},
 	})
 	Expect(err).NotTo(HaveOccurred())
 

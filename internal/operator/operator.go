@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	cacheOpts := cache.Options{DefaultTransform: slimCachedObjects}
+	cacheOpts := cache.Options{DefaultTransform: SlimCachedObjects}
 	if namespaces := splitList(o.WatchNamespaces); len(namespaces) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range namespaces {
@@ -283,12 +283,12 @@ func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Cl
 	return nil, nil, errors.New("could not read or create the OAuth state key Secret")
 }
 
-// slimCachedObjects drops what the operator never reads from its cache:
+// SlimCachedObjects drops what the operator never reads from its cache:
 // managedFields everywhere, and the labels and annotations of metadata-only
 // objects (Secrets), where `kubectl apply` keeps a last-applied copy of the whole
 // Secret — data included. Memory then stays flat however many unrelated
 // Secrets the cluster holds, and no Secret data sits in the cache.
-func slimCachedObjects(obj any) (any, error) {
+func SlimCachedObjects(obj any) (any, error) {
 	if accessor, ok := obj.(metav1.Object); ok {
 		accessor.SetManagedFields(nil)
 	}

@@ -504,7 +504,7 @@ func (r *results) notes(cfg config) string {
 			w("**Memory vs unrelated Secrets: %s×, over the 1.15× goal by %.1f%%** (%s more peak RSS). The live heap grows by %s per unrelated "+
 				"Secret (%s → %s after a forced GC): the operator watches the metadata of every Secret in the cluster "+
 				"(`controllers/setup.go`: `Owns` and `Watches` with `builder.OnlyMetadata`) to hear when an input Secret changes; what each "+
-				"cached `PartialObjectMetadata` keeps is decided by `slimCachedObjects` (`internal/operator/operator.go`). Peak RSS grows "+
+				"cached `PartialObjectMetadata` keeps is decided by `SlimCachedObjects` (`internal/operator/operator.go`). Peak RSS grows "+
 				"about twice the live heap: the Go GC lets the heap reach twice what is live (GOGC=100), and the initial list is decoded at once.",
 				ratioString(ratio, 1.15), (ratio/1.15-1)*100, signedBytes(float64(r.memU.peak)-float64(r.mem0.peak)), signedBytes(perSecret),
 				formatBytes(r.mem0.liveHeap), formatBytes(r.memU.liveHeap))

@@ -91,7 +91,7 @@ func classifyAPIError(what string, err error) error {
 	}
 	if wait, ok := cloudelements.RetryAfter(err); ok {
 		return &reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: wait,
-			err: fmt.Errorf("%s: rate limited by Cloud Elements, retrying in %s: %w", what, wait, err)}
+			err: fmt.Errorf("%s: rate limited by Cloud Elements (Retry-After %s; retried then, or at the poll interval if sooner, at most 10m): %w", what, wait, err)}
 	}
 	return transientError(elementsv1alpha1.ReasonAPIUnavailable, fmt.Errorf("%s: %w", what, err))
 }

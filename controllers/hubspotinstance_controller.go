@@ -175,6 +175,9 @@ type step func(context.Context, *session) error
 // bounded by the client timeout.
 const defaultReconcileTimeout = 2 * time.Minute
 
+// finishTimeout bounds the status write that ends every reconcile.
+const finishTimeout = 30 * time.Second
+
 // Reconcile reads as the lifecycle of a HubSpotInstance.
 func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj, err := r.fetch(ctx, req.NamespacedName)
@@ -185,7 +188,11 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	before := obj.DeepCopy()
 	// finish writes status with a context of its own: a reconcile that ran
 	// out of time still reports why.
-	defer func() { result, retErr = r.finish(context.WithoutCancel(ctx), before, s, retErr) }()
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		defer cancel()
+		result, retErr = r.finish(fctx, before, s, retErr)
+	}()
 	ctx, cancel := context.WithTimeout(ctx, r.reconcileTimeout)
 	defer cancel()
 

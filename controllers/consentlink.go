@@ -25,8 +25,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -116,47 +114,22 @@ func namesLink(obj *elementsv1alpha1.HubSpotInstance, nonce string) bool {
 // resourceVersion whose ownership was just checked.
 func (r *HubSpotInstanceReconciler) writeConsentLink(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, state linkState, link, nonce string) error {
 	desired := consentLinkSecret(obj, link, nonce)
-	key := client.ObjectKeyFromObject(desired)
 	if state == linkMissing {
-		// Created, not applied: an apply would merge into a Secret of that
-		// name created since the cache was read, and take it over.
-		created := desired.DeepCopy()
-		err := r.Create(ctx, created, client.FieldOwner(elementsv1alpha1.FieldManager))
-		if err == nil {
-			r.rememberLink(obj, created.ResourceVersion, linkDigest(link), nonce)
-			return nil
-		}
-		if !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating Secret %s: %w", key, err)
+		rv, err := r.createOwnedSecret(ctx, obj, desired)
+		if err != nil || rv != "" {
+			if rv != "" {
+				r.rememberLink(obj, rv, linkDigest(link), nonce)
+			}
+			return err
 		}
 	}
-
-	current := &corev1.Secret{}
-	if err := r.apiReader.Get(ctx, key, current); err != nil {
-		return fmt.Errorf("reading Secret %s: %w", key, err)
+	current, err := r.readOwnedSecret(ctx, obj, desired.Name, func() error { return consentLinkConflict(obj) })
+	if err != nil {
+		return err
 	}
-	if !metav1.IsControlledBy(current, obj) {
-		return consentLinkConflict(obj)
-	}
-	ac := corev1ac.Secret(key.Name, key.Namespace).
-		WithResourceVersion(current.ResourceVersion). // fails if it changed since the check
-		WithType(corev1.SecretTypeOpaque).
-		WithLabels(desired.Labels).
-		WithAnnotations(desired.Annotations).
-		WithData(desired.Data).
-		WithOwnerReferences(metav1ac.OwnerReference().
-			WithAPIVersion(elementsv1alpha1.GroupVersion.String()).
-			WithKind("HubSpotInstance").
-			WithName(obj.Name).
-			WithUID(obj.UID).
-			WithController(true).
-			WithBlockOwnerDeletion(true))
-	if err := r.Apply(ctx, ac, client.FieldOwner(elementsv1alpha1.FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing Secret %s: %w", key, err)
-	}
-	rv := ""
-	if ac.ResourceVersion != nil {
-		rv = *ac.ResourceVersion
+	rv, err := r.applyOwnedSecret(ctx, obj, desired, current)
+	if err != nil {
+		return err
 	}
 	r.rememberLink(obj, rv, linkDigest(link), nonce)
 	return nil

@@ -29,8 +29,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -99,34 +97,22 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 }
 
 // createTokenSecret creates the Secret; false without an error when one of
-// that name appeared meanwhile. Created, not applied: an apply would merge
-// into a Secret created since the cache was read, and take it over.
+// that name appeared meanwhile.
 func (r *HubSpotInstanceReconciler) createTokenSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, desired *corev1.Secret, digest string) (bool, error) {
-	created := desired.DeepCopy()
-	created.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(obj, elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"))}
-	err := r.Create(ctx, created, client.FieldOwner(elementsv1alpha1.FieldManager))
-	switch {
-	case err == nil:
-		r.rememberSecret(obj, created.ResourceVersion, digest)
-		return true, nil
-	case apierrors.IsAlreadyExists(err):
-		return false, nil
+	rv, err := r.createOwnedSecret(ctx, obj, desired)
+	if rv != "" {
+		r.rememberSecret(obj, rv, digest)
 	}
-	return false, fmt.Errorf("creating Secret %s/%s: %w", obj.Namespace, desired.Name, err)
+	return rv != "", err
 }
 
 // updateTokenSecret brings an existing Secret to the desired shape, after
 // checking on the live copy that it is ours.
 func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, desired *corev1.Secret, digest string) error {
 	name := desired.Name
-	key := client.ObjectKey{Namespace: obj.Namespace, Name: name}
-	// Ownership is checked on the live copy, just before writing.
-	current := &corev1.Secret{}
-	if err := r.apiReader.Get(ctx, key, current); err != nil {
-		return fmt.Errorf("reading Secret %s: %w", key, err)
-	}
-	if !metav1.IsControlledBy(current, obj) {
-		return secretConflict(obj, name)
+	current, err := r.readOwnedSecret(ctx, obj, name, func() error { return secretConflict(obj, name) })
+	if err != nil {
+		return err
 	}
 	stale := staleManagedMetadata(current, desired)
 	dataMatches := secretMatches(&corev1.Secret{Data: current.Data}, &corev1.Secret{Data: desired.Data})
@@ -135,25 +121,9 @@ func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *
 		return nil
 	}
 
-	ac := corev1ac.Secret(name, obj.Namespace).
-		WithResourceVersion(current.ResourceVersion). // fails if it changed since the check
-		WithType(corev1.SecretTypeOpaque).
-		WithLabels(desired.Labels).
-		WithAnnotations(desired.Annotations).
-		WithData(desired.Data).
-		WithOwnerReferences(metav1ac.OwnerReference().
-			WithAPIVersion(elementsv1alpha1.GroupVersion.String()).
-			WithKind("HubSpotInstance").
-			WithName(obj.Name).
-			WithUID(obj.UID).
-			WithController(true).
-			WithBlockOwnerDeletion(true))
-	if err := r.Apply(ctx, ac, client.FieldOwner(elementsv1alpha1.FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing Secret %s: %w", key, err)
-	}
-	rv := ""
-	if ac.ResourceVersion != nil {
-		rv = *ac.ResourceVersion
+	rv, err := r.applyOwnedSecret(ctx, obj, desired, current)
+	if err != nil {
+		return err
 	}
 	if stale != nil {
 		// Labels and annotations dropped from spec.tokenSecret: the apply
@@ -161,7 +131,7 @@ func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *
 		patch, _ := json.Marshal(map[string]any{"metadata": stale})
 		done := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: name}}
 		if err := r.Patch(ctx, done, client.RawPatch(types.MergePatchType, patch)); err != nil {
-			return fmt.Errorf("removing dropped labels and annotations from Secret %s: %w", key, err)
+			return fmt.Errorf("removing dropped labels and annotations from Secret %s/%s: %w", obj.Namespace, name, err)
 		}
 		rv = done.ResourceVersion
 	}

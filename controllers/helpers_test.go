@@ -63,6 +63,37 @@ func createCredentials(ns string) {
 	createSecret(ns, "cloud-elements", map[string]string{"user-secret": userSecret, "organization-secret": orgSecret})
 }
 
+// apiKeyNamespace is a fresh namespace with the account credentials and a
+// HubSpot API key, and a simulator without faults: what most specs start from.
+func apiKeyNamespace() string {
+	ns := newNamespace()
+	sim.ClearFaults()
+	createCredentials(ns)
+	createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+	return ns
+}
+
+// lapse invalidates an object's instance at Cloud Elements, makes the drift
+// poll due and waits until the object reports it.
+func lapse(obj *elementsv1alpha1.HubSpotInstance, id int64) *elementsv1alpha1.HubSpotInstance {
+	Expect(sim.Invalidate(id)).To(Succeed())
+	clock.Advance(2 * time.Minute)
+	requestReconcile(key(obj))
+	return eventuallyReason(key(obj), elementsv1alpha1.ReasonReauthorizationRequired)
+}
+
+// createInstanceByHand creates an API-key instance at the simulator the way
+// somebody would outside the operator.
+func createInstanceByHand(name string, tags ...string) cloudelements.Instance {
+	api, err := cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: userSecret, OrganizationSecret: orgSecret})
+	Expect(err).NotTo(HaveOccurred())
+	inst, err := api.CreateInstance(ctx, cloudelements.InstanceRequest{
+		Element: cloudelements.ElementRef{Key: cloudelements.ElementKey}, Name: name, Tags: tags,
+		Configuration: map[string]string{cloudelements.ConfigAuthenticationType: "apiKey", cloudelements.ConfigHubSpotAPIKey: "their-key"}})
+	Expect(err).NotTo(HaveOccurred())
+	return *inst
+}
+
 // emptyCredentials removes the account secrets from their Secret.
 func emptyCredentials(ns string) {
 	Expect(k8sClient.Patch(ctx, secret(ns, "cloud-elements", nil), client.RawPatch(types.MergePatchType, []byte(`{"data":null}`)))).To(Succeed())

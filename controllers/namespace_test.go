@@ -37,12 +37,7 @@ import (
 var _ = Describe("Namespace deletion and garbage collection", func() {
 	var ns string
 
-	BeforeEach(func() {
-		ns = newNamespace()
-		sim.ClearFaults()
-		createCredentials(ns)
-		createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
-	})
+	BeforeEach(func() { ns = apiKeyNamespace() })
 
 	It("deleting a namespace deletes its instances at Cloud Elements (or keeps the orphans) and completes", func() {
 		var doomed []*elementsv1alpha1.HubSpotInstance

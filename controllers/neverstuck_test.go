@@ -36,7 +36,6 @@ import (
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/controllers"
-	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 	"github.com/hubspot-operator/hubspot-operator/internal/operator"
@@ -48,12 +47,7 @@ import (
 var _ = Describe("Never a duplicate, never stuck", func() {
 	var ns string
 
-	BeforeEach(func() {
-		ns = newNamespace()
-		sim.ClearFaults()
-		createCredentials(ns)
-		createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
-	})
+	BeforeEach(func() { ns = apiKeyNamespace() })
 
 	It("a create the platform commits after the client timed out is adopted, not repeated", func() {
 		// The client gives up after 2s; the platform commits at 4s and
@@ -104,14 +98,8 @@ var _ = Describe("Never a duplicate, never stuck", func() {
 		obj.Spec.Suspend = true
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 		got := get(key(obj))
-		api, err := cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: userSecret, OrganizationSecret: orgSecret})
-		Expect(err).NotTo(HaveOccurred())
 		for range 2 {
-			_, err := api.CreateInstance(ctx, cloudelements.InstanceRequest{
-				Element: cloudelements.ElementRef{Key: cloudelements.ElementKey}, Name: "leaked",
-				Tags:          []string{got.OwnerTag()},
-				Configuration: map[string]string{cloudelements.ConfigAuthenticationType: "apiKey", cloudelements.ConfigHubSpotAPIKey: "k"}})
-			Expect(err).NotTo(HaveOccurred())
+			createInstanceByHand("leaked", got.OwnerTag())
 		}
 		patch := client.MergeFrom(got.DeepCopy())
 		got.Annotations = map[string]string{elementsv1alpha1.CreatePendingAnnotation: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}
@@ -181,12 +169,7 @@ var _ = Describe("Never a duplicate, never stuck", func() {
 
 	Describe("finalizers of other controllers survive our stale copies", func() {
 		It("adding ours keeps one another controller added meanwhile", func() {
-			api, err := cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: userSecret, OrganizationSecret: orgSecret})
-			Expect(err).NotTo(HaveOccurred())
-			existing, err := api.CreateInstance(ctx, cloudelements.InstanceRequest{
-				Element: cloudelements.ElementRef{Key: cloudelements.ElementKey}, Name: "existing",
-				Configuration: map[string]string{cloudelements.ConfigAuthenticationType: "apiKey", cloudelements.ConfigHubSpotAPIKey: "k"}})
-			Expect(err).NotTo(HaveOccurred())
+			existing := createInstanceByHand("existing")
 
 			const other = "example.com/keep-me"
 			obj := apiKeyInstance(ns, "shared-finalizers")

@@ -90,10 +90,7 @@ var _ = Describe("One-time inputs and re-authorization", func() {
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 		got := eventuallyReady(key(obj))
 		reauths := sim.Total(simulator.OpReauthorize)
-		Expect(sim.Invalidate(got.Status.InstanceID)).To(Succeed())
-		clock.Advance(2 * time.Minute)
-		requestReconcile(key(obj))
-		got = eventuallyReason(key(obj), elementsv1alpha1.ReasonReauthorizationRequired)
+		got = lapse(obj, got.Status.InstanceID)
 		Expect(consentLink(got).Data).To(HaveKey(elementsv1alpha1.AuthorizationURLKey))
 		Expect(sim.Total(simulator.OpReauthorize)).To(Equal(reauths), "the spent code was sent again")
 	})
@@ -103,10 +100,7 @@ var _ = Describe("One-time inputs and re-authorization", func() {
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 		got := eventuallyReady(key(obj))
 		id := got.Status.InstanceID
-		Expect(sim.Invalidate(id)).To(Succeed())
-		clock.Advance(2 * time.Minute)
-		requestReconcile(key(obj))
-		eventuallyReason(key(obj), elementsv1alpha1.ReasonReauthorizationRequired)
+		lapse(obj, id)
 
 		reauths := sim.Total(simulator.OpReauthorize)
 		Expect(k8sClient.Update(ctx, secret(ns, "hubspot-legacy-tokens",
@@ -123,10 +117,7 @@ var _ = Describe("One-time inputs and re-authorization", func() {
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 		got := eventuallyReady(key(obj))
 		id := got.Status.InstanceID
-		Expect(sim.Invalidate(id)).To(Succeed())
-		clock.Advance(2 * time.Minute)
-		requestReconcile(key(obj))
-		eventuallyReason(key(obj), elementsv1alpha1.ReasonReauthorizationRequired)
+		lapse(obj, id)
 
 		reauths := sim.Total(simulator.OpReauthorize)
 		Expect(k8sClient.Update(ctx, secret(ns, "hubspot-key", map[string]string{"api-key": "key-2"}))).To(Succeed())

@@ -38,25 +38,9 @@ import (
 var _ = Describe("Tenant isolation and hostile endpoints", func() {
 	var ns string
 
-	BeforeEach(func() {
-		ns = newNamespace()
-		sim.ClearFaults()
-		createCredentials(ns)
-		createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
-	})
+	BeforeEach(func() { ns = apiKeyNamespace() })
 
-	newAPI := func() *cloudelements.Client {
-		api, err := cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: userSecret, OrganizationSecret: orgSecret})
-		Expect(err).NotTo(HaveOccurred())
-		return api
-	}
-	handMade := func(tags ...string) cloudelements.Instance {
-		inst, err := newAPI().CreateInstance(ctx, cloudelements.InstanceRequest{
-			Element: cloudelements.ElementRef{Key: cloudelements.ElementKey}, Name: "theirs", Tags: tags,
-			Configuration: map[string]string{cloudelements.ConfigAuthenticationType: "apiKey", cloudelements.ConfigHubSpotAPIKey: "their-key"}})
-		Expect(err).NotTo(HaveOccurred())
-		return *inst
-	}
+	handMade := func(tags ...string) cloudelements.Instance { return createInstanceByHand("theirs", tags...) }
 	importing := func(name string, id int64) *elementsv1alpha1.HubSpotInstance {
 		obj := apiKeyInstance(ns, name)
 		obj.Annotations = map[string]string{elementsv1alpha1.InstanceIDAnnotation: strconv.FormatInt(id, 10)}

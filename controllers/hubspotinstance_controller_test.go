@@ -251,15 +251,18 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 		})
 
 		It("401: Unauthorized, stalled until the credentials Secret changes", func() {
-			Expect(k8sClient.Delete(ctx, secret(ns, "cloud-elements", nil))).To(Succeed())
-			createSecret(ns, "cloud-elements", map[string]string{"user-secret": "wrong", "organization-secret": "wrong"})
+			// A Secret of its own, not the shared one rewritten: the manager's
+			// cache could still hold the right credentials when the object's
+			// first reconcile runs.
+			createSecret(ns, "wrong-credentials", map[string]string{"user-secret": "wrong", "organization-secret": "wrong"})
 			obj := apiKeyInstance(ns, "unauthorized")
+			obj.Spec.Platform.CredentialsSecretRef.Name = "wrong-credentials"
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonUnauthorized)
 			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
 			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).NotTo(ContainSubstring("wrong"))
 
-			Expect(k8sClient.Update(ctx, secret(ns, "cloud-elements", map[string]string{"user-secret": userSecret, "organization-secret": orgSecret}))).To(Succeed())
+			Expect(k8sClient.Update(ctx, secret(ns, "wrong-credentials", map[string]string{"user-secret": userSecret, "organization-secret": orgSecret}))).To(Succeed())
 			eventuallyReady(key(obj))
 		})
 

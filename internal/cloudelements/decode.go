@@ -104,17 +104,23 @@ func decodeConfiguration(raw json.RawMessage) map[string]string {
 	}
 	configuration := make(map[string]string, len(values))
 	for key, value := range values {
-		value = bytes.TrimSpace(value)
-		var text string
-		switch {
-		case bytes.Equal(value, []byte("null")):
-		case json.Unmarshal(value, &text) == nil:
-		default:
-			text = compactJSON(value)
-		}
-		configuration[key] = text
+		configuration[key] = decodeValue(value)
 	}
 	return configuration
+}
+
+// decodeValue reads one configuration value: a string as it is, null (or
+// nothing) as "", any other JSON as its compact text.
+func decodeValue(value json.RawMessage) string {
+	value = bytes.TrimSpace(value)
+	var text string
+	switch {
+	case len(value) == 0, bytes.Equal(value, []byte("null")):
+	case json.Unmarshal(value, &text) == nil:
+	default:
+		text = compactJSON(value)
+	}
+	return text
 }
 
 // compactJSON is the compact JSON text of a valid JSON value.
@@ -124,4 +130,20 @@ func compactJSON(value json.RawMessage) string {
 		return string(value)
 	}
 	return buf.String()
+}
+
+// UnmarshalJSON reads a configuration entry whose value may be any JSON, as
+// configuration values of an instance are (see Instance.UnmarshalJSON), and
+// whose other fields the client does not use.
+func (e *ConfigurationEntry) UnmarshalJSON(data []byte) error {
+	var wire struct {
+		ID            int64           `json:"id"`
+		Key           string          `json:"key"`
+		PropertyValue json.RawMessage `json:"propertyValue"`
+	}
+	if err := json.Unmarshal(data, &wire); err != nil {
+		return err
+	}
+	*e = ConfigurationEntry{ID: wire.ID, Key: wire.Key, PropertyValue: decodeValue(wire.PropertyValue)}
+	return nil
 }

@@ -39,6 +39,10 @@ const (
 	opReauthorize = "reauthorize instance"
 	opPatch       = "patch instance"
 	opDelete      = "delete instance"
+	opListConfig  = "list instance configuration"
+	opSetConfig   = "set instance configuration"
+	opEnable      = "enable instance"
+	opDisable     = "disable instance"
 )
 
 // Paging headers of GET /instances.
@@ -232,8 +236,59 @@ func (c *Client) ReauthorizeInstance(ctx context.Context, id int64, req Instance
 }
 
 // PatchInstance changes the name and/or the tags; tags are replaced whole.
+// It touches nothing else, the configuration (and the provider's tokens the
+// platform keeps there) included.
 func (c *Client) PatchInstance(ctx context.Context, id int64, patch InstancePatch) (*Instance, error) {
+	patch.ID = id
 	return c.instanceCall(ctx, call{operation: opPatch, method: http.MethodPatch, path: instancePath(id), body: patch})
+}
+
+// InstanceConfiguration lists an instance's configuration one key at a time
+// (GET /instances/{id}/configuration), with the id each key is changed by.
+// Secret values come back as MaskedValue.
+func (c *Client) InstanceConfiguration(ctx context.Context, id int64) ([]ConfigurationEntry, error) {
+	var entries []ConfigurationEntry
+	if _, err := c.do(ctx, call{operation: opListConfig, method: http.MethodGet, path: instancePath(id) + "/configuration"}, &entries); err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// SetConfigurationValue changes one configuration key of an instance
+// (PATCH /instances/{id}/configuration/{entry.ID}) to entry.PropertyValue,
+// and nothing else.
+func (c *Client) SetConfigurationValue(ctx context.Context, id int64, entry ConfigurationEntry) (*ConfigurationEntry, error) {
+	if entry.ID == 0 {
+		return nil, fmt.Errorf("cloud elements %s: configuration key %q has no id", opSetConfig, entry.Key)
+	}
+	var secrets []string
+	if IsSecretConfigKey(entry.Key) {
+		secrets = []string{entry.PropertyValue}
+	}
+	var out ConfigurationEntry
+	_, err := c.do(ctx, call{
+		operation: opSetConfig,
+		method:    http.MethodPatch,
+		path:      instancePath(id) + "/configuration/" + strconv.FormatInt(entry.ID, 10),
+		body:      entry,
+		secrets:   secrets,
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetInstanceEnabled enables (PUT) or disables (DELETE) an instance through
+// /instances/{id}/enabled. A disabled instance keeps its token, but calls
+// made with it are refused.
+func (c *Client) SetInstanceEnabled(ctx context.Context, id int64, enabled bool) error {
+	op, method := opEnable, http.MethodPut
+	if !enabled {
+		op, method = opDisable, http.MethodDelete
+	}
+	_, err := c.do(ctx, call{operation: op, method: method, path: instancePath(id) + "/enabled"}, nil)
+	return err
 }
 
 // DeleteInstance deletes an instance; an unknown id is a 404 (IsNotFound).

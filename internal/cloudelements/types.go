@@ -217,11 +217,33 @@ func (i Instance) String() string {
 func (i Instance) GoString() string { return "cloudelements.Instance" + i.String() }
 
 // InstancePatch is the body of PATCH /instances/{id}. Tags, when set, replace
-// the instance's tags whole.
+// the instance's tags whole. The documented body carries the instance's id;
+// PatchInstance sets it.
 type InstancePatch struct {
+	ID   int64    `json:"id,omitempty"`
 	Name *string  `json:"name,omitempty"`
 	Tags []string `json:"tags,omitempty"`
 }
+
+// ConfigurationEntry is one key of an instance's configuration as
+// GET /instances/{id}/configuration lists it; ID is what
+// PATCH /instances/{id}/configuration/{configId} names it by.
+type ConfigurationEntry struct {
+	ID            int64  `json:"id"`
+	Key           string `json:"key"`
+	PropertyValue string `json:"propertyValue"`
+}
+
+// String hides a secret value.
+func (e ConfigurationEntry) String() string {
+	value := fmt.Sprintf("%q", e.PropertyValue)
+	if IsSecretConfigKey(e.Key) && e.PropertyValue != "" {
+		value = MaskedValue
+	}
+	return fmt.Sprintf("{ID:%d Key:%q PropertyValue:%s}", e.ID, e.Key, value)
+}
+
+func (e ConfigurationEntry) GoString() string { return "cloudelements.ConfigurationEntry" + e.String() }
 
 func mask(secret string) string {
 	if secret == "" {

@@ -46,6 +46,9 @@ type ElementAPI interface {
 	FindInstancesByTag(ctx context.Context, tag string) ([]cloudelements.Instance, error)
 	UpdateInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
 	ReauthorizeInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
+	PatchInstance(ctx context.Context, id int64, patch cloudelements.InstancePatch) (*cloudelements.Instance, error)
+	InstanceConfiguration(ctx context.Context, id int64) ([]cloudelements.ConfigurationEntry, error)
+	SetConfigurationValue(ctx context.Context, id int64, entry cloudelements.ConfigurationEntry) (*cloudelements.ConfigurationEntry, error)
 	DeleteInstance(ctx context.Context, id int64) error
 }
 
@@ -294,6 +297,7 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
 	obj := s.obj
+	err = boundRateLimit(err, r.countRateLimited(obj, err))
 	out := s.out
 	switch {
 	case err != nil:
@@ -341,6 +345,25 @@ const maxStallRetry = 10 * time.Minute
 func stallRetry(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
 	interval := min(obj.Spec.GetPollInterval(), maxStallRetry)
 	return interval + pollJitter(obj.UID, interval)
+}
+
+// countRateLimited keeps the number of reconciles in a row of this
+// generation of obj that were answered 429, and returns it.
+func (r *HubSpotInstanceReconciler) countRateLimited(obj *elementsv1alpha1.HubSpotInstance, err error) int {
+	limited := cloudelements.IsRateLimited(err)
+	streak := 0
+	r.memory().update(obj, func(m *remembered) {
+		switch {
+		case !limited:
+			m.rateLimited = 0
+		case m.rateLimitedGeneration != obj.Generation:
+			m.rateLimited, m.rateLimitedGeneration = 1, obj.Generation
+		default:
+			m.rateLimited++
+		}
+		streak = m.rateLimited
+	})
+	return streak
 }
 
 // requeue decides how the next reconcile comes after one that ended with err:

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -147,7 +148,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 			r.applied(s)
 		}
 	case obj.Status.AppliedConfigurationHash != s.hash:
-		inst, err = s.api.UpdateInstance(ctx, id, s.desired)
+		inst, err = r.updateInstance(ctx, s, id)
 		if err == nil {
 			reason := elementsv1alpha1.EventReasonUpdated
 			if obj.Status.AppliedConfigurationHash == "" {
@@ -162,10 +163,13 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 		r.observeRecorded(s, id)
 		return nil
 	}
-	if cloudelements.IsNotFound(err) {
+	var classified *reconcileError
+	switch {
+	case errors.As(err, &classified):
+		return err
+	case cloudelements.IsNotFound(err):
 		return r.forgetVanishedInstance(ctx, s, id)
-	}
-	if err != nil {
+	case err != nil:
 		return classifyAPIError("element instance "+formatID(id), err)
 	}
 	r.observe(s, inst)

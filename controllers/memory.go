@@ -56,6 +56,10 @@ type remembered struct {
 	// attempt certainly created nothing: the next one needs no wait and no
 	// owner-tag lookup first.
 	refusedMarker string
+	// rateLimited counts the reconciles in a row answered 429, for
+	// generation rateLimitedGeneration.
+	rateLimited           int
+	rateLimitedGeneration int64
 	// readyStatus and readyReason feed the hubspot_operator_instances gauge.
 	readyStatus, readyReason string
 }

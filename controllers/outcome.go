@@ -96,6 +96,23 @@ func classifyAPIError(what string, err error) error {
 	return transientError(elementsv1alpha1.ReasonAPIUnavailable, fmt.Errorf("%s: %w", what, err))
 }
 
+// maxRateLimitedTries is how many reconciles in a row an object may be
+// answered 429 before that is read as a refusal: a rate limit lifts within a
+// few Retry-After waits; a size or timeout limit never does.
+const maxRateLimitedTries = 10
+
+// boundRateLimit turns the streak-th 429 in a row into a stall retried at
+// the poll interval, so that a 429 that is not transient does not hold the
+// object in an endless wait.
+func boundRateLimit(err error, streak int) error {
+	if streak < maxRateLimitedTries || !cloudelements.IsRateLimited(err) {
+		return err
+	}
+	return platformStall(elementsv1alpha1.ReasonRateLimited, fmt.Errorf(
+		"Cloud Elements answered 429 to %d attempts in a row, so this is treated as a refusal rather than a rate limit (SAP Open Connectors also answers 429 for payload-size and timeout limits, which waiting does not lift); retried at the poll interval, at most 10m, or on a change of the spec: %w",
+		streak, err))
+}
+
 // nothingCreated reports whether a failed create certainly created nothing:
 // the platform refused it (4xx, 429), our own rate limiter stopped it, or it
 // never connected. After a timeout, a dropped connection or any 5xx the

@@ -273,6 +273,15 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.PlatformError
 }
 
+// IsRateLimited reports a 429 answer from the endpoint (not the client's own
+// limiter, ErrClientRateLimited). Usually a rate limit, but SAP's Open
+// Connectors also answers 429 for payload-size and timeout limits, which
+// waiting does not lift.
+func IsRateLimited(err error) bool {
+	code, ok := statusCode(err)
+	return ok && code == http.StatusTooManyRequests
+}
+
 // IsRedirect reports a 3xx answer, which the client never follows: the
 // endpoint is not the platform's own URL, or something in front of it
 // redirects. It is a refusal (IsInvalidRequest), not retryable.

@@ -277,6 +277,27 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(instancesOwnedBy(got)).To(Equal(1))
 		})
 
+		It("429 that does not pass: a refusal after a bounded number of tries, not an endless wait", func() {
+			// Without Retry-After the workqueue's backoff brings the tries
+			// quickly, as SAP's size-limit 429s would.
+			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1000, Status: 429})
+			obj := apiKeyInstance(ns, "refused-429")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonRateLimited)
+			Eventually(func() *metav1.Condition { return condition(get(key(obj)), elementsv1alpha1.ConditionStalled) }).
+				WithTimeout(20 * time.Second).ShouldNot(BeNil())
+			Expect(condition(get(key(obj)), elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("attempts in a row"))
+			creates := sim.Total(simulator.OpCreate)
+			Consistently(func() int { return sim.Total(simulator.OpCreate) }).WithTimeout(2 * time.Second).Should(Equal(creates))
+
+			// A change of spec starts the count afresh.
+			sim.ClearFaults()
+			got = get(key(obj))
+			got.Spec.Tags = append(got.Spec.Tags, "retry")
+			Expect(k8sClient.Update(ctx, got)).To(Succeed())
+			Expect(instancesOwnedBy(eventuallyReady(key(obj)))).To(Equal(1))
+		})
+
 		It("5xx: APIUnavailable while it lasts, retried with backoff, then Ready", func() {
 			sim.SetFault(simulator.OpCreate, simulator.Fault{ErrorRate: 1})
 			obj := apiKeyInstance(ns, "unavailable")

@@ -59,13 +59,25 @@ func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudele
 		if ev.Enabled {
 			config[cloudelements.ConfigEventVendorType] = string(ev.GetVendorType())
 			config[cloudelements.ConfigEventNotificationType] = "webhook"
-			config[cloudelements.ConfigEventCallbackURL] = string(ev.CallbackURL)
+			if ev.CallbackURL != "" {
+				config[cloudelements.ConfigEventCallbackURL] = string(ev.CallbackURL)
+			}
 			config[cloudelements.ConfigEventPollerRefreshInterval] = strconv.Itoa(int(ev.GetPollerRefreshIntervalMinutes()))
 			if len(ev.Objects) > 0 {
 				config[cloudelements.ConfigEventObjects] = strings.Join(ev.Objects, ",")
 			}
 			if in.signatureKey != "" {
 				config[cloudelements.ConfigEventSignatureKey] = in.signatureKey
+			}
+			if p := ev.Poller; p != nil {
+				if len(p.Resources) > 0 {
+					config[cloudelements.ConfigEventPollerConfiguration] = pollerConfiguration(p.Resources)
+				}
+				if len(p.URLs) > 0 {
+					// Newlines are what the platform's own HubSpot instances
+					// separate entries with; other elements use '|'.
+					config[cloudelements.ConfigEventPollerURLs] = strings.Join(p.URLs, "\n")
+				}
 			}
 		}
 	}
@@ -80,6 +92,32 @@ func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudele
 		Tags:          tags,
 		Name:          obj.ElementInstanceName(),
 	}
+}
+
+// pollerResource is one resource's entry in event.poller.configuration,
+// under the platform's field names.
+type pollerResource struct {
+	URL                string                             `json:"url"`
+	IDField            string                             `json:"idField,omitempty"`
+	DatesConfiguration *elementsv1alpha1.EventPollerDates `json:"datesConfiguration,omitempty"`
+}
+
+// pollerConfiguration is the poller's JSON object as a string (the client
+// sends only strings). It is keyed by resource name and maps marshal with
+// sorted keys, so reordering the list in the spec changes neither the value
+// nor the configuration hash.
+func pollerConfiguration(resources []elementsv1alpha1.EventPollerResource) string {
+	byName := make(map[string]pollerResource, len(resources))
+	for _, r := range resources {
+		byName[r.Name] = pollerResource{URL: r.URL, IDField: r.IDField, DatesConfiguration: r.DatesConfiguration}
+	}
+	// Without HTML escaping, so '<', '>' and '&' in a where clause read as
+	// written in the platform's console rather than as \u003c and the like.
+	var body strings.Builder
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(byName) // strings and a map of them: cannot fail
+	return strings.TrimSuffix(body.String(), "\n")
 }
 
 // providerDataFor is what authorizes a new instance in each mode.

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,32 @@ func TestDesiredInstance(t *testing.T) {
 		"events disabled send only the switch": {auth: apiKey, events: &elementsv1alpha1.EventsSpec{}, wantConfig: map[string]string{
 			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
 			ce.ConfigEventsEnabled: "false"}},
+		"a poller: resources as one JSON object keyed by name, urls one per line": {auth: apiKey, events: pollerEvents(), wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			ce.ConfigEventsEnabled: "true", ce.ConfigEventVendorType: "polling", ce.ConfigEventNotificationType: "webhook",
+			ce.ConfigEventCallbackURL: "https://hooks.example/in", ce.ConfigEventPollerRefreshInterval: "15", ce.ConfigEventSignatureKey: "sig",
+			ce.ConfigEventPollerConfiguration: wantPollerJSON, ce.ConfigEventPollerURLs: "contacts\naccounts"}},
+		"a poller with urls only": {auth: apiKey, events: &elementsv1alpha1.EventsSpec{Enabled: true,
+			Poller: &elementsv1alpha1.EventPollerSpec{URLs: []string{"contacts"}}}, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			ce.ConfigEventsEnabled: "true", ce.ConfigEventVendorType: "polling", ce.ConfigEventNotificationType: "webhook",
+			ce.ConfigEventPollerRefreshInterval: "15", ce.ConfigEventSignatureKey: "sig", ce.ConfigEventPollerURLs: "contacts"}},
+		"events disabled drop the poller": {auth: apiKey, events: func() *elementsv1alpha1.EventsSpec {
+			ev := pollerEvents()
+			ev.Enabled = false
+			return ev
+		}(), wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			ce.ConfigEventsEnabled: "false"}},
+		"events without a callbackURL omit its key": {auth: apiKey, events: &elementsv1alpha1.EventsSpec{Enabled: true}, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			ce.ConfigEventsEnabled: "true", ce.ConfigEventVendorType: "polling", ce.ConfigEventNotificationType: "webhook",
+			ce.ConfigEventPollerRefreshInterval: "15", ce.ConfigEventSignatureKey: "sig"}},
+		"vendor type webhooks is sent as written": {auth: apiKey, events: &elementsv1alpha1.EventsSpec{Enabled: true,
+			VendorType: elementsv1alpha1.EventVendorTypeWebhooks, CallbackURL: "https://hooks.example/in"}, wantConfig: map[string]string{
+			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
+			ce.ConfigEventsEnabled: "true", ce.ConfigEventVendorType: "webhooks", ce.ConfigEventNotificationType: "webhook",
+			ce.ConfigEventCallbackURL: "https://hooks.example/in", ce.ConfigEventPollerRefreshInterval: "15", ce.ConfigEventSignatureKey: "sig"}},
 		"raw configuration passes through": {auth: apiKey, extra: map[string]string{"filter.response.nulls": "true"}, wantConfig: map[string]string{
 			ce.ConfigAuthenticationType: "apiKey", ce.ConfigHubSpotAPIKey: "api-key", ce.ConfigCreateBulkProperties: "true",
 			"filter.response.nulls": "true"}},
@@ -105,6 +132,54 @@ func TestDesiredInstance(t *testing.T) {
 				t.Errorf("providerDataFor (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// pollerEvents has resources listed out of name order, one with every
+// field (as in the vendor's HubSpot polling example) and one with a url only.
+func pollerEvents() *elementsv1alpha1.EventsSpec {
+	return &elementsv1alpha1.EventsSpec{Enabled: true, CallbackURL: "https://hooks.example/in",
+		Poller: &elementsv1alpha1.EventPollerSpec{
+			Resources: []elementsv1alpha1.EventPollerResource{
+				{Name: "contacts", URL: "/hubs/crm/contacts?where=lastmodifieddate='${date}'", IDField: "vid",
+					DatesConfiguration: &elementsv1alpha1.EventPollerDates{
+						UpdatedDateField: "properties.lastmodifieddate", UpdatedDateFormat: "milliseconds",
+						CreatedDateField: "properties.createdate", CreatedDateFormat: "milliseconds"}},
+				{Name: "accounts", URL: "/hubs/crm/accounts?where=lastmodifieddate>'${date}'&pageSize=200"},
+			},
+			URLs: []string{"contacts", "accounts"},
+		}}
+}
+
+const wantPollerJSON = `{"accounts":{"url":"/hubs/crm/accounts?where=lastmodifieddate>'${date}'&pageSize=200"},` +
+	`"contacts":{"url":"/hubs/crm/contacts?where=lastmodifieddate='${date}'","idField":"vid",` +
+	`"datesConfiguration":{"updatedDateField":"properties.lastmodifieddate","updatedDateFormat":"milliseconds",` +
+	`"createdDateField":"properties.createdate","createdDateFormat":"milliseconds"}}}`
+
+func TestPollerConfigurationIgnoresResourceOrder(t *testing.T) {
+	obj := objectWith(apiKey)
+	obj.Spec.Events = pollerEvents()
+	reordered := obj.DeepCopy()
+	slices.Reverse(reordered.Spec.Events.Poller.Resources)
+	editedURL := obj.DeepCopy()
+	editedURL.Spec.Events.Poller.Resources[1].URL = "/hubs/crm/accounts"
+
+	got := desiredInstance(reordered, resolved).Configuration[ce.ConfigEventPollerConfiguration]
+	if diff := cmp.Diff(wantPollerJSON, got); diff != "" {
+		t.Errorf("poller configuration of the reordered spec (-want +got):\n%s", diff)
+	}
+	var parsed map[string]any
+	if err := json.Unmarshal([]byte(got), &parsed); err != nil {
+		t.Errorf("the poller configuration is not a JSON object: %v", err)
+	}
+	hash := func(o *elementsv1alpha1.HubSpotInstance) string {
+		return configurationHash(testKey, o, desiredInstance(o, resolved))
+	}
+	if hash(reordered) != hash(obj) {
+		t.Error("reordering the poller resources changed the configuration hash")
+	}
+	if hash(editedURL) == hash(obj) {
+		t.Error("editing a poller url left the configuration hash unchanged")
 	}
 }
 

@@ -78,8 +78,9 @@ func TestGettersKeepSetValues(t *testing.T) {
 	}
 	got := []string{spec.Platform.GetEndpoint(), string(spec.GetDeletionPolicy()),
 		v1.OAuth2LegacyAuth{Scopes: []string{"a"}}.GetScopes()[0],
-		string(v1.EventsSpec{VendorType: v1.EventVendorTypeWebhook}.GetVendorType())}
-	want := []string{"https://eu.example/elements/api-v2", "Orphan", "a", "webhook"}
+		string(v1.EventsSpec{VendorType: v1.EventVendorTypeWebhook}.GetVendorType()),
+		string(v1.EventsSpec{VendorType: v1.EventVendorTypeWebhooks}.GetVendorType())}
+	want := []string{"https://eu.example/elements/api-v2", "Orphan", "a", "webhook", "webhooks"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("getters changed set values (-want +got):\n%s", diff)
 	}

@@ -78,7 +78,7 @@ const (
 )
 
 // EventVendorType is how Cloud Elements learns of changes in HubSpot.
-// +kubebuilder:validation:Enum=polling;webhook
+// +kubebuilder:validation:Enum=polling;webhook;webhooks
 type EventVendorType string
 
 const (
@@ -86,6 +86,11 @@ const (
 	EventVendorTypePolling EventVendorType = "polling"
 	// EventVendorTypeWebhook: HubSpot calls Cloud Elements on each change.
 	EventVendorTypeWebhook EventVendorType = "webhook"
+	// EventVendorTypeWebhooks is the same choice as spelled in the vendor's
+	// HubSpot webhook example, whose own table says webhook. Which spelling
+	// the platform needs for HubSpot is unverified, so both are accepted and
+	// sent as written.
+	EventVendorTypeWebhooks EventVendorType = "webhooks"
 )
 
 // HubSpotInstanceSpec is the desired state of a HubSpot CRM element instance.
@@ -327,18 +332,21 @@ type APIKeyAuth struct {
 }
 
 // EventsSpec is the element's common event-notification configuration.
-// +kubebuilder:validation:XValidation:rule="!self.enabled || has(self.callbackURL)",message="events.callbackURL is required when events are enabled",fieldPath=".callbackURL"
+// +kubebuilder:validation:XValidation:rule="!has(self.poller) || !has(self.vendorType) || self.vendorType == 'polling'",message="events.poller may only be set when events.vendorType is polling",fieldPath=".poller"
 type EventsSpec struct {
 	// enabled turns event notifications on.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
 
-	// vendorType is how changes are detected: polling or webhook.
+	// vendorType is how changes are detected: polling, or webhook (also
+	// accepted as webhooks, the spelling of the vendor's HubSpot example).
+	// The value is sent as written.
 	// +optional
 	// +kubebuilder:default=polling
 	VendorType EventVendorType `json:"vendorType,omitempty"`
 
-	// callbackURL is where Cloud Elements delivers events.
+	// callbackURL is where Cloud Elements delivers events. The platform
+	// marks it optional; when empty it is not sent.
 	// +optional
 	CallbackURL HTTPURL `json:"callbackURL,omitempty"`
 
@@ -361,6 +369,94 @@ type EventsSpec struct {
 	// signatureKeySecretRef points at a key used to sign event deliveries.
 	// +optional
 	SignatureKeySecretRef *SecretKeySelector `json:"signatureKeySecretRef,omitempty"`
+
+	// poller configures what Cloud Elements polls, resource by resource.
+	// Only with vendorType polling; without it the element's own polling
+	// defaults apply.
+	// +optional
+	Poller *EventPollerSpec `json:"poller,omitempty"`
+}
+
+// EventPollerSpec is the per-resource polling configuration
+// (event.poller.configuration and event.poller.urls).
+// +kubebuilder:validation:XValidation:rule="has(self.resources) || has(self.urls)",message="events.poller must set resources, urls or both"
+type EventPollerSpec struct {
+	// resources are sent as event.poller.configuration: a JSON object with
+	// one entry per resource name.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	Resources []EventPollerResource `json:"resources,omitempty"`
+
+	// urls are sent as event.poller.urls, one entry per line. For HubSpot the
+	// platform's own instances list the polled resource names here
+	// (contacts, accounts).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.all(u, u.matches('^\\\\S([^\\\\r\\\\n]*\\\\S)?$'))",message="events.poller.urls entries must be single lines without leading or trailing whitespace: they are sent joined by newlines"
+	URLs []string `json:"urls,omitempty"`
+}
+
+// EventPollerResource is how Cloud Elements polls one resource.
+type EventPollerResource struct {
+	// name is the resource's key in the poller configuration, e.g. contacts.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.matches('^\\\\S+$')",message="events.poller.resources[].name must not contain whitespace"
+	Name string `json:"name"`
+
+	// url is the request Cloud Elements makes to find changes: a path on the
+	// element's own API, as in the vendor's HubSpot example
+	// /hubs/crm/contacts?where=lastmodifieddate='${date}' (${date} is the
+	// platform's placeholder and is sent as written).
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^/([^\\\\r\\\\n]*\\\\S)?$')",message="events.poller.resources[].url must be a path on the element's API starting with '/', such as /hubs/crm/contacts, on one line"
+	URL string `json:"url"`
+
+	// idField is the field that identifies a record, e.g. vid.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	IDField string `json:"idField,omitempty"`
+
+	// datesConfiguration names the fields holding each record's updated and
+	// created dates, and their formats.
+	// +optional
+	DatesConfiguration *EventPollerDates `json:"datesConfiguration,omitempty"`
+}
+
+// EventPollerDates names the date fields a poller compares. The JSON names
+// are the platform's own: the operator sends this block as it stands.
+type EventPollerDates struct {
+	// updatedDateField is the field with the record's last update, e.g.
+	// properties.lastmodifieddate.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	UpdatedDateField string `json:"updatedDateField,omitempty"`
+
+	// updatedDateFormat is that field's format: milliseconds, or a Java date
+	// pattern such as yyyy-MM-dd'T'HH:mm:ssXXX.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	UpdatedDateFormat string `json:"updatedDateFormat,omitempty"`
+
+	// createdDateField is the field with the record's creation, e.g.
+	// properties.createdate.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	CreatedDateField string `json:"createdDateField,omitempty"`
+
+	// createdDateFormat is that field's format, like updatedDateFormat.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	CreatedDateFormat string `json:"createdDateFormat,omitempty"`
 }
 
 // TokenSecretSpec shapes the Secret that receives the element token.

@@ -112,6 +112,22 @@ func samples() []map[string]any {
 	return out
 }
 
+// pollerBlock is a poller shaped like the vendor's HubSpot polling example.
+func pollerBlock() map[string]any {
+	return map[string]any{
+		"resources": []any{map[string]any{
+			"name":    "contacts",
+			"url":     "/hubs/crm/contacts?where=lastmodifieddate='${date}'",
+			"idField": "vid",
+			"datesConfiguration": map[string]any{
+				"updatedDateField": "properties.lastmodifieddate", "updatedDateFormat": "milliseconds",
+				"createdDateField": "properties.createdate", "createdDateFormat": "milliseconds",
+			},
+		}},
+		"urls": []any{"contacts", "accounts"},
+	}
+}
+
 var _ = Describe("HubSpotInstance admission", func() {
 	BeforeEach(func() {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
@@ -148,6 +164,14 @@ var _ = Describe("HubSpotInstance admission", func() {
 		Entry("events with a signature key", set(base("APIKey"), "events", map[string]any{
 			"enabled": true, "callbackURL": "https://events.example.com/hook", "vendorType": "webhook",
 			"signatureKeySecretRef": map[string]any{"name": "hubspot-events", "key": "signature-key"}})),
+		Entry("events enabled without a callbackURL (the platform marks it optional)", set(base("APIKey"), "events", map[string]any{"enabled": true})),
+		Entry("vendorType webhooks, the spelling of the vendor's HubSpot example", set(base("APIKey"), "events", map[string]any{
+			"enabled": true, "vendorType": "webhooks", "callbackURL": "https://events.example.com/hook"})),
+		Entry("a poller with resources and urls", set(base("APIKey"), "events", map[string]any{
+			"enabled": true, "vendorType": "polling", "poller": pollerBlock()})),
+		Entry("a poller with the vendor type left to its default", set(base("APIKey"), "events.poller", map[string]any{"urls": []any{"contacts"}})),
+		Entry("a poller resource with only a url, and a where clause with a space", set(base("APIKey"), "events.poller", map[string]any{
+			"resources": []any{map[string]any{"name": "shipments", "url": "/hubs/ecommerce/shipments?where=updated_at>='${gmtDate:yyyy-MM-dd HH:mm:ss}'"}}})),
 		Entry("free configuration keys", set(base("APIKey"), "configuration", map[string]any{"filter.response.nulls": "false"})),
 		Entry("unicode tags", set(base("APIKey"), "tags", []any{"équipe-ventes", "営業"})),
 	)
@@ -191,7 +215,46 @@ var _ = Describe("HubSpotInstance admission", func() {
 		Entry("a whitespace-only tag", set(base("APIKey"), "tags", []any{"  "}), "spec.tags", "tags must be non-empty"),
 		Entry("a tag using the owner-tag prefix", set(base("APIKey"), "tags", []any{v1alpha1.OwnerTagPrefix + "other/owner"}), "spec.tags", "reserved for the operator's owner tag"),
 		Entry("deletionPolicy unknown", set(base("APIKey"), "deletionPolicy", "Keep"), "spec.deletionPolicy", `Unsupported value: "Keep"`),
-		Entry("events on without a callbackURL", set(base("APIKey"), "events", map[string]any{"enabled": true}), "spec.events.callbackURL", "events.callbackURL is required when events are enabled"),
+		Entry("events callbackURL not a URL", set(base("APIKey"), "events", map[string]any{"enabled": true, "callbackURL": "events.example.com"}), "spec.events.callbackURL", "must be an absolute http:// or https:// URL"),
+		Entry("a poller with vendorType webhook", set(base("APIKey"), "events", map[string]any{"vendorType": "webhook", "poller": pollerBlock()}),
+			"spec.events.poller", "events.poller may only be set when events.vendorType is polling"),
+		Entry("a poller with vendorType webhooks", set(base("APIKey"), "events", map[string]any{"vendorType": "webhooks", "poller": pollerBlock()}),
+			"spec.events.poller", "events.poller may only be set when events.vendorType is polling"),
+		Entry("an empty poller", set(base("APIKey"), "events.poller", map[string]any{}), "spec.events.poller", "events.poller must set resources, urls or both"),
+		Entry("a poller with an empty resources list", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{}}), "spec.events.poller.resources", "at least 1 items"),
+		Entry("33 poller resources", set(base("APIKey"), "events.poller", map[string]any{"resources": func() []any {
+			var out []any
+			for i := range 33 {
+				out = append(out, map[string]any{"name": "r" + strings.Repeat("x", i), "url": "/hubs/crm/contacts"})
+			}
+			return out
+		}()}), "spec.events.poller.resources", "must have at most 32 items"),
+		Entry("a poller resource without a url", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{map[string]any{"name": "contacts"}}}),
+			"spec.events.poller.resources[0].url", "Required value"),
+		Entry("a poller resource url that is an absolute URL", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{
+			map[string]any{"name": "contacts", "url": "https://api.hubapi.com/contacts/v1/lists/all/contacts/all"}}}),
+			"spec.events.poller.resources[0].url", "events.poller.resources[].url must be a path on the element's API starting with '/'"),
+		Entry("a poller resource url over two lines", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{
+			map[string]any{"name": "contacts", "url": "/hubs/crm/contacts\n/hubs/crm/accounts"}}}),
+			"spec.events.poller.resources[0].url", "events.poller.resources[].url must be a path on the element's API starting with '/'"),
+		Entry("a poller resource name with a space", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{
+			map[string]any{"name": "my contacts", "url": "/hubs/crm/contacts"}}}),
+			"spec.events.poller.resources[0].name", "events.poller.resources[].name must not contain whitespace"),
+		Entry("two poller resources with one name", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{
+			map[string]any{"name": "contacts", "url": "/hubs/crm/contacts"}, map[string]any{"name": "contacts", "url": "/hubs/crm/accounts"}}}),
+			"spec.events.poller.resources[1]", "Duplicate value"),
+		Entry("a poller resource with an unknown field", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{
+			map[string]any{"name": "contacts", "url": "/hubs/crm/contacts", "idfield": "vid"}}}),
+			"spec.events.poller.resources[0].idfield", "unknown field"),
+		Entry("a poller dates format too long", set(base("APIKey"), "events.poller", map[string]any{"resources": []any{
+			map[string]any{"name": "contacts", "url": "/hubs/crm/contacts", "datesConfiguration": map[string]any{"updatedDateFormat": strings.Repeat("y", 129)}}}}),
+			"spec.events.poller.resources[0].datesConfiguration.updatedDateFormat", "Too long"),
+		Entry("poller urls joined into one entry", set(base("APIKey"), "events.poller", map[string]any{"urls": []any{"contacts\naccounts"}}),
+			"spec.events.poller.urls", "events.poller.urls entries must be single lines"),
+		Entry("a poller urls entry with a trailing space", set(base("APIKey"), "events.poller", map[string]any{"urls": []any{"contacts "}}),
+			"spec.events.poller.urls", "events.poller.urls entries must be single lines"),
+		Entry("duplicate poller urls", set(base("APIKey"), "events.poller", map[string]any{"urls": []any{"contacts", "contacts"}}),
+			"spec.events.poller.urls[1]", "Duplicate value"),
 		Entry("events vendorType unknown", set(base("APIKey"), "events", map[string]any{"vendorType": "push"}), "spec.events.vendorType", `Unsupported value: "push"`),
 		Entry("events objects with a comma", set(base("APIKey"), "events", map[string]any{"objects": []any{"contacts,deals"}}), "spec.events.objects", "without spaces or commas"),
 		Entry("events poll interval of zero", set(base("APIKey"), "events", map[string]any{"pollerRefreshIntervalMinutes": 0}), "spec.events.pollerRefreshIntervalMinutes", "should be greater than or equal to 1"),

@@ -50,6 +50,8 @@ const (
 	ConfigEventSignatureKey          = "event.notification.signature.key"
 	ConfigEventPollerRefreshInterval = "event.poller.refresh_interval"
 	ConfigEventObjects               = "event.objects"
+	ConfigEventPollerConfiguration   = "event.poller.configuration"
+	ConfigEventPollerURLs            = "event.poller.urls"
 	ConfigFilterResponseNulls        = "filter.response.nulls"
 )
 

@@ -95,6 +95,8 @@ var resettableKeys = map[string]string{
 	cloudelements.ConfigEventSignatureKey:          "",
 	cloudelements.ConfigEventPollerRefreshInterval: "",
 	cloudelements.ConfigEventObjects:               "",
+	cloudelements.ConfigEventPollerConfiguration:   "",
+	cloudelements.ConfigEventPollerURLs:            "",
 }
 
 // configurationChanges are the keys whose platform value differs from the

@@ -69,7 +69,7 @@ type record struct {
 // token; the client has no use for the key, so only the simulator names it.
 const configOAuthUserToken = "oauth.user.token"
 
-// oauthModes are the modes whose authorization lives in the provider's
+// oauth reports whether the mode's authorization lives in the provider's
 // tokens, which the platform keeps in the configuration.
 func (m authMode) oauth() bool {
 	return m == modeOAuth2 || m == modeLegacy || m == modeExternal

@@ -112,11 +112,13 @@ type Options struct {
 	// older or thinner answer would; by default instances carry them, since
 	// the platform's own test suite requires user.
 	OmitExtraInstanceFields bool
-	// PutDropsOAuthTokens plays the reading in which a plain PUT replaces the
-	// configuration whole: the OAuth tokens the platform keeps there
-	// (oauth.user.token, oauth.user.refresh_token) are lost unless the body
-	// carries them, and an OAuth instance turns valid:false. By default a
-	// plain PUT merges, keeping every key it does not receive.
+	// PutDropsOAuthTokens plays the reading in which a PUT with a
+	// configuration replaces it whole: the OAuth tokens the platform keeps
+	// there (oauth.user.token, oauth.user.refresh_token) are lost unless the
+	// body carries them, and an OAuth instance turns valid:false until it is
+	// re-authorized. By default such a PUT merges, keeping every key it does
+	// not receive. A PUT without configuration, PATCH and the per-key PATCH
+	// keep the tokens either way.
 	PutDropsOAuthTokens bool
 	// ClearClientID plays the reading in which oauth.api.key, the OAuth
 	// client id, comes back in clear; by default it is masked like the

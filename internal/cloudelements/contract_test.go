@@ -211,15 +211,21 @@ func blank(req *ce.InstanceRequest, entry string, empty bool) {
 }
 
 func TestCreateNamesEveryMissingEntryAtOnce(t *testing.T) {
-	e := newEnv(t)
-	req := oauth2Request("")
-	delete(req.Configuration, ce.ConfigOAuthAPISecret)
-	delete(req.Configuration, ce.ConfigOAuthCallbackURL)
-	req.Configuration[ce.ConfigEventsEnabled] = "true"
-	_, err := e.client.CreateInstance(context.Background(), req)
-	want := "missing required configuration: event.notification.callback.url, event.vendor.type, oauth.api.secret, oauth.callback.url, providerData.code"
-	if got := apiError(t, err).Message; got != want {
-		t.Errorf("message = %q\nwant      %q", got, want)
+	// The event keys are required only under the strict reading; the record
+	// marks them optional.
+	for strict, want := range map[bool]string{
+		true:  "missing required configuration: event.notification.callback.url, event.vendor.type, oauth.api.secret, oauth.callback.url, providerData.code",
+		false: "missing required configuration: oauth.api.secret, oauth.callback.url, providerData.code",
+	} {
+		_, client, _ := readingEnv(t, simulator.Options{StrictEventKeys: strict})
+		req := oauth2Request("")
+		delete(req.Configuration, ce.ConfigOAuthAPISecret)
+		delete(req.Configuration, ce.ConfigOAuthCallbackURL)
+		req.Configuration[ce.ConfigEventsEnabled] = "true"
+		_, err := client.CreateInstance(context.Background(), req)
+		if got := apiError(t, err).Message; got != want {
+			t.Errorf("StrictEventKeys %t: message = %q\nwant      %q", strict, got, want)
+		}
 	}
 }
 

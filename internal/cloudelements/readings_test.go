@@ -248,8 +248,8 @@ func TestInstanceShapesUnderEachReading(t *testing.T) {
 		"ObjectTags":                 {ObjectTags: true},
 		"ObjectTags, filter ignored": {ObjectTags: true, IgnoreTagFilter: true},
 		"TypedConfigurationValues":   {TypedConfigurationValues: true},
-		"ExtraInstanceFields":        {ExtraInstanceFields: true},
-		"all of them":                {ObjectTags: true, TypedConfigurationValues: true, ExtraInstanceFields: true, EmptyListNotFound: true, NextPageTokenOnLastPage: true},
+		"OmitExtraInstanceFields":    {OmitExtraInstanceFields: true},
+		"all of them":                {ObjectTags: true, TypedConfigurationValues: true, EmptyListNotFound: true, NextPageTokenOnLastPage: true, ClearClientID: true, PutDropsOAuthTokens: true},
 	}
 	for name, opts := range readings {
 		t.Run(name, func(t *testing.T) {
@@ -313,9 +313,9 @@ func TestInstanceShapesUnderEachReading(t *testing.T) {
 			if configuration["custom.zero"] != "007" || configuration[ce.ConfigHubSpotAPIKey] != ce.MaskedValue {
 				t.Errorf("wire configuration %v: 007 and the masked secret must stay strings", configuration)
 			}
-			for _, field := range []string{"user", "createdDate", "updatedDate"} {
-				if _, ok := wire[field]; ok != opts.ExtraInstanceFields {
-					t.Errorf("wire field %s present %t, want %t", field, ok, opts.ExtraInstanceFields)
+			for _, field := range []string{"user", "createdDate", "updatedDate", "elementId", "traceLoggingEnabled"} {
+				if _, ok := wire[field]; ok == opts.OmitExtraInstanceFields {
+					t.Errorf("wire field %s present %t, want %t", field, ok, !opts.OmitExtraInstanceFields)
 				}
 			}
 		})

@@ -49,8 +49,20 @@ type Fault struct {
 	HangRate           float64       // fraction that hang until the client gives up or HangFor elapses, then 504
 	HangFor            time.Duration // 0 → 2 minutes
 	FailNext           int           // the next N requests answer Status
-	Status             int           // status for FailNext; 0 → 500
-	Body               string        // raw body for FailNext answers; "" → a JSON error body
+	Status             int           // status for FailNext and FailAlways; 0 → 500
+	Body               string        // raw body for FailNext and FailAlways answers; "" → a JSON error body
+
+	// FailAlways answers every request Status, as FailNext does, but is
+	// never used up: a refusal that resending cannot pass, such as SAP's 429
+	// for a payload or a run time over its limits. It acts after the Next
+	// counts and before any rate.
+	FailAlways bool
+	// Message is the message of the JSON error body of FailNext and
+	// FailAlways answers; "" → "simulated failure".
+	Message string
+	// NoRetryAfter leaves Retry-After off 429 answers, as a limit that is
+	// not a rate limit would; by default every 429 carries one.
+	NoRetryAfter bool
 
 	// CommitLateRate is the fraction of requests that are applied and
 	// answered only AnswerAfter later, as a platform that commits a create
@@ -165,6 +177,8 @@ type verdict struct {
 	message    string
 	retryAfter time.Duration
 	httpDate   bool
+	// noRetryAfter leaves Retry-After off a 429.
+	noRetryAfter bool
 
 	commit      commitKind
 	commitDelay time.Duration
@@ -174,7 +188,7 @@ type verdict struct {
 
 // spent reports whether nothing in f acts any more.
 func (f *Fault) spent() bool {
-	return f.FailNext == 0 && f.CommitLateNext == 0 && f.CommitFailNext == 0 &&
+	return f.FailNext == 0 && !f.FailAlways && f.CommitLateNext == 0 && f.CommitFailNext == 0 &&
 		f.ErrorRate == 0 && f.RateLimitRate == 0 && f.HangRate == 0 &&
 		f.CommitLateRate == 0 && f.CommitFailRate == 0 && f.Latency == 0
 }
@@ -186,7 +200,7 @@ func (s *Simulator) decide(op string) (verdict, bool) {
 		s.mu.Unlock()
 		return verdict{}, false
 	}
-	v := verdict{latency: f.Latency, retryAfter: f.RetryAfter, httpDate: f.RetryAfterHTTPDate}
+	v := verdict{latency: f.Latency, retryAfter: f.RetryAfter, httpDate: f.RetryAfterHTTPDate, noRetryAfter: f.NoRetryAfter}
 	// One deterministic count is used up per request, FailNext first.
 	failNext, lateNext, commitFailNext := f.FailNext > 0, false, false
 	switch {
@@ -199,6 +213,10 @@ func (s *Simulator) decide(op string) (verdict, bool) {
 	case f.CommitFailNext > 0:
 		f.CommitFailNext--
 		commitFailNext = true
+	case f.FailAlways:
+		// Counted as a FailNext that is never used up.
+		failNext = true
+		v.status, v.body = f.Status, f.Body
 	}
 	fault := *f
 	if f.spent() {
@@ -217,7 +235,10 @@ func (s *Simulator) decide(op string) (verdict, bool) {
 		if v.status < 200 || v.status > 599 {
 			v.status = http.StatusInternalServerError
 		}
-		v.message = "simulated failure"
+		v.message = fault.Message
+		if v.message == "" {
+			v.message = "simulated failure"
+		}
 		if v.status == http.StatusBadRequest || v.status == http.StatusBadGateway {
 			v.provider = "simulated provider failure"
 		}
@@ -287,7 +308,7 @@ func (s *Simulator) injectFault(w *statusWriter, r *http.Request, op string, han
 	if v.status == 0 {
 		return false
 	}
-	if v.status == http.StatusTooManyRequests {
+	if v.status == http.StatusTooManyRequests && !v.noRetryAfter {
 		if v.httpDate {
 			// Rounded up, because an HTTP date has whole seconds and must not
 			// come before the delay meant.
@@ -340,6 +361,9 @@ type faultJSON struct {
 	FailNext           int          `json:"failNext,omitempty"`
 	Status             int          `json:"status,omitempty"`
 	Body               string       `json:"body,omitempty"`
+	FailAlways         bool         `json:"failAlways,omitempty"`
+	Message            string       `json:"message,omitempty"`
+	NoRetryAfter       bool         `json:"noRetryAfter,omitempty"`
 	CommitLateRate     float64      `json:"commitLateRate,omitempty"`
 	CommitLateNext     int          `json:"commitLateNext,omitempty"`
 	AnswerAfter        jsonDuration `json:"answerAfter,omitempty"`
@@ -357,6 +381,7 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 		ErrorRate: f.ErrorRate, RateLimitRate: f.RateLimitRate, RetryAfter: jsonDuration(f.RetryAfter),
 		RetryAfterHTTPDate: f.RetryAfterHTTPDate, Latency: jsonDuration(f.Latency), HangRate: f.HangRate,
 		HangFor: jsonDuration(f.HangFor), FailNext: f.FailNext, Status: f.Status, Body: f.Body,
+		FailAlways: f.FailAlways, Message: f.Message, NoRetryAfter: f.NoRetryAfter,
 		CommitLateRate: f.CommitLateRate, CommitLateNext: f.CommitLateNext, AnswerAfter: jsonDuration(f.AnswerAfter),
 		CommitLateReset: f.CommitLateReset, CommitFailRate: f.CommitFailRate, CommitFailNext: f.CommitFailNext,
 		CommitFailStatus: f.CommitFailStatus, CommitFailBody: f.CommitFailBody, CommitDelay: jsonDuration(f.CommitDelay),
@@ -374,6 +399,7 @@ func (f *Fault) UnmarshalJSON(data []byte) error {
 		ErrorRate: wire.ErrorRate, RateLimitRate: wire.RateLimitRate, RetryAfter: time.Duration(wire.RetryAfter),
 		RetryAfterHTTPDate: wire.RetryAfterHTTPDate, Latency: time.Duration(wire.Latency), HangRate: wire.HangRate,
 		HangFor: time.Duration(wire.HangFor), FailNext: wire.FailNext, Status: wire.Status, Body: wire.Body,
+		FailAlways: wire.FailAlways, Message: wire.Message, NoRetryAfter: wire.NoRetryAfter,
 		CommitLateRate: wire.CommitLateRate, CommitLateNext: wire.CommitLateNext, AnswerAfter: time.Duration(wire.AnswerAfter),
 		CommitLateReset: wire.CommitLateReset, CommitFailRate: wire.CommitFailRate, CommitFailNext: wire.CommitFailNext,
 		CommitFailStatus: wire.CommitFailStatus, CommitFailBody: wire.CommitFailBody, CommitDelay: time.Duration(wire.CommitDelay),

@@ -82,6 +82,8 @@ func FuzzSimulatorCreate(f *testing.F) {
 	f.Add([]byte(`{"element":{"id":168},"externalAuthentication":"initial","configuration":{"oauth.api.key":"c","oauth.api.secret":"s","oauth.user.refresh_token":"r"},"name":"n"}`), "application/json")
 	f.Add([]byte(`{"element":{"key":"hubspotcrm"},"configuration":{"event.notification.enabled":"true","authentication.type":"apiKey"},"name":"n"}`), "application/json")
 	f.Add([]byte(`{"element":{"key":"x"},"configuration":{"a":1,"b":null,"c":[]},"providerData":{"code":{}}}`), "application/json")
+	f.Add([]byte(`{"element":{"key":"hubspotcrm"},"configuration":{"authentication.type":"apiKey","hubspot.authorization.apikey":"k","filter.response.nulls":true,"event.poller.configuration":{"c":{}}},"name":"<i>n</i>"}`), "application/json")
+	f.Add([]byte(`{"id":1,"name":"n","tags":["a"]}`), "application/json")
 	f.Add([]byte(`{"element":null,"tags":"no","name":5}`), "application/json")
 	f.Add([]byte(`null`), "application/json")
 	f.Add([]byte(`[]`), "application/json")
@@ -128,6 +130,13 @@ func FuzzSimulatorRequest(f *testing.F) {
 	f.Add("DELETE", "/elements/api-v2/instances/9223372036854775807", "", "")
 	f.Add("PATCH", "/elements/api-v2/instances/-1", "", `{"tags":null}`)
 	f.Add("GET", "/elements/api-v2//instances//", "", "")
+	f.Add("GET", "/elements/api-v2/instances/1/configuration", "", "")
+	f.Add("PATCH", "/elements/api-v2/instances/1/configuration/5", "", `{"id":5,"key":"filter.response.nulls","propertyValue":{"a":[1]}}`)
+	f.Add("PATCH", "/elements/api-v2/instances/1/configuration/99999999999999999999", "", `{"propertyValue":null}`)
+	f.Add("PUT", "/elements/api-v2/instances/1/enabled", "", "")
+	f.Add("DELETE", "/elements/api-v2/instances/enabled", "", "")
+	f.Add("GET", "/elements/api-v2/instances", "searchText=%00&tags[]=", "")
+	f.Add("PUT", "/elements/api-v2/instances/1", "", `{"name":"<b>x</b>","tags":["<"]}`)
 	f.Fuzz(func(t *testing.T, method, path, query, body string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path+query+method, " \t\r\n#") || method == "" ||
 			strings.ContainsFunc(method, func(r rune) bool { return r < '!' || r > '~' }) || method == "CONNECT" {

@@ -25,6 +25,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -57,9 +58,34 @@ type record struct {
 	// elementKey, when set, names another element than hubspotcrm: an
 	// instance of another element in the same account (SetElementKey).
 	elementKey string
-	// created and updated feed createdDate and updatedDate
-	// (Options.ExtraInstanceFields).
+	// created and updated feed createdDate and updatedDate.
 	created, updated time.Time
+	// configIDs names each configuration key by the id the per-key
+	// sub-resource lists it under; an id once given to a key stays with it.
+	configIDs map[string]int64
+}
+
+// configOAuthUserToken is where the platform keeps the provider's access
+// token; the client has no use for the key, so only the simulator names it.
+const configOAuthUserToken = "oauth.user.token"
+
+// oauth reports whether the mode's authorization lives in the provider's
+// tokens, which the platform keeps in the configuration.
+func (m authMode) oauth() bool {
+	return m == modeOAuth2 || m == modeLegacy || m == modeExternal
+}
+
+// isValid is valid as the platform reports it: for an OAuth mode, HubSpot
+// can only be reached while the provider's tokens are in the configuration,
+// whatever else has happened to the instance.
+func (rec *record) isValid() bool {
+	if !rec.valid {
+		return false
+	}
+	if rec.mode.oauth() {
+		return present(rec.configuration, configOAuthUserToken) && present(rec.configuration, ce.ConfigOAuthUserRefreshToken)
+	}
+	return true
 }
 
 // instanceJSON is the simulator's own wire form of an instance. It does not
@@ -80,18 +106,38 @@ type instanceJSON struct {
 	Configuration          map[string]any    `json:"configuration"` // strings, or typed (TypedConfigurationValues)
 	EventsEnabled          bool              `json:"eventsEnabled"`
 	ExternalAuthentication string            `json:"externalAuthentication"`
-	// Only with Options.ExtraInstanceFields.
-	User        *userJSON `json:"user,omitempty"`
-	CreatedDate string    `json:"createdDate,omitempty"`
-	UpdatedDate string    `json:"updatedDate,omitempty"`
+	// Left out with Options.OmitExtraInstanceFields.
+	User                *userJSON `json:"user,omitempty"`
+	CreatedDate         string    `json:"createdDate,omitempty"`
+	UpdatedDate         string    `json:"updatedDate,omitempty"`
+	ElementID           *int64    `json:"elementId,omitempty"`
+	TraceLoggingEnabled *bool     `json:"traceLoggingEnabled,omitempty"`
 }
 
 // wireShape is how the simulator writes instances: the readings of the
 // record chosen in Options.
 type wireShape struct {
-	objectTags  bool // Options.ObjectTags
-	typedValues bool // Options.TypedConfigurationValues
-	extraFields bool // Options.ExtraInstanceFields
+	objectTags    bool // Options.ObjectTags
+	typedValues   bool // Options.TypedConfigurationValues
+	omitExtra     bool // Options.OmitExtraInstanceFields
+	clearClientID bool // Options.ClearClientID
+}
+
+// masks reports whether the value of key is masked on read: every secret,
+// and the client id unless Options.ClearClientID.
+func (shape wireShape) masks(key string) bool {
+	return ce.IsSecretConfigKey(key) || (!shape.clearClientID && key == ce.ConfigOAuthAPIKey)
+}
+
+// readValue is a stored value as a read shows it.
+func (shape wireShape) readValue(key, value string) any {
+	if shape.masks(key) && value != "" {
+		return ce.MaskedValue
+	}
+	if shape.typedValues {
+		return typedValue(value)
+	}
+	return value
 }
 
 type tagJSON struct {
@@ -127,13 +173,7 @@ func (rec *record) wire(shape wireShape) instanceJSON {
 	e := elementBlock()
 	configuration := make(map[string]any, len(rec.configuration))
 	for key, value := range rec.configuration {
-		if ce.IsSecretConfigKey(key) && value != "" {
-			value = ce.MaskedValue
-		}
-		configuration[key] = value
-		if shape.typedValues {
-			configuration[key] = typedValue(value)
-		}
+		configuration[key] = shape.readValue(key, value)
 	}
 	var tags any = append([]string{}, rec.tags...)
 	if shape.objectTags {
@@ -156,17 +196,20 @@ func (rec *record) wire(shape wireShape) instanceJSON {
 			ExistingAccountDescription: e.ExistingAccountDescription, ConfigDescription: e.ConfigDescription,
 		},
 		ProvisionInteractions:  []json.RawMessage{},
-		Valid:                  rec.valid,
+		Valid:                  rec.isValid(),
 		Disabled:               rec.disabled,
 		Tags:                   tags,
 		Configuration:          configuration,
 		EventsEnabled:          rec.configuration[ce.ConfigEventsEnabled] == "true",
 		ExternalAuthentication: rec.externalAuthentication,
 	}
-	if shape.extraFields {
+	if !shape.omitExtra {
+		traceLogging := false
 		body.User = &userJSON{ID: 1, EmailAddress: "simulator@example.com", FirstName: "Simulator", LastName: "User"}
 		body.CreatedDate = rec.created.UTC().Format(platformDate)
 		body.UpdatedDate = rec.updated.UTC().Format(platformDate)
+		body.ElementID = &e.ID
+		body.TraceLoggingEnabled = &traceLogging
 	}
 	return body
 }
@@ -194,7 +237,7 @@ func (rec *record) instance() ce.Instance {
 		Token:                  rec.token,
 		Element:                elementBlock(),
 		ProvisionInteractions:  []json.RawMessage{},
-		Valid:                  rec.valid,
+		Valid:                  rec.isValid(),
 		Disabled:               rec.disabled,
 		Tags:                   append([]string{}, rec.tags...),
 		Configuration:          copyMap(rec.configuration),
@@ -212,7 +255,7 @@ func copyMap(m map[string]string) map[string]string {
 }
 
 // instanceRequestJSON decodes POST and PUT bodies. Values stay raw so that a
-// non-string value can be refused by name.
+// value of the wrong type can be refused by name.
 type instanceRequestJSON struct {
 	Element *struct {
 		Key string `json:"key"`
@@ -221,11 +264,12 @@ type instanceRequestJSON struct {
 	ProviderData           map[string]json.RawMessage `json:"providerData"`
 	Configuration          map[string]json.RawMessage `json:"configuration"`
 	Tags                   []string                   `json:"tags"`
-	Name                   string                     `json:"name"`
+	Name                   *string                    `json:"name"`
 	ExternalAuthentication string                     `json:"externalAuthentication"`
 }
 
-// provision is a decoded, not yet validated, create or replace.
+// provision is a decoded, not yet validated, create or replace. Name and
+// tags are already HTML-sanitised.
 type provision struct {
 	elementKey             string // "" when the body names none
 	name                   string
@@ -233,6 +277,9 @@ type provision struct {
 	configuration          map[string]string
 	providerData           map[string]string
 	externalAuthentication string
+	// What the body carried at all, for a PUT that changes name and tags
+	// only: a body without configuration is that PUT.
+	nameGiven, tagsGiven, configurationGiven bool
 }
 
 // apiError is an answer a handler decided on.
@@ -281,7 +328,16 @@ func decodeProvision(r *http.Request) (*provision, *apiError) {
 	if e := readJSON(r, &body); e != nil {
 		return nil, e
 	}
-	p := &provision{name: body.Name, tags: body.Tags, externalAuthentication: body.ExternalAuthentication}
+	p := &provision{
+		tags:                   sanitizeAll(body.Tags),
+		externalAuthentication: body.ExternalAuthentication,
+		nameGiven:              body.Name != nil,
+		tagsGiven:              body.Tags != nil,
+		configurationGiven:     body.Configuration != nil,
+	}
+	if body.Name != nil {
+		p.name = sanitize(*body.Name)
+	}
 	if body.Element != nil {
 		p.elementKey = body.Element.Key
 		if p.elementKey == "" && body.Element.ID != 0 {
@@ -289,7 +345,7 @@ func decodeProvision(r *http.Request) (*provision, *apiError) {
 		}
 	}
 	var problems []string
-	p.configuration, problems = stringValues("configuration", body.Configuration, false)
+	p.configuration, problems = configurationValues(body.Configuration)
 	var more []string
 	p.providerData, more = stringValues("providerData", body.ProviderData, true)
 	if problems = append(problems, more...); len(problems) > 0 {
@@ -297,6 +353,48 @@ func decodeProvision(r *http.Request) (*provision, *apiError) {
 		return nil, badRequest("%s", strings.Join(problems, "; "))
 	}
 	return p, nil
+}
+
+// configurationValues keeps configuration values as text: the vendor's own
+// bodies send booleans and numbers, and an object for
+// event.poller.configuration, where its test suite sends strings, so the
+// platform takes both. A list is refused: no source shows one.
+func configurationValues(raw map[string]json.RawMessage) (map[string]string, []string) {
+	values := make(map[string]string, len(raw))
+	var problems []string
+	for key, value := range raw {
+		text, ok, err := configurationText(value)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("configuration value for %s %s", clip(key), err))
+		case ok:
+			values[key] = text
+		}
+	}
+	return values, problems
+}
+
+var errConfigurationValueType = errors.New("must be a string, a boolean, a number or an object")
+
+// configurationText is one configuration value as stored; ok is false for
+// null, which counts as absent.
+func configurationText(value json.RawMessage) (text string, ok bool, err error) {
+	value = bytes.TrimSpace(value)
+	if len(value) == 0 || string(value) == "null" {
+		return "", false, nil
+	}
+	switch value[0] {
+	case '"':
+		if json.Unmarshal(value, &text) == nil {
+			return text, true, nil
+		}
+	case 't', 'f', '{', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		var compact bytes.Buffer
+		if json.Compact(&compact, value) == nil {
+			return compact.String(), true, nil
+		}
+	}
+	return "", false, errConfigurationValueType
 }
 
 // stringValues keeps string values (and null as empty). Provider data may
@@ -355,21 +453,45 @@ func (s *Simulator) handleCreate(w http.ResponseWriter, r *http.Request, pathEle
 	}
 	rec.updated = rec.created
 	s.nextID++
-	rec.apply(p, mode)
+	rec.apply(p, mode, nil)
+	s.storeOAuthTokens(rec, p)
+	s.ensureConfigIDs(rec)
 	s.instances[rec.id] = rec
 	body := rec.wire(s.shape)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
 }
 
-func (rec *record) apply(p *provision, mode authMode) {
+// apply stores a create or a full replace. With base set the configuration
+// sent is merged over it, so keys the body does not carry are kept.
+func (rec *record) apply(p *provision, mode authMode, base map[string]string) {
 	rec.name = p.name
 	rec.tags = append([]string{}, p.tags...)
-	rec.configuration = copyMap(p.configuration)
+	rec.configuration = copyMap(base)
+	for key, value := range p.configuration {
+		rec.configuration[key] = value
+	}
 	rec.mode = mode
 	rec.externalAuthentication = ce.ExternalAuthenticationNone
 	if mode == modeExternal {
 		rec.externalAuthentication = ce.ExternalAuthenticationInitial
+	}
+}
+
+// storeOAuthTokens keeps the provider's tokens in the configuration, as the
+// platform does once it has redeemed a code or been handed tokens. HubSpot
+// is not called, so the tokens of a code, and the access token of an
+// instance created from a refresh token, are made up.
+func (s *Simulator) storeOAuthTokens(rec *record, p *provision) {
+	switch rec.mode {
+	case modeOAuth2:
+		rec.configuration[configOAuthUserToken] = s.randomToken(40)
+		rec.configuration[ce.ConfigOAuthUserRefreshToken] = s.randomToken(40)
+	case modeLegacy:
+		rec.configuration[configOAuthUserToken] = p.providerData["access_token"]
+		rec.configuration[ce.ConfigOAuthUserRefreshToken] = p.providerData["refresh_token"]
+	case modeExternal:
+		rec.configuration[configOAuthUserToken] = s.randomToken(40)
 	}
 }
 
@@ -379,16 +501,16 @@ func (rec *record) apply(p *provision, mode authMode) {
 // The caller holds s.mu.
 func (s *Simulator) admit(p *provision, stored *record, withProvider bool) (authMode, *apiError) {
 	if stored != nil {
-		keepMaskedSecrets(p.configuration, stored.configuration)
+		keepMaskedSecrets(p.configuration, stored.configuration, s.shape)
 	}
 	mode, e := detectMode(p, stored, withProvider)
 	if e != nil {
 		return 0, e
 	}
-	if missing := missingEntries(p, mode, withProvider); len(missing) > 0 {
+	if missing := missingEntries(p, mode, withProvider, s.strictEventKeys); len(missing) > 0 {
 		return 0, badRequest("missing required configuration: %s", strings.Join(missing, ", "))
 	}
-	if problems := invalidValues(p, mode); len(problems) > 0 {
+	if problems := invalidValues(p, mode, s.strictEventKeys); len(problems) > 0 {
 		return 0, badRequest("%s", strings.Join(problems, "; "))
 	}
 	if stored != nil && !withProvider && mode != stored.mode && mode != modeAPIKey {
@@ -403,10 +525,10 @@ func (s *Simulator) admit(p *provision, stored *record, withProvider bool) (auth
 }
 
 // keepMaskedSecrets lets a client send back the masked values it read, as the
-// platform does: "********" for a secret means "keep what you have".
-func keepMaskedSecrets(configuration, stored map[string]string) {
+// platform does: "********" for a masked key means "keep what you have".
+func keepMaskedSecrets(configuration, stored map[string]string, shape wireShape) {
 	for key, value := range configuration {
-		if value != ce.MaskedValue || !ce.IsSecretConfigKey(key) {
+		if value != ce.MaskedValue || !shape.masks(key) {
 			continue
 		}
 		if kept, ok := stored[key]; ok {
@@ -461,7 +583,7 @@ var requiredProviderData = map[authMode][]string{
 	modeLegacy: {"access_token", "refresh_token"},
 }
 
-func missingEntries(p *provision, mode authMode, withProvider bool) []string {
+func missingEntries(p *provision, mode authMode, withProvider, strictEvents bool) []string {
 	var missing []string
 	for _, key := range requiredConfiguration[mode] {
 		if !present(p.configuration, key) {
@@ -475,7 +597,7 @@ func missingEntries(p *provision, mode authMode, withProvider bool) []string {
 			}
 		}
 	}
-	if p.configuration[ce.ConfigEventsEnabled] == "true" {
+	if strictEvents && p.configuration[ce.ConfigEventsEnabled] == "true" {
 		for _, key := range []string{ce.ConfigEventCallbackURL, ce.ConfigEventVendorType} {
 			if !present(p.configuration, key) {
 				missing = append(missing, key)
@@ -486,22 +608,57 @@ func missingEntries(p *provision, mode authMode, withProvider bool) []string {
 	return missing
 }
 
+// configEventPollerConfiguration holds, per resource, how the platform polls
+// it: a JSON object.
+const configEventPollerConfiguration = "event.poller.configuration"
+
 var allowedValues = map[string][]string{
 	ce.ConfigCreateBulkProperties:  {"true", "false"},
 	ce.ConfigEventsEnabled:         {"true", "false"},
 	ce.ConfigFilterResponseNulls:   {"true", "false"},
-	ce.ConfigEventVendorType:       {"webhook", "polling"},
+	ce.ConfigEventVendorType:       {"webhook", "polling", "webhooks"},
 	ce.ConfigEventNotificationType: {"webhook"},
+}
+
+// strictAllowedValues are the values the strict reading of the event keys
+// (Options.StrictEventKeys) admits where they differ: the HubSpot example's
+// plural "webhooks" is not in the documented table.
+var strictAllowedValues = map[string][]string{
+	ce.ConfigEventVendorType: {"webhook", "polling"},
+}
+
+func allowed(key string, strictEvents bool) ([]string, bool) {
+	if values, ok := strictAllowedValues[key]; ok && strictEvents {
+		return values, true
+	}
+	values, ok := allowedValues[key]
+	return values, ok
+}
+
+// invalidValue says what is wrong with one configuration value, "" if
+// nothing; it never echoes the value.
+func invalidValue(key, value string, strictEvents bool) string {
+	if values, ok := allowed(key, strictEvents); ok && !slices.Contains(values, value) {
+		return fmt.Sprintf("%s must be %s", key, quotedAlternatives(values))
+	}
+	if key == configEventPollerConfiguration && strings.TrimSpace(value) != "" && !isJSONObject(value) {
+		return key + " must be a JSON object"
+	}
+	return ""
+}
+
+func isJSONObject(text string) bool {
+	var object map[string]json.RawMessage
+	return json.Unmarshal([]byte(text), &object) == nil && object != nil
 }
 
 // invalidValues never echoes a value: any of them might be a secret typed
 // into the wrong key.
-func invalidValues(p *provision, mode authMode) []string {
+func invalidValues(p *provision, mode authMode, strictEvents bool) []string {
 	var problems []string
-	for _, key := range sortedKeys(allowedValues) {
-		value, ok := p.configuration[key]
-		if ok && !slices.Contains(allowedValues[key], value) {
-			problems = append(problems, fmt.Sprintf("%s must be %s", key, quotedAlternatives(allowedValues[key])))
+	for _, key := range sortedKeys(p.configuration) {
+		if problem := invalidValue(key, p.configuration[key], strictEvents); problem != "" {
+			problems = append(problems, problem)
 		}
 	}
 	if mode == modeLegacy && !allDigits(p.configuration[ce.ConfigOAuthAPISecret]) {
@@ -572,6 +729,10 @@ func (s *Simulator) handlePut(w http.ResponseWriter, r *http.Request, rawID stri
 		s.writeNoElement(w, p.elementKey)
 		return
 	}
+	if !reauthenticate && !p.configurationGiven {
+		s.rename(w, rawID, p.nameGiven, p.name, p.tagsGiven, p.tags)
+		return
+	}
 
 	s.mu.Lock()
 	// Looked up again: the instance may have gone while the body was read.
@@ -579,11 +740,17 @@ func (s *Simulator) handlePut(w http.ResponseWriter, r *http.Request, rawID stri
 	if e == nil {
 		var mode authMode
 		if mode, e = s.admit(p, rec, reauthenticate); e == nil {
-			rec.apply(p, mode)
+			var base map[string]string
+			if !s.putDropsOAuthTokens {
+				base = rec.configuration
+			}
+			rec.apply(p, mode, base)
 			rec.updated = s.now()
 			if reauthenticate {
+				s.storeOAuthTokens(rec, p)
 				rec.valid = true
 			}
+			s.ensureConfigIDs(rec)
 		}
 	}
 	if e != nil {
@@ -596,10 +763,38 @@ func (s *Simulator) handlePut(w http.ResponseWriter, r *http.Request, rawID stri
 	writeJSON(w, http.StatusOK, body)
 }
 
+// rename changes name and tags only, for PATCH and for a PUT without
+// configuration; an absent field is kept, and tags replace the old ones whole.
+func (s *Simulator) rename(w http.ResponseWriter, rawID string, nameGiven bool, name string, tagsGiven bool, tags []string) {
+	if nameGiven && strings.TrimSpace(name) == "" {
+		s.fail(w, badRequest("name must not be empty"))
+		return
+	}
+	s.mu.Lock()
+	rec, e := s.lookup(rawID)
+	if e != nil {
+		s.mu.Unlock()
+		s.fail(w, e)
+		return
+	}
+	if nameGiven {
+		rec.name = name
+	}
+	if tagsGiven {
+		rec.tags = append([]string{}, tags...)
+	}
+	rec.updated = s.now()
+	body := rec.wire(s.shape)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
 // patchJSON tells an absent field from an empty one: "tags": [] clears.
+// Other fields, such as element, are tolerated and ignored.
 type patchJSON struct {
-	Name *string   `json:"name"`
-	Tags *[]string `json:"tags"`
+	ID   json.RawMessage `json:"id"`
+	Name *string         `json:"name"`
+	Tags *[]string       `json:"tags"`
 }
 
 func (s *Simulator) handlePatch(w http.ResponseWriter, r *http.Request, rawID string) {
@@ -615,28 +810,63 @@ func (s *Simulator) handlePatch(w http.ResponseWriter, r *http.Request, rawID st
 		s.fail(w, e)
 		return
 	}
-	if patch.Name != nil && strings.TrimSpace(*patch.Name) == "" {
-		s.fail(w, badRequest("name must not be empty"))
+	if !sameID(patch.ID, rawID) {
+		s.fail(w, badRequest("id in the body does not match the instance"))
 		return
 	}
-
-	s.mu.Lock()
-	rec, e := s.lookup(rawID)
-	if e != nil {
-		s.mu.Unlock()
-		s.fail(w, e)
-		return
-	}
+	var name string
 	if patch.Name != nil {
-		rec.name = *patch.Name
+		name = sanitize(*patch.Name)
 	}
+	var tags []string
 	if patch.Tags != nil {
-		rec.tags = append([]string{}, (*patch.Tags)...)
+		tags = sanitizeAll(*patch.Tags)
 	}
-	rec.updated = s.now()
-	body := rec.wire(s.shape)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	s.rename(w, rawID, patch.Name != nil, name, patch.Tags != nil, tags)
+}
+
+// sameID reports whether an id in a body, absent, null, a number or a
+// string of digits, names the id in the path.
+func sameID(raw json.RawMessage, pathID string) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return true
+	}
+	var text string
+	if json.Unmarshal(raw, &text) != nil {
+		var number json.Number
+		if json.Unmarshal(raw, &number) != nil {
+			return false
+		}
+		text = number.String()
+	}
+	want, err := strconv.ParseInt(pathID, 10, 64)
+	got, err2 := strconv.ParseInt(text, 10, 64)
+	return err == nil && err2 == nil && got == want
+}
+
+// htmlTag matches markup and comments; text between tags is kept, as the
+// platform keeps "churros-xss" of <a …>churros-xss</a>.
+var htmlTag = regexp.MustCompile(`<!--[\s\S]*?-->|</?[A-Za-z][^<>]*>`)
+
+// sanitize strips HTML from a name or a tag, as the platform does on write.
+// Text without "<" is never touched, so that an owner tag reads back as sent.
+func sanitize(text string) string {
+	if !strings.Contains(text, "<") {
+		return text
+	}
+	return htmlTag.ReplaceAllString(text, "")
+}
+
+func sanitizeAll(texts []string) []string {
+	if texts == nil {
+		return nil
+	}
+	sanitized := make([]string, len(texts))
+	for i, text := range texts {
+		sanitized[i] = sanitize(text)
+	}
+	return sanitized
 }
 
 func (s *Simulator) handleDelete(w http.ResponseWriter, _ *http.Request, rawID string) {
@@ -683,6 +913,20 @@ func carriesAll(have, want []string) bool {
 	return true
 }
 
+// matches is the searchText filter: the name or the element key contains
+// the text, whatever the case. The record does not say how loosely the
+// platform matches; a substring is the loosest reading that still filters.
+func (rec *record) matches(lowerText string) bool {
+	if lowerText == "" {
+		return true
+	}
+	key := rec.elementKey
+	if key == "" {
+		key = ce.ElementKey
+	}
+	return strings.Contains(strings.ToLower(rec.name), lowerText) || strings.Contains(strings.ToLower(key), lowerText)
+}
+
 func (s *Simulator) handleList(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	pageSize := maxPageSize
@@ -707,11 +951,12 @@ func (s *Simulator) handleList(w http.ResponseWriter, r *http.Request) {
 	if s.ignoreTagFilter {
 		tags = nil
 	}
+	searchText := strings.ToLower(query.Get("searchText"))
 	s.mu.Lock()
 	ids := make([]int64, 0, len(s.instances))
 	total := 0
 	for id, rec := range s.instances {
-		if !carriesAll(rec.tags, tags) {
+		if !carriesAll(rec.tags, tags) || !rec.matches(searchText) {
 			continue
 		}
 		total++

@@ -45,12 +45,20 @@ const (
 	OpPatch       = "patch"
 	OpDelete      = "delete"
 	OpConsent     = "consent"
+	// OpConfiguration reads an instance's configuration one key at a time:
+	// the list and a single entry.
+	OpConfiguration = "configuration"
+	// OpSetConfiguration changes one configuration key.
+	OpSetConfiguration = "setConfiguration"
+	// OpEnable enables or disables an instance, by id or by element token.
+	OpEnable = "enable"
 	// OpUnknown counts requests that matched no route or method.
 	OpUnknown = "unknown"
 )
 
 // Operations lists every operation a fault can be set on.
-var Operations = []string{OpOAuthURL, OpCreate, OpGet, OpList, OpUpdate, OpReauthorize, OpPatch, OpDelete, OpConsent}
+var Operations = []string{OpOAuthURL, OpCreate, OpGet, OpList, OpUpdate, OpReauthorize, OpPatch, OpDelete, OpConsent,
+	OpConfiguration, OpSetConfiguration, OpEnable}
 
 // APIPrefix is the path the platform API is served under, as on the real host.
 const APIPrefix = "/elements/api-v2"
@@ -99,10 +107,28 @@ type Options struct {
 	// as numbers; by default every value is a string. Masked secrets stay
 	// strings.
 	TypedConfigurationValues bool
-	// ExtraInstanceFields plays the reading in which instances carry fields
-	// the client does not use: user, createdDate and updatedDate; by default
-	// they are left out.
-	ExtraInstanceFields bool
+	// OmitExtraInstanceFields leaves out the fields the client does not use
+	// (user, createdDate, updatedDate, elementId, traceLoggingEnabled), as an
+	// older or thinner answer would; by default instances carry them, since
+	// the platform's own test suite requires user.
+	OmitExtraInstanceFields bool
+	// PutDropsOAuthTokens plays the reading in which a PUT with a
+	// configuration replaces it whole: the OAuth tokens the platform keeps
+	// there (oauth.user.token, oauth.user.refresh_token) are lost unless the
+	// body carries them, and an OAuth instance turns valid:false until it is
+	// re-authorized. By default such a PUT merges, keeping every key it does
+	// not receive. A PUT without configuration, PATCH and the per-key PATCH
+	// keep the tokens either way.
+	PutDropsOAuthTokens bool
+	// ClearClientID plays the reading in which oauth.api.key, the OAuth
+	// client id, comes back in clear; by default it is masked like the
+	// secrets, as the platform's test suite shows.
+	ClearClientID bool
+	// StrictEventKeys plays the strict reading of the event keys: with
+	// events on, event.vendor.type and event.notification.callback.url are
+	// required, and event.vendor.type is "polling" or "webhook" only. By
+	// default both are optional and "webhooks" is accepted too.
+	StrictEventKeys bool
 }
 
 // Simulator is an http.Handler that plays the Cloud Elements platform for
@@ -118,6 +144,8 @@ type Simulator struct {
 	ignoreTagFilter                bool
 	emptyListNotFound              bool
 	nextPageTokenOnLastPage        bool
+	putDropsOAuthTokens            bool
+	strictEventKeys                bool
 	shape                          wireShape
 
 	// rngMu is separate from mu so that an error response can draw a request
@@ -125,13 +153,16 @@ type Simulator struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
-	mu        sync.Mutex
-	nextID    int64
-	instances map[int64]*record
-	codes     map[string]*grant
-	faults    map[string]*Fault
-	counts    map[string]map[int]int
-	commits   map[string]map[string]int // outcome → operation → requests
+	mu     sync.Mutex
+	nextID int64
+	// nextConfigID numbers configuration entries across every instance, so
+	// that an entry id never names a key of another instance.
+	nextConfigID int64
+	instances    map[int64]*record
+	codes        map[string]*grant
+	faults       map[string]*Fault
+	counts       map[string]map[int]int
+	commits      map[string]map[string]int // outcome → operation → requests
 }
 
 // New returns a Simulator with no instances.
@@ -147,17 +178,21 @@ func New(opts Options) *Simulator {
 		ignoreTagFilter:         opts.IgnoreTagFilter,
 		emptyListNotFound:       opts.EmptyListNotFound,
 		nextPageTokenOnLastPage: opts.NextPageTokenOnLastPage,
+		putDropsOAuthTokens:     opts.PutDropsOAuthTokens,
+		strictEventKeys:         opts.StrictEventKeys,
 		shape: wireShape{
-			objectTags:  opts.ObjectTags,
-			typedValues: opts.TypedConfigurationValues,
-			extraFields: opts.ExtraInstanceFields,
+			objectTags:    opts.ObjectTags,
+			typedValues:   opts.TypedConfigurationValues,
+			omitExtra:     opts.OmitExtraInstanceFields,
+			clearClientID: opts.ClearClientID,
 		},
-		nextID:    1,
-		instances: map[int64]*record{},
-		codes:     map[string]*grant{},
-		faults:    map[string]*Fault{},
-		counts:    map[string]map[int]int{},
-		commits:   map[string]map[string]int{},
+		nextID:       1,
+		nextConfigID: 1,
+		instances:    map[int64]*record{},
+		codes:        map[string]*grant{},
+		faults:       map[string]*Fault{},
+		counts:       map[string]map[int]int{},
+		commits:      map[string]map[string]int{},
 	}
 	if s.seed == 0 {
 		s.seed = time.Now().UnixNano()
@@ -224,6 +259,39 @@ func (s *Simulator) routeAPI(r *http.Request, segments []string) (string, http.H
 		}
 		return OpUnknown, s.methodNotAllowed(http.MethodGet, http.MethodPost)
 
+	case len(segments) == 2 && segments[0] == "instances" && segments[1] == "enabled":
+		// Matched before /instances/{id}: "enabled" is no instance id.
+		switch r.Method {
+		case http.MethodPut, http.MethodDelete:
+			return OpEnable, s.elementToken(s.handleEnabledByToken)
+		}
+		return OpUnknown, s.methodNotAllowed(http.MethodPut, http.MethodDelete)
+
+	case len(segments) == 3 && segments[0] == "instances" && segments[2] == "enabled":
+		id := segments[1]
+		switch r.Method {
+		case http.MethodPut, http.MethodDelete:
+			return OpEnable, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleEnabled(w, r, id) })
+		}
+		return OpUnknown, s.methodNotAllowed(http.MethodPut, http.MethodDelete)
+
+	case len(segments) == 3 && segments[0] == "instances" && segments[2] == "configuration":
+		id := segments[1]
+		if r.Method != http.MethodGet {
+			return OpUnknown, s.methodNotAllowed(http.MethodGet)
+		}
+		return OpConfiguration, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleConfigurationList(w, r, id) })
+
+	case len(segments) == 4 && segments[0] == "instances" && segments[2] == "configuration":
+		id, entry := segments[1], segments[3]
+		switch r.Method {
+		case http.MethodGet:
+			return OpConfiguration, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleConfigurationEntry(w, r, id, entry) })
+		case http.MethodPatch:
+			return OpSetConfiguration, s.platform(func(w http.ResponseWriter, r *http.Request) { s.handleSetConfiguration(w, r, id, entry) })
+		}
+		return OpUnknown, s.methodNotAllowed(http.MethodGet, http.MethodPatch)
+
 	case len(segments) == 2 && segments[0] == "instances":
 		id := segments[1]
 		switch r.Method {
@@ -279,24 +347,45 @@ func (s *Simulator) platform(handle http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// elementToken guards a handler with the three-part header, "User …,
+// Organization …, Element <token>", which names the instance by its token.
+// Every refusal is the same 401, so that an answer never tells a caller
+// which part was wrong.
+func (s *Simulator) elementToken(handle func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		token := authorizationParts(header)["Element"]
+		if !s.authorized(header) || token == "" {
+			s.writeError(w, http.StatusUnauthorized, unauthorizedMessage, "")
+			return
+		}
+		handle(w, r, token)
+	}
+}
+
 // authorized checks "User <secret>, Organization <secret>[, Element <token>]".
 // An empty configured secret matches nothing, so a misconfigured simulator
 // fails loudly instead of accepting everyone.
 func (s *Simulator) authorized(header string) bool {
-	var user, organization string
-	for _, part := range strings.Split(header, ",") {
-		kind, value, _ := strings.Cut(strings.TrimSpace(part), " ")
-		value = strings.TrimSpace(value)
-		switch kind {
-		case "User":
-			user = value
-		case "Organization":
-			organization = value
-		}
-	}
+	parts := authorizationParts(header)
+	user, organization := parts["User"], parts["Organization"]
 	return s.userSecret != "" && s.organizationSecret != "" &&
 		subtle.ConstantTimeCompare([]byte(user), []byte(s.userSecret)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(organization), []byte(s.organizationSecret)) == 1
+}
+
+// authorizationParts splits the platform's Authorization header into its
+// named parts, in any order.
+func authorizationParts(header string) map[string]string {
+	parts := map[string]string{}
+	for _, part := range strings.Split(header, ",") {
+		kind, value, _ := strings.Cut(strings.TrimSpace(part), " ")
+		switch kind {
+		case "User", "Organization", "Element":
+			parts[kind] = strings.TrimSpace(value)
+		}
+	}
+	return parts
 }
 
 func (s *Simulator) notFoundRoute(w http.ResponseWriter, r *http.Request) {

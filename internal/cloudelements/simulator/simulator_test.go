@@ -163,7 +163,7 @@ func TestRoutingErrors(t *testing.T) {
 		"trailing garbage":     {req: request{method: "POST", target: "/elements/api-v2/instances", body: apiKeyBody("x") + "}"}, status: 400, message: "Invalid JSON in request body"},
 		"wrong media type":     {req: request{method: "POST", target: "/elements/api-v2/instances", body: apiKeyBody("x"), contentType: "text/plain"}, status: 415, message: "application/json"},
 		"too large":            {req: request{method: "POST", target: "/elements/api-v2/instances", body: `{"name":"` + strings.Repeat("x", 1<<20) + `"}`}, status: 413, message: "larger than"},
-		"non-string value":     {req: request{method: "POST", target: "/elements/api-v2/instances", body: `{"element":{"key":"hubspotcrm"},"name":"x","configuration":{"create.bulk.properties":true}}`}, status: 400, message: "configuration value for create.bulk.properties must be a string"},
+		"list value":           {req: request{method: "POST", target: "/elements/api-v2/instances", body: `{"element":{"key":"hubspotcrm"},"name":"x","configuration":{"create.bulk.properties":["true"]}}`}, status: 400, message: "configuration value for create.bulk.properties must be a string, a boolean, a number or an object"},
 		"bad page size":        {req: request{method: "GET", target: "/elements/api-v2/instances?pageSize=0"}, status: 400, message: "pageSize"},
 		"bad page token":       {req: request{method: "GET", target: "/elements/api-v2/instances?nextPage=zzz"}, status: 400, message: "nextPage"},
 		"patch empty name":     {req: request{method: "PATCH", target: "/elements/api-v2/instances/1", body: `{"name":" "}`}, status: 400, message: "name must not be empty"},

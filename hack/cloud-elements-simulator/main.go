@@ -33,10 +33,13 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,6 +51,21 @@ const (
 	DevUserSecret         = "simulator-user-secret"
 	DevOrganizationSecret = "simulator-organization-secret"
 )
+
+// readings name the simulator's options, each of which plays one reading of
+// the public record where it is ambiguous (docs/cloud-elements-api.md,
+// section 4).
+var readings = map[string]func(*simulator.Options){
+	"empty-list-not-found":         func(o *simulator.Options) { o.EmptyListNotFound = true },
+	"next-page-token-on-last-page": func(o *simulator.Options) { o.NextPageTokenOnLastPage = true },
+	"ignore-tag-filter":            func(o *simulator.Options) { o.IgnoreTagFilter = true },
+	"put-drops-oauth-tokens":       func(o *simulator.Options) { o.PutDropsOAuthTokens = true },
+	"object-tags":                  func(o *simulator.Options) { o.ObjectTags = true },
+	"typed-configuration-values":   func(o *simulator.Options) { o.TypedConfigurationValues = true },
+	"clear-client-id":              func(o *simulator.Options) { o.ClearClientID = true },
+	"strict-event-keys":            func(o *simulator.Options) { o.StrictEventKeys = true },
+	"omit-extra-instance-fields":   func(o *simulator.Options) { o.OmitExtraInstanceFields = true },
+}
 
 // shutdownGrace bounds how long in-flight requests (a simulated hang among
 // them) may delay an exit.
@@ -70,8 +88,20 @@ func run(args []string) error {
 	seed := flags.Int64("seed", 0, "seed for tokens, codes and fault draws; 0 picks one from the clock and prints it")
 	codeTTL := flags.Duration("code-ttl", 10*time.Minute, "lifetime of an OAuth authorization code")
 	baseURL := flags.String("base-url", "", "scheme://host[:port] where browsers reach this simulator, for the oauthUrl it returns; default: the Host of each request")
+	readingList := flags.String("readings", "", "comma-separated readings of the record to play instead of the defaults: "+strings.Join(slices.Sorted(maps.Keys(readings)), ", "))
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	opts := simulator.Options{}
+	for _, name := range strings.Split(*readingList, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		play, ok := readings[name]
+		if !ok {
+			return fmt.Errorf("--readings: unknown reading %q; known: %s", name, strings.Join(slices.Sorted(maps.Keys(readings)), ", "))
+		}
+		play(&opts)
 	}
 	if *userSecret == "" {
 		*userSecret = os.Getenv("SIMULATOR_USER_SECRET")
@@ -87,14 +117,9 @@ func run(args []string) error {
 	case *userSecret == "" || *organizationSecret == "":
 		return errors.New("give both secrets, --user-secret and --organization-secret (or SIMULATOR_USER_SECRET and SIMULATOR_ORGANIZATION_SECRET), or neither")
 	}
-	sim := simulator.New(simulator.Options{
-		UserSecret:         *userSecret,
-		OrganizationSecret: *organizationSecret,
-		Seed:               *seed,
-		CodeTTL:            *codeTTL,
-		BaseURL:            *baseURL,
-		Logger:             logger,
-	})
+	opts.UserSecret, opts.OrganizationSecret = *userSecret, *organizationSecret
+	opts.Seed, opts.CodeTTL, opts.BaseURL, opts.Logger = *seed, *codeTTL, *baseURL, logger
+	sim := simulator.New(opts)
 
 	listener, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -34,6 +34,7 @@ import (
 // would leave a live HubSpot connection nobody knows about.
 func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *session) error {
 	obj := s.obj
+	r.drift.forget(client.ObjectKeyFromObject(obj))
 	if !controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
 		r.memory().forget(client.ObjectKeyFromObject(obj))
 		s.gone = true

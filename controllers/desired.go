@@ -84,7 +84,7 @@ func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudele
 
 	tags := slices.Clone(obj.Spec.Tags)
 	slices.Sort(tags)
-	tags = append(tags, obj.OwnerTag())
+	tags = append(tags, obj.OwnerTag(), elementsv1alpha1.ManagedTag)
 
 	return cloudelements.InstanceRequest{
 		Element:       cloudelements.ElementRef{Key: cloudelements.ElementKey},

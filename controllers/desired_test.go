@@ -122,7 +122,7 @@ func TestDesiredInstance(t *testing.T) {
 			want := ce.InstanceRequest{
 				Element:       ce.ElementRef{Key: ce.ElementKey},
 				Name:          "team-crm",
-				Tags:          []string{"alpha", "zeta", "k8s:team/crm/uid-1"},
+				Tags:          []string{"alpha", "zeta", "k8s:team/crm/uid-1", elementsv1alpha1.ManagedTag},
 				Configuration: tc.wantConfig,
 			}
 			if diff := cmp.Diff(want, got); diff != "" {

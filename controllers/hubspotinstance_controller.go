@@ -78,6 +78,16 @@ type HubSpotInstanceReconciler struct {
 	hashKey []byte
 	// reconcileTimeout bounds one reconcile, whatever an endpoint does.
 	reconcileTimeout time.Duration
+	// drift lists each account's instances to find the objects that need a
+	// look; nil falls back to a GET per object per poll interval.
+	drift *driftPoller
+}
+
+// WithoutAccountListing turns drift detection by account listing off: each
+// object then polls its own instance every poll interval, as the benchmark's
+// contrast row measures.
+func WithoutAccountListing() Option {
+	return func(r *HubSpotInstanceReconciler) { r.drift = nil }
 }
 
 // WithHashKey sets the key of the configuration and authorization hashes in
@@ -121,6 +131,7 @@ func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder
 		newElementAPI: newElementAPI, states: states, now: time.Now, mem: newMemory(),
 		createGrace: defaultCreateGrace, holder: processIdentity(), endpoints: DefaultEndpointPolicy(),
 		hashKey: randomKey(), reconcileTimeout: defaultReconcileTimeout}
+	r.drift = newDriftPoller(func() time.Time { return r.now() }, r.mem)
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -203,6 +214,7 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
 	}
 	if obj.Spec.Suspend {
+		r.drift.forget(req.NamespacedName)
 		s.conclude(outcome{reason: elementsv1alpha1.ReasonSuspended,
 			message: "spec.suspend is true: no calls are made to Cloud Elements"})
 		return ctrl.Result{}, nil
@@ -233,6 +245,7 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 	if err := r.Get(ctx, key, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.memory().forget(key)
+			r.drift.forget(key)
 			return nil, nil
 		}
 		return nil, err
@@ -397,7 +410,7 @@ func (r *HubSpotInstanceReconciler) nextWakeUp(s *session) time.Duration {
 		return 0
 	}
 	wake := s.requeueAfter
-	if instanceIDOf(obj) != 0 {
+	if instanceIDOf(obj) != 0 && !r.drift.covers(client.ObjectKeyFromObject(obj)) {
 		poll := r.untilPollDue(obj)
 		if wake == 0 || poll < wake {
 			wake = poll

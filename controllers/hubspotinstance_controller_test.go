@@ -448,38 +448,6 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 		})
 	})
 
-	Describe("at rest", func() {
-		It("writes nothing and calls nothing until a poll is due", func() {
-			createCredentials(ns)
-			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
-			obj := apiKeyInstance(ns, "quiet")
-			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-			eventuallyReady(key(obj))
-			// Let the watch events of our own writes settle.
-			Consistently(func() string { return get(key(obj)).ResourceVersion }).WithTimeout(time.Second).Should(Equal(get(key(obj)).ResourceVersion))
-
-			before := get(key(obj))
-			secretBefore := tokenSecret(ns, "quiet-element-token")
-			calls, patches := totalCalls(), writes.patches.Load()
-			for range 5 {
-				res := forceReconcile(key(obj))
-				Expect(res.RequeueAfter).To(BeNumerically(">", 0), "the next drift poll is scheduled")
-			}
-			Expect(get(key(obj)).ResourceVersion).To(Equal(before.ResourceVersion))
-			Expect(tokenSecret(ns, "quiet-element-token").ResourceVersion).To(Equal(secretBefore.ResourceVersion))
-			Expect(totalCalls()).To(Equal(calls), "no Cloud Elements call before the poll is due")
-			Expect(writes.patches.Load()).To(Equal(patches))
-
-			// When the poll is due: exactly one GET, and still no write.
-			gets := sim.Total(simulator.OpGet)
-			clock.Advance(2 * time.Minute)
-			forceReconcile(key(obj))
-			Expect(sim.Total(simulator.OpGet)).To(Equal(gets + 1))
-			Expect(get(key(obj)).ResourceVersion).To(Equal(before.ResourceVersion))
-			Expect(tokenSecret(ns, "quiet-element-token").ResourceVersion).To(Equal(secretBefore.ResourceVersion))
-		})
-	})
-
 	Describe("deletion", func() {
 		BeforeEach(func() {
 			createCredentials(ns)

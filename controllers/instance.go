@@ -102,7 +102,7 @@ func (r *HubSpotInstanceReconciler) verifyImport(ctx context.Context, s *session
 			"element instance %d is an instance of element %q, not %s: it cannot be imported", named, key, cloudelements.ElementKey)
 	}
 	for _, tag := range inst.Tags {
-		if strings.HasPrefix(tag, elementsv1alpha1.OwnerTagPrefix) && tag != obj.OwnerTag() {
+		if strings.HasPrefix(tag, elementsv1alpha1.OwnerTagPrefix) && tag != obj.OwnerTag() && tag != elementsv1alpha1.ManagedTag {
 			return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 				"element instance %d belongs to %s (owner tag %q): the operator will not take it over",
 				named, ownerOf(tag), tag)
@@ -157,8 +157,12 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 			r.announce(s, reason, "Update", "element instance "+formatID(id)+" configuration applied")
 			r.applied(s)
 		}
-	case r.pollDue(obj) || s.tokenSecret.needsToken() || reconcileRequested(obj):
+	case reconcileRequested(obj):
+		r.lookAgainUntilSeen(obj)
 		inst, err = s.api.GetInstance(ctx, id)
+	case r.pollDue(obj) || s.tokenSecret.needsTokenNow() || (r.drift == nil && s.tokenSecret.needsToken()):
+		r.lookAgainUntilSeen(obj)
+		inst, err = r.listedOrGet(ctx, s, id)
 	default:
 		r.observeRecorded(s, id)
 		return nil
@@ -278,13 +282,50 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	obj.Status.InstanceName = s.desired.Name
 	obj.Status.Valid = inst.Valid
 	obj.Status.Disabled = inst.Disabled
-	r.memory().update(obj, func(m *remembered) { m.verifiedAt = r.now() })
+	digest := tokenDigest(inst.Token)
+	r.memory().update(obj, func(m *remembered) {
+		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest = r.now(), false, nil, digest
+	})
+	r.watchDrift(s, inst.ID, inst.Valid, inst.Disabled, digest)
 }
 
 // observeRecorded fills status from what was recorded when no call was due.
 func (r *HubSpotInstanceReconciler) observeRecorded(s *session, id int64) {
 	s.obj.Status.InstanceID = id
 	s.obj.Status.InstanceName = s.desired.Name
+	r.watchDrift(s, id, s.obj.Status.Valid, s.obj.Status.Disabled, r.memory().get(s.obj).tokenDigest)
+}
+
+// watchDrift puts the object's instance under its account's listing, with
+// what the object last saw of it.
+func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disabled bool, token string) {
+	if r.drift == nil || s.in == nil {
+		return
+	}
+	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, member{
+		id: id, valid: valid, disabled: disabled, tokenDigest: token,
+		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID})
+}
+
+// accountKey names an endpoint and account without holding its secrets.
+func accountKey(hashKey []byte, in *inputs) string {
+	return keyedHash(hashKey, "account", in.endpoint, in.userSecret, in.organizationSecret)
+}
+
+// lookAgainUntilSeen keeps the instance due for a look until observe
+// records one: a failed look must be retried by the next reconcile, not
+// forgotten until the next listing.
+func (r *HubSpotInstanceReconciler) lookAgainUntilSeen(obj *elementsv1alpha1.HubSpotInstance) {
+	r.memory().update(obj, func(m *remembered) { m.pollNow = true })
+}
+
+// listedOrGet is the instance as the account's listing just showed it, or,
+// when the listing did not show it, as a GET does.
+func (r *HubSpotInstanceReconciler) listedOrGet(ctx context.Context, s *session, id int64) (*cloudelements.Instance, error) {
+	if listed := r.memory().get(s.obj).listed; listed != nil && listed.ID == id {
+		return listed, nil
+	}
+	return s.api.GetInstance(ctx, id)
 }
 
 // recordInstanceID makes the instance id durable on the object the moment it

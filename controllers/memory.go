@@ -22,6 +22,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
 // memory is what the operator knows about each object without writing it
@@ -39,6 +41,14 @@ type remembered struct {
 	// verifiedAt is when the instance was last seen at Cloud Elements; the
 	// next drift poll is due pollInterval later.
 	verifiedAt time.Time
+	// pollNow: the account's listing found the instance drifted (or not at
+	// all), so the next reconcile looks at it; listed is what the listing
+	// showed, which spares a GET.
+	pollNow bool
+	listed  *cloudelements.Instance
+	// tokenDigest digests the element token last seen, for the listing to
+	// compare with; "" when unknown.
+	tokenDigest string
 	// objectVersion is the resourceVersion of our own last write to the
 	// HubSpotInstance: a cached copy with another version may be stale.
 	objectVersion string
@@ -82,6 +92,18 @@ func (m *memory) update(obj client.Object, change func(*remembered)) {
 	r, ok := m.objects[key]
 	if !ok || r.uid != obj.GetUID() {
 		r = &remembered{uid: obj.GetUID()}
+		m.objects[key] = r
+	}
+	change(r)
+}
+
+// updateKey is update for an object known by key and UID only.
+func (m *memory) updateKey(key types.NamespacedName, uid types.UID, change func(*remembered)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.objects[key]
+	if !ok || r.uid != uid {
+		r = &remembered{uid: uid}
 		m.objects[key] = r
 	}
 	change(r)

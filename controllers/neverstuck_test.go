@@ -156,12 +156,10 @@ var _ = Describe("Never a duplicate, never stuck", func() {
 			got = eventuallyReason(key(obj), elementsv1alpha1.ReasonInstanceDisabled)
 			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
 			Expect(kstatusOf(got)).To(Equal(status.FailedStatus))
-			res := forceReconcile(key(obj))
-			Expect(res.RequeueAfter).To(BeNumerically(">", 0), "still polled, to notice it is enabled again")
 
+			// The account's listing notices it is enabled again: no request needed.
 			Expect(sim.SetDisabled(got.Status.InstanceID, false)).To(Succeed())
 			clock.Advance(2 * time.Minute)
-			requestReconcile(key(obj))
 			eventuallyReady(key(obj))
 			Expect(condition(get(key(obj)), elementsv1alpha1.ConditionStalled)).To(BeNil())
 		})

@@ -28,9 +28,15 @@ import (
 // pollJitterFraction bounds the per-object jitter added to the poll interval.
 const pollJitterFraction = 0.05
 
-// pollDue says whether the drift poll is due: never verified by this
+// pollDue says whether the instance must be looked at now. With account
+// listings, only when a listing found it drifted, or missing; and an object
+// this process never verified waits for its account's first listing rather
+// than costing a GET. Without them, when it was never verified by this
 // process, or verified longer than pollInterval ago.
 func (r *HubSpotInstanceReconciler) pollDue(obj *elementsv1alpha1.HubSpotInstance) bool {
+	if r.drift != nil {
+		return r.memory().get(obj).pollNow
+	}
 	return r.untilPollDue(obj) <= 0
 }
 

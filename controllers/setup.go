@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
@@ -56,15 +57,21 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 		RateLimiter: DefaultRateLimiter(), SkipNameValidation: opts.SkipNameValidation}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	if r.drift != nil {
+		if err := mgr.Add(r.drift); err != nil {
+			return err
+		}
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&elementsv1alpha1.HubSpotInstance{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted()))).
 		Owns(&corev1.Secret{}, builder.OnlyMetadata).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata,
-			builder.WithPredicates(notOnlyFinalizers())).
-		WithOptions(opts).
-		Named("hubspotinstance").
-		Complete(r)
+			builder.WithPredicates(notOnlyFinalizers()))
+	if r.drift != nil {
+		b = b.WatchesRawSource(source.Channel(r.drift.events, driftHandler()))
+	}
+	return b.WithOptions(opts).Named("hubspotinstance").Complete(r)
 }
 
 // objectsReadingSecret maps a Secret to the HubSpotInstances that reference

@@ -80,6 +80,9 @@ var (
 	reconciler *controllers.HubSpotInstanceReconciler
 	clock      = &testclock.Clock{}
 	writes     = &faultyClient{}
+	// apiReads counts the reconciler's reads past the cache: requests to the
+	// API server, which at rest must not happen.
+	apiReads = &countingReader{}
 	// kcm runs the real namespace controller and garbage collector.
 	kcm *harness.ControllerManager
 )
@@ -128,7 +131,8 @@ var _ = BeforeSuite(func() {
 	// it forward, and a link must not look expired only because they did.
 	signer = signer.WithClock(clock.Now)
 	writes.Client = mgr.GetClient()
-	reconciler = controllers.New(writes, mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
+	apiReads.Reader = mgr.GetAPIReader()
+	reconciler = controllers.New(writes, apiReads, mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
 		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true, AllowedHosts: []string{"cloud-elements.example.com"}}),
@@ -193,6 +197,21 @@ func (c *faultyClient) Create(ctx context.Context, obj client.Object, opts ...cl
 		}
 	}
 	return c.Client.Create(ctx, obj, opts...)
+}
+
+type countingReader struct {
+	client.Reader
+	reads atomic.Int64
+}
+
+func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	c.reads.Add(1)
+	return c.Reader.Get(ctx, key, obj, opts...)
+}
+
+func (c *countingReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	c.reads.Add(1)
+	return c.Reader.List(ctx, list, opts...)
 }
 
 type onceHook struct {

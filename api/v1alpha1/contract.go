@@ -77,6 +77,12 @@ func (in *HubSpotInstance) CallbackSecretName() string {
 // OwnerTagPrefix starts every owner tag; admission refuses user tags with it.
 const OwnerTagPrefix = "k8s:"
 
+// ManagedTag is on every element instance the operator creates or imports,
+// besides the owner tag: one listing by this tag finds them all, which is
+// how drift is detected for a whole account at once. It has no "/", so it
+// can never be an owner tag.
+const ManagedTag = OwnerTagPrefix + "managed-by-hubspot-operator"
+
 // OwnerTag marks an element instance as this object's. It is what makes
 // "create exactly once" possible: after a crash between create and record,
 // the instance is found again by this tag instead of being created twice.

@@ -84,8 +84,11 @@ type Options struct {
 	// CreateGracePeriod is how long an unconfirmed create may take to show
 	// up at the platform; 0 means twice CloudElementsTimeout.
 	CreateGracePeriod time.Duration
-	WatchNamespaces   string
-	AllowInsecure     bool
+	// AccountListing detects drift with one listing per account and poll
+	// interval rather than a GET per object.
+	AccountListing  bool
+	WatchNamespaces string
+	AllowInsecure   bool
 	// AllowLoopback permits endpoints on loopback hosts (a local stand-in
 	// for the platform); AllowedHosts are where credentials may go.
 	AllowLoopback bool
@@ -117,6 +120,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.CloudElementsQPS, "cloud-elements-qps", 10, "Client-side rate limit of Cloud Elements calls per endpoint and account, per second.")
 	fs.IntVar(&o.CloudElementsBurst, "cloud-elements-burst", 20, "Burst of the Cloud Elements client-side rate limit.")
 	fs.DurationVar(&o.CloudElementsTimeout, "cloud-elements-timeout", 30*time.Second, "Timeout of one Cloud Elements request.")
+	fs.BoolVar(&o.AccountListing, "drift-by-account-listing", true, "Detect drift with one listing per Cloud Elements account and poll interval (pages of 200) instead of a GET per object; false restores the per-object poll.")
 	fs.DurationVar(&o.CreateGracePeriod, "create-grace-period", 0, "How long a create whose answer was lost (timeout, 5xx) may take to show up at Cloud Elements before it is looked up by owner tag and, if absent, sent again; 0 means twice --cloud-elements-timeout.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
 	fs.BoolVar(&o.AllowInsecure, "allow-insecure-endpoints", false, "Allow plain-http Cloud Elements endpoints on allowed non-loopback hosts (credentials travel in clear text).")
@@ -198,10 +202,14 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err != nil {
 		return nil, err
 	}
+	options := []controllers.Option{controllers.WithCreateGracePeriod(o.createGrace()), controllers.WithHashKey(statusHashKey(stateKey)),
+		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure})}
+	if !o.AccountListing {
+		options = append(options, controllers.WithoutAccountListing())
+	}
 	reconciler := controllers.New(mgr.GetClient(), uncachedReader(mgr), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
-		signer, controllers.WithCreateGracePeriod(o.createGrace()), controllers.WithHashKey(statusHashKey(stateKey)),
-		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure}))
+		signer, options...)
 	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: o.MaxConcurrent,
 		RateLimiter:             controllers.DefaultRateLimiter(),

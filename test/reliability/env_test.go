@@ -239,7 +239,7 @@ func (s *sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		arrived := time.Now()
 		s.mu.Lock()
 		for _, t := range req.Tags {
-			if strings.HasPrefix(t, elementsv1alpha1.OwnerTagPrefix) {
+			if strings.HasPrefix(t, elementsv1alpha1.OwnerTagPrefix) && t != elementsv1alpha1.ManagedTag {
 				s.createsByOwner[t]++
 				s.createTimes[t] = append(s.createTimes[t], arrived)
 			}

@@ -1,0 +1,324 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+// driftPoller detects drift account by account. Thousands of instances in
+// one Cloud Elements account are the normal case, and a GET per object per
+// poll interval does not scale: per (endpoint, account) it lists every
+// instance the operator manages (tagged ManagedTag, 200 to a page) and
+// compares each with what its object last saw. Only objects whose instance
+// drifted are reconciled; at rest nothing else runs, and nothing reaches the
+// API server.
+type driftPoller struct {
+	now  func() time.Time
+	mem  *memory
+	tick time.Duration
+	// settle delays the first listing after objects join, so that the joins
+	// of a restart are verified by a few listings rather than many.
+	settle time.Duration
+	events chan event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance]
+
+	mu       sync.Mutex
+	accounts map[string]*account
+	memberOf map[types.NamespacedName]string
+}
+
+// account is one endpoint and account, and the objects whose instances live
+// there.
+type account struct {
+	api      ElementAPI
+	members  map[types.NamespacedName]member
+	nextList time.Time
+	failures int
+	listing  bool
+}
+
+// member is what an object last saw of its instance.
+type member struct {
+	id              int64
+	valid, disabled bool
+	// tokenDigest is a digest of the element token; "" when unknown (after
+	// a restart), which the first listing resolves.
+	tokenDigest string
+	interval    time.Duration
+	uid         types.UID
+}
+
+// drift is what a listing says about one member.
+type drift string
+
+const (
+	noDrift       drift = ""
+	driftMissing  drift = "not in the listing" // deleted, or created before ManagedTag existed
+	driftValidity drift = "validity changed"
+	driftDisabled drift = "enabled or disabled"
+	driftToken    drift = "token changed"
+	driftUnknown  drift = "token not yet known"
+)
+
+// driftOf compares a member with its instance in a listing.
+func driftOf(m member, inst cloudelements.Instance, listed bool) drift {
+	switch {
+	case !listed:
+		return driftMissing
+	case inst.Valid != m.valid:
+		return driftValidity
+	case inst.Disabled != m.disabled:
+		return driftDisabled
+	case m.tokenDigest == "":
+		return driftUnknown
+	case tokenDigest(inst.Token) != m.tokenDigest:
+		return driftToken
+	}
+	return noDrift
+}
+
+func tokenDigest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return string(sum[:])
+}
+
+// listBackoff is how long a failing account waits before the next listing:
+// exponential from 5s, never beyond the shortest poll interval it serves. A
+// failed listing never falls back to a call per object.
+func listBackoff(failures int, interval time.Duration) time.Duration {
+	wait := 5 * time.Second
+	for i := 1; i < failures && wait < interval; i++ {
+		wait *= 2
+	}
+	return min(wait, interval)
+}
+
+// accountJitter spreads the listings of accounts over up to 5% of the
+// interval, without ever listing less often than asked... by more than that.
+func accountJitter(key string, interval time.Duration) time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return time.Duration(float64(interval) * pollJitterFraction * float64(h.Sum32()%1000) / 1000)
+}
+
+func newDriftPoller(now func() time.Time, mem *memory) *driftPoller {
+	return &driftPoller{now: now, mem: mem, tick: time.Second, settle: 2 * time.Second,
+		events:   make(chan event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance], 1024),
+		accounts: map[string]*account{}, memberOf: map[types.NamespacedName]string{}}
+}
+
+// watch puts an object's instance under the listing of its account, or
+// updates what it last saw.
+func (p *driftPoller) watch(key types.NamespacedName, accountKey string, api ElementAPI, m member) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old, ok := p.memberOf[key]; ok && old != accountKey {
+		p.leave(key, old)
+	}
+	a := p.accounts[accountKey]
+	if a == nil {
+		a = &account{members: map[types.NamespacedName]member{}}
+		p.accounts[accountKey] = a
+	}
+	a.api = api
+	_, known := a.members[key]
+	a.members[key] = m
+	p.memberOf[key] = accountKey
+	if first := p.now().Add(p.settle); !known && m.tokenDigest == "" && (a.nextList.IsZero() || first.Before(a.nextList)) {
+		// Never verified by this process: list soon.
+		a.nextList = first
+	}
+	if due := p.now().Add(m.interval); a.nextList.IsZero() || due.Before(a.nextList) {
+		a.nextList = due
+	}
+}
+
+// covers reports whether a listing watches the object's instance.
+func (p *driftPoller) covers(key types.NamespacedName) bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.memberOf[key]
+	return ok
+}
+
+// forget stops watching an object.
+func (p *driftPoller) forget(key types.NamespacedName) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if accountKey, ok := p.memberOf[key]; ok {
+		p.leave(key, accountKey)
+	}
+}
+
+func (p *driftPoller) leave(key types.NamespacedName, accountKey string) {
+	delete(p.memberOf, key)
+	if a := p.accounts[accountKey]; a != nil {
+		delete(a.members, key)
+		if len(a.members) == 0 {
+			delete(p.accounts, accountKey)
+		}
+	}
+}
+
+// Start lists each account when it is due, until ctx ends. It runs on the
+// leader only, like the reconciler it feeds.
+func (p *driftPoller) Start(ctx context.Context) error {
+	ticker := time.NewTicker(p.tick)
+	defer ticker.Stop()
+	var running sync.WaitGroup
+	defer running.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		for key, a := range p.dueAccounts() {
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				p.list(ctx, key, a)
+			}()
+		}
+	}
+}
+
+// dueAccounts marks the accounts whose listing is due as listing, and
+// returns them.
+func (p *driftPoller) dueAccounts() map[string]*account {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	due := map[string]*account{}
+	for key, a := range p.accounts {
+		if !a.listing && !a.nextList.After(now) {
+			a.listing = true
+			due[key] = a
+		}
+	}
+	return due
+}
+
+// list runs one listing of an account and acts on what it finds.
+func (p *driftPoller) list(ctx context.Context, key string, a *account) {
+	p.mu.Lock()
+	api := a.api
+	p.mu.Unlock()
+	found, err := api.FindInstancesByTag(ctx, elementsv1alpha1.ManagedTag)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a.listing = false
+	now := p.now()
+	interval := a.shortestInterval()
+	if err != nil {
+		a.failures++
+		a.nextList = now.Add(listBackoff(a.failures, interval))
+		log.FromContext(ctx).Info("listing the instances of an account failed; retrying the listing, not each instance",
+			"failures", a.failures, "retryIn", a.nextList.Sub(now).String(), "error", err.Error())
+		return
+	}
+	a.failures = 0
+	a.nextList = now.Add(interval + accountJitter(key, interval))
+	byID := make(map[int64]cloudelements.Instance, len(found))
+	for _, inst := range found {
+		byID[inst.ID] = inst
+	}
+	for objKey, m := range a.members {
+		inst, listed := byID[m.id]
+		d := driftOf(m, inst, listed)
+		p.mem.updateKey(objKey, m.uid, func(r *remembered) {
+			if d == noDrift {
+				r.verifiedAt = now
+				return
+			}
+			r.pollNow = true
+			r.listed = nil
+			if listed {
+				seen := inst
+				r.listed = &seen
+			}
+		})
+		if d != noDrift {
+			p.enqueue(objKey)
+		}
+	}
+}
+
+func (a *account) shortestInterval() time.Duration {
+	shortest := time.Duration(0)
+	for _, m := range a.members {
+		if shortest == 0 || m.interval < shortest {
+			shortest = m.interval
+		}
+	}
+	if shortest == 0 {
+		shortest = elementsv1alpha1.DefaultPollInterval
+	}
+	return shortest
+}
+
+// enqueue sends an object to the reconciler without blocking the caller's
+// lock for long: the channel is buffered, and the controller drains it.
+func (p *driftPoller) enqueue(key types.NamespacedName) {
+	obj := &elementsv1alpha1.HubSpotInstance{}
+	obj.Namespace, obj.Name = key.Namespace, key.Name
+	select {
+	case p.events <- event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance]{Object: obj}:
+	default:
+		// Full: the object keeps pollNow, so the listing after this one
+		// sends it again if it still drifts; nothing is lost but time.
+		go func() { p.events <- event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance]{Object: obj} }()
+	}
+}
+
+// driftHandler queues what the poller found behind the work people asked
+// for: creates and edits first.
+func driftHandler() handler.TypedEventHandler[*elementsv1alpha1.HubSpotInstance, reconcile.Request] {
+	return handler.TypedFuncs[*elementsv1alpha1.HubSpotInstance, reconcile.Request]{
+		GenericFunc: func(_ context.Context, e event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: e.Object.Namespace, Name: e.Object.Name}}
+			if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+				low := handler.LowPriority
+				pq.AddWithOpts(priorityqueue.AddOpts{Priority: &low}, req)
+				return
+			}
+			q.Add(req)
+		},
+	}
+}

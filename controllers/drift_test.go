@@ -1,0 +1,78 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+)
+
+func TestDriftOf(t *testing.T) {
+	seen := member{id: 7, valid: true, tokenDigest: tokenDigest("tok")}
+	same := cloudelements.Instance{ID: 7, Valid: true, Token: "tok"}
+	with := func(change func(*cloudelements.Instance)) cloudelements.Instance {
+		inst := same
+		change(&inst)
+		return inst
+	}
+	cases := map[string]struct {
+		m      member
+		inst   cloudelements.Instance
+		listed bool
+		want   drift
+	}{
+		"as last seen":                  {seen, same, true, noDrift},
+		"not in the listing":            {seen, cloudelements.Instance{}, false, driftMissing},
+		"turned invalid":                {seen, with(func(i *cloudelements.Instance) { i.Valid = false }), true, driftValidity},
+		"valid again":                   {member{id: 7, tokenDigest: tokenDigest("tok")}, same, true, driftValidity},
+		"disabled":                      {seen, with(func(i *cloudelements.Instance) { i.Disabled = true }), true, driftDisabled},
+		"new token":                     {seen, with(func(i *cloudelements.Instance) { i.Token = "other" }), true, driftToken},
+		"token unknown since a restart": {member{id: 7, valid: true}, same, true, driftUnknown},
+		"name, tags and configuration are the fingerprint's business": {seen, with(func(i *cloudelements.Instance) { i.Name, i.Tags = "renamed", nil }), true, noDrift},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, driftOf(tc.m, tc.inst, tc.listed)); diff != "" {
+				t.Errorf("driftOf (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestListBackoff(t *testing.T) {
+	cases := map[string]struct {
+		failures int
+		interval time.Duration
+		want     time.Duration
+	}{
+		"first failure":              {1, 10 * time.Minute, 5 * time.Second},
+		"doubles":                    {3, 10 * time.Minute, 20 * time.Second},
+		"never beyond the interval":  {20, 10 * time.Minute, 10 * time.Minute},
+		"a short interval bounds it": {1, 2 * time.Second, 2 * time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, listBackoff(tc.failures, tc.interval)); diff != "" {
+				t.Errorf("listBackoff (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

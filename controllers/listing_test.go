@@ -1,0 +1,184 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+)
+
+// Drift is found account by account: one listing of the operator's instances
+// per poll interval, compared with what each object last saw.
+var _ = Describe("drift detection by account listing", func() {
+	var ns string
+	BeforeEach(func() { ns = apiKeyNamespace() })
+
+	readyObjects := func(names ...string) []*elementsv1alpha1.HubSpotInstance {
+		var objs []*elementsv1alpha1.HubSpotInstance
+		for _, name := range names {
+			obj := apiKeyInstance(ns, name)
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			objs = append(objs, obj)
+		}
+		for _, obj := range objs {
+			eventuallyReady(key(obj))
+		}
+		// Let the watch events of our own writes settle.
+		Consistently(func() string { return get(key(objs[0])).ResourceVersion }).WithTimeout(time.Second).Should(Equal(get(key(objs[0])).ResourceVersion))
+		return objs
+	}
+
+	It("at rest: no reconcile, no API-server request, no GET; one listing per poll interval", func() {
+		objs := readyObjects("quiet-1", "quiet-2", "quiet-3")
+		before := get(key(objs[0]))
+		secretBefore := tokenSecret(ns, "quiet-1-element-token")
+
+		res := forceReconcile(key(objs[0]))
+		Expect(res.RequeueAfter).To(BeZero(), "the listing, not a timer per object, decides when to look")
+		Expect(get(key(objs[0])).ResourceVersion).To(Equal(before.ResourceVersion), "a reconcile that finds nothing changed writes nothing")
+
+		reads, patches, runs := apiReads.reads.Load(), writes.patches.Load(), reconciles()
+		lists, gets := sim.Total(simulator.OpList), sim.Total(simulator.OpGet)
+		for range 2 {
+			listed := sim.Total(simulator.OpList)
+			clock.Advance(2 * time.Minute)
+			Eventually(func() int { return sim.Total(simulator.OpList) }).WithTimeout(20*time.Second).Should(BeNumerically(">", listed), func() string { return reconciler.DriftState() })
+		}
+		Consistently(func() int { return sim.Total(simulator.OpList) }).WithTimeout(2*time.Second).Should(BeNumerically("<=", lists+2),
+			"one listing per interval for the three objects of the account")
+		Expect(sim.Total(simulator.OpGet)).To(Equal(gets), "no GET per object")
+		Expect(reconciles()).To(Equal(runs), "no reconcile at rest")
+		Expect(apiReads.reads.Load()).To(Equal(reads), "no read past the cache at rest")
+		Expect(writes.patches.Load()).To(Equal(patches))
+		Expect(get(key(objs[0])).ResourceVersion).To(Equal(before.ResourceVersion))
+		Expect(tokenSecret(ns, "quiet-1-element-token").ResourceVersion).To(Equal(secretBefore.ResourceVersion))
+	})
+
+	DescribeTable("an instance changed behind the operator's back is acted on after the next listing",
+		func(change func(id int64), reason string) {
+			obj := readyObjects("drifting")[0]
+			id := get(key(obj)).Status.InstanceID
+			change(id)
+			clock.Advance(2 * time.Minute)
+			eventuallyReason(key(obj), reason)
+		},
+		Entry("deleted: created again", func(id int64) { Expect(sim.Remove(id)).To(Succeed()) }, elementsv1alpha1.ReasonAvailable),
+		Entry("invalidated", func(id int64) { Expect(sim.Invalidate(id)).To(Succeed()) }, elementsv1alpha1.ReasonReauthorizationRequired),
+		Entry("disabled", func(id int64) { Expect(sim.SetDisabled(id, true)).To(Succeed()) }, elementsv1alpha1.ReasonInstanceDisabled),
+	)
+
+	It("deleted behind the operator's back: a new instance, announced", func() {
+		obj := readyObjects("vanishing")[0]
+		id := get(key(obj)).Status.InstanceID
+		Expect(sim.Remove(id)).To(Succeed())
+		clock.Advance(2 * time.Minute)
+		Eventually(func() int64 { return get(key(obj)).Status.InstanceID }).WithTimeout(20 * time.Second).ShouldNot(Equal(id))
+		got := eventuallyReady(key(obj))
+		Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonInstanceMissing))
+		Expect(instancesOwnedBy(got)).To(Equal(1))
+	})
+
+	It("a failing listing falls back to backoff, never to a call per object", func() {
+		objs := readyObjects("listless-1", "listless-2")
+		gets, runs := sim.Total(simulator.OpGet), reconciles()
+		sim.SetFault(simulator.OpList, simulator.Fault{FailNext: 1000, Status: http.StatusServiceUnavailable})
+		failed := sim.Count(simulator.OpList, http.StatusServiceUnavailable)
+		for range 3 {
+			clock.Advance(2 * time.Minute)
+			Eventually(func() int { return sim.Count(simulator.OpList, http.StatusServiceUnavailable) }).WithTimeout(15 * time.Second).Should(BeNumerically(">", failed))
+			failed = sim.Count(simulator.OpList, http.StatusServiceUnavailable)
+		}
+		Expect(sim.Total(simulator.OpGet)).To(Equal(gets), "no GET per object")
+		Expect(reconciles()).To(Equal(runs), "no reconcile per object")
+
+		// The listing recovers, and finds a drift made meanwhile.
+		id := get(key(objs[1])).Status.InstanceID
+		Expect(sim.Invalidate(id)).To(Succeed())
+		sim.ClearFaults()
+		clock.Advance(2 * time.Minute)
+		eventuallyReason(key(objs[1]), elementsv1alpha1.ReasonReauthorizationRequired)
+		Expect(ready(key(objs[0])).Reason).To(Equal(elementsv1alpha1.ReasonAvailable))
+	})
+
+	It("after a restart every object is verified by listings, with no GET and no write", func() {
+		objs := readyObjects("restart-1", "restart-2", "restart-3", "restart-4")
+		versions := map[string]string{}
+		for _, obj := range objs {
+			versions[obj.Name] = get(key(obj)).ResourceVersion
+			versions[obj.Name+"-element-token"] = tokenSecret(ns, obj.Name+"-element-token").ResourceVersion
+		}
+		gets, patches := sim.Total(simulator.OpGet), writes.patches.Load()
+
+		reconciler.ForgetEverything()
+		for _, obj := range objs {
+			// What the initial list of a restarted manager brings.
+			Expect(forceReconcile(key(obj)).RequeueAfter).To(BeZero())
+		}
+		Eventually(func(g Gomega) {
+			for _, obj := range objs {
+				g.Expect(reconciler.VerifiedByListing(key(obj))).To(BeTrue(), obj.Name)
+			}
+		}).WithTimeout(20 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+
+		Expect(sim.Total(simulator.OpGet)).To(Equal(gets), "verified by the listing, not by a GET each")
+		Expect(writes.patches.Load()).To(Equal(patches))
+		for _, obj := range objs {
+			Expect(get(key(obj)).ResourceVersion).To(Equal(versions[obj.Name]), "no status write")
+			Expect(tokenSecret(ns, obj.Name+"-element-token").ResourceVersion).To(Equal(versions[obj.Name+"-element-token"]), "no Secret write")
+		}
+	})
+
+	It("an instance that predates the common tag is verified by its own GET, and gets the tag", func() {
+		existing := createInstanceByHand("tagless")
+		obj := apiKeyInstance(ns, "tagless")
+		obj.Annotations = map[string]string{elementsv1alpha1.InstanceIDAnnotation: fmt.Sprint(existing.ID)}
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		eventuallyReady(key(obj))
+		Expect(simInstance(existing.ID).Tags).To(ContainElement(elementsv1alpha1.ManagedTag), "the import gave it the common tag")
+	})
+})
+
+// reconciles counts the HubSpotInstance reconciles the manager ran.
+func reconciles() float64 {
+	families, err := metrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	total := 0.0
+	for _, family := range families {
+		if family.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range family.GetMetric() {
+			for _, label := range m.GetLabel() {
+				if label.GetName() == "controller" && label.GetValue() == "hubspotinstance" {
+					total += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return total
+}
+
+var _ client.Object = &elementsv1alpha1.HubSpotInstance{}

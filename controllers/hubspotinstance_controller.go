@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -78,6 +79,15 @@ type HubSpotInstanceReconciler struct {
 	hashKey []byte
 	// reconcileTimeout bounds one reconcile, whatever an endpoint does.
 	reconcileTimeout time.Duration
+	// selector is this shard's share of the objects; nil means all.
+	selector labels.Selector
+}
+
+// WithWatchSelector makes the reconciler a shard: it acts only on objects
+// whose labels match selector, which must be the selector the manager's
+// cache of HubSpotInstances was built with. nil means every object.
+func WithWatchSelector(selector labels.Selector) Option {
+	return func(r *HubSpotInstanceReconciler) { r.selector = selector }
 }
 
 // WithHashKey sets the key of the configuration and authorization hashes in
@@ -244,9 +254,20 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 			}
 			return nil, err
 		}
+		if !r.owns(obj) {
+			// Relabelled to another shard since the cache last saw it:
+			// that shard reconciles it now, and the cache will catch up.
+			r.memory().forget(key)
+			return nil, nil
+		}
 		r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
 	}
 	return obj, nil
+}
+
+// owns says whether obj belongs to this shard.
+func (r *HubSpotInstanceReconciler) owns(obj *elementsv1alpha1.HubSpotInstance) bool {
+	return r.selector == nil || r.selector.Matches(labels.Set(obj.Labels))
 }
 
 // resolve reads the inputs and connects to Cloud Elements.

@@ -52,7 +52,11 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 		func(o client.Object) []string { return referencedSecrets(o.(*elementsv1alpha1.HubSpotInstance)) }); err != nil {
 		return err
 	}
-	if err := (&CredentialsProtection{Client: mgr.GetClient()}).SetupWithManager(mgr, controller.Options{
+	protection := &CredentialsProtection{Client: mgr.GetClient()}
+	if r.selector != nil {
+		protection.AllShards = r.apiReader
+	}
+	if err := protection.SetupWithManager(mgr, controller.Options{
 		RateLimiter: DefaultRateLimiter(), SkipNameValidation: opts.SkipNameValidation}); err != nil {
 		return err
 	}
@@ -68,7 +72,9 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 }
 
 // objectsReadingSecret maps a Secret to the HubSpotInstances that reference
-// it, so a created or rotated input reaches exactly those objects.
+// it, so a created or rotated input reaches exactly those objects. It lists
+// the cache, which holds only this shard's objects: a Secret shared across
+// shards wakes, in each shard, that shard's readers and no others.
 func (r *HubSpotInstanceReconciler) objectsReadingSecret(ctx context.Context, secret client.Object) []reconcile.Request {
 	var list elementsv1alpha1.HubSpotInstanceList
 	if err := r.List(ctx, &list, client.InNamespace(secret.GetNamespace()),

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,7 +64,7 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&elementsv1alpha1.HubSpotInstance{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted()))).
-		Owns(&corev1.Secret{}, builder.OnlyMetadata).
+		Owns(&corev1.Secret{}, builder.OnlyMetadata, builder.WithPredicates(r.ownerInShard())).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata,
 			builder.WithPredicates(notOnlyFinalizers())).
 		WithOptions(opts).
@@ -86,6 +87,24 @@ func (r *HubSpotInstanceReconciler) objectsReadingSecret(ctx context.Context, se
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&item)})
 	}
 	return reqs
+}
+
+// ownerInShard passes the events of Secrets whose owner this shard
+// reconciles. Every shard caches the metadata of every Secret, so without it
+// a token Secret written by one shard would wake its owner's name in all the
+// others, each to find nothing in its cache.
+func (r *HubSpotInstanceReconciler) ownerInShard() predicate.Funcs {
+	return predicate.NewPredicateFuncs(func(o client.Object) bool {
+		if r.selector == nil {
+			return true
+		}
+		owner := metav1.GetControllerOf(o)
+		if owner == nil {
+			return false
+		}
+		key := client.ObjectKey{Namespace: o.GetNamespace(), Name: owner.Name}
+		return r.Get(context.Background(), key, &elementsv1alpha1.HubSpotInstance{}) == nil
+	})
 }
 
 // annotationsChanged passes annotation edits (reconcile requests, imports)

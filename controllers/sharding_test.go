@@ -34,6 +34,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 )
@@ -143,5 +145,34 @@ func TestFetchLetsGoOfAnObjectRelabelledToAnotherShard(t *testing.T) {
 				t.Errorf("still counted in this process's gauges: %v, want %v", remembered, tc.wantOurs)
 			}
 		})
+	}
+}
+
+// A token Secret wakes its owner only in the shard that reconciles it.
+func TestOwnedSecretsWakeOnlyTheirOwnersShard(t *testing.T) {
+	scheme := shardingScheme(t)
+	ours, theirs := user("ours", "shard1"), user("theirs", "shard2")
+	cache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ours).Build()
+	tokenOf := func(owner *elementsv1alpha1.HubSpotInstance) *corev1.Secret {
+		yes := true
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: owner.Namespace, Name: owner.TokenSecretName(),
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: elementsv1alpha1.GroupVersion.String(), Kind: "HubSpotInstance",
+				Name: owner.Name, UID: owner.UID, Controller: &yes}}}}
+	}
+	shard1 := New(cache, cache, nil, nil, nil, WithWatchSelector(labels.SelectorFromSet(labels.Set{shardKey: "shard1"}))).ownerInShard()
+	unsharded := New(cache, cache, nil, nil, nil).ownerInShard()
+	for _, tc := range []struct {
+		name   string
+		pass   predicate.Funcs
+		secret *corev1.Secret
+		want   bool
+	}{
+		{"shard1, its own object's Secret", shard1, tokenOf(ours), true},
+		{"shard1, shard2's object's Secret", shard1, tokenOf(theirs), false},
+		{"unsharded, any Secret", unsharded, tokenOf(theirs), true},
+	} {
+		if got := tc.pass.Create(event.CreateEvent{Object: tc.secret}); got != tc.want {
+			t.Errorf("%s: passes %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -191,9 +191,6 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		cacheOpts.ByObject = map[client.Object]cache.ByObject{
 			&elementsv1alpha1.HubSpotInstance{}: {Label: selector},
 		}
-	}
-
-	if selector != nil {
 		ctrl.Log.WithName("setup").Info("reconciling only the HubSpotInstances matching --watch-label-selector",
 			"selector", selector.String(), "leaderElectionID", o.LeaderElectionID)
 	}

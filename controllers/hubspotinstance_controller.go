@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -81,6 +82,8 @@ type HubSpotInstanceReconciler struct {
 	// drift lists each account's instances to find the objects that need a
 	// look; nil falls back to a GET per object per poll interval.
 	drift *driftPoller
+	// selector is this shard's share of the objects; nil means all.
+	selector labels.Selector
 }
 
 // WithoutAccountListing turns drift detection by account listing off: each
@@ -88,6 +91,13 @@ type HubSpotInstanceReconciler struct {
 // contrast row measures.
 func WithoutAccountListing() Option {
 	return func(r *HubSpotInstanceReconciler) { r.drift = nil }
+}
+
+// WithWatchSelector makes the reconciler a shard: it acts only on objects
+// whose labels match selector, which must be the selector the manager's
+// cache of HubSpotInstances was built with. nil means every object.
+func WithWatchSelector(selector labels.Selector) Option {
+	return func(r *HubSpotInstanceReconciler) { r.selector = selector }
 }
 
 // WithHashKey sets the key of the configuration and authorization hashes in
@@ -257,9 +267,21 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 			}
 			return nil, err
 		}
+		if !r.owns(obj) {
+			// Relabelled to another shard since the cache last saw it:
+			// that shard reconciles it now, and the cache will catch up.
+			r.memory().forget(key)
+			r.drift.forget(key)
+			return nil, nil
+		}
 		r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
 	}
 	return obj, nil
+}
+
+// owns says whether obj belongs to this shard.
+func (r *HubSpotInstanceReconciler) owns(obj *elementsv1alpha1.HubSpotInstance) bool {
+	return r.selector == nil || r.selector.Matches(labels.Set(obj.Labels))
 }
 
 // resolve reads the inputs and connects to Cloud Elements.

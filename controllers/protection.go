@@ -105,6 +105,11 @@ func (r *HubSpotInstanceReconciler) addCredentialsFinalizer(ctx context.Context,
 // no HubSpotInstance may still need it to delete its instance.
 type CredentialsProtection struct {
 	client.Client
+	// AllShards, when the cache holds only this shard's HubSpotInstances,
+	// reads every shard's (the API server): a Secret may be used by objects
+	// of several shards, and it is released only when none of them needs it.
+	// nil when the cache holds every object.
+	AllShards client.Reader
 }
 
 // SetupWithManager watches Secrets that carry the protection, and the
@@ -151,9 +156,16 @@ func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := p.List(ctx, &users, client.InNamespace(req.Namespace), client.MatchingFields{secretRefIndex: req.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
-	for i := range users.Items {
-		if u := &users.Items[i]; string(u.Spec.Platform.CredentialsSecretRef.Name) == req.Name && needsCredentials(u) {
-			return ctrl.Result{}, nil
+	if anyNeeds(users.Items, req.Name) {
+		return ctrl.Result{}, nil
+	}
+	if p.AllShards != nil {
+		// Only when our own shard lets go is the whole namespace read, page
+		// by page: releases are rare, and the API server cannot select by
+		// spec fields.
+		needed, err := p.neededByAnyShard(ctx, req.Namespace, req.Name)
+		if err != nil || needed {
+			return ctrl.Result{}, err
 		}
 	}
 	patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -162,4 +174,35 @@ func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, fmt.Errorf("releasing credentials Secret %s: %w", req.NamespacedName, err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// anyNeeds: one of objs may still need the credentials Secret secret.
+func anyNeeds(objs []elementsv1alpha1.HubSpotInstance, secret string) bool {
+	for i := range objs {
+		if u := &objs[i]; string(u.Spec.Platform.CredentialsSecretRef.Name) == secret && needsCredentials(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// allShardsPageSize bounds one page of the uncached list.
+const allShardsPageSize = 500
+
+// neededByAnyShard reads every HubSpotInstance of the namespace past the
+// shard's cache.
+func (p *CredentialsProtection) neededByAnyShard(ctx context.Context, namespace, secret string) (bool, error) {
+	opts := []client.ListOption{client.InNamespace(namespace), client.Limit(allShardsPageSize)}
+	for cont := ""; ; {
+		var page elementsv1alpha1.HubSpotInstanceList
+		if err := p.AllShards.List(ctx, &page, append(opts, client.Continue(cont))...); err != nil {
+			return false, fmt.Errorf("listing the users of credentials Secret %s/%s in every shard: %w", namespace, secret, err)
+		}
+		if anyNeeds(page.Items, secret) {
+			return true, nil
+		}
+		if cont = page.Continue; cont == "" {
+			return false, nil
+		}
+	}
 }

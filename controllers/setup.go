@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -53,7 +54,11 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 		func(o client.Object) []string { return referencedSecrets(o.(*elementsv1alpha1.HubSpotInstance)) }); err != nil {
 		return err
 	}
-	if err := (&CredentialsProtection{Client: mgr.GetClient()}).SetupWithManager(mgr, controller.Options{
+	protection := &CredentialsProtection{Client: mgr.GetClient()}
+	if r.selector != nil {
+		protection.AllShards = r.apiReader
+	}
+	if err := protection.SetupWithManager(mgr, controller.Options{
 		RateLimiter: DefaultRateLimiter(), SkipNameValidation: opts.SkipNameValidation}); err != nil {
 		return err
 	}
@@ -65,7 +70,7 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&elementsv1alpha1.HubSpotInstance{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted()))).
-		Owns(&corev1.Secret{}, builder.OnlyMetadata).
+		Owns(&corev1.Secret{}, builder.OnlyMetadata, builder.WithPredicates(r.ownerInShard())).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata,
 			builder.WithPredicates(notOnlyFinalizers()))
 	if r.drift != nil {
@@ -75,7 +80,9 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 }
 
 // objectsReadingSecret maps a Secret to the HubSpotInstances that reference
-// it, so a created or rotated input reaches exactly those objects.
+// it, so a created or rotated input reaches exactly those objects. It lists
+// the cache, which holds only this shard's objects: a Secret shared across
+// shards wakes, in each shard, that shard's readers and no others.
 func (r *HubSpotInstanceReconciler) objectsReadingSecret(ctx context.Context, secret client.Object) []reconcile.Request {
 	var list elementsv1alpha1.HubSpotInstanceList
 	if err := r.List(ctx, &list, client.InNamespace(secret.GetNamespace()),
@@ -87,6 +94,24 @@ func (r *HubSpotInstanceReconciler) objectsReadingSecret(ctx context.Context, se
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&item)})
 	}
 	return reqs
+}
+
+// ownerInShard passes the events of Secrets whose owner this shard
+// reconciles. Every shard caches the metadata of every Secret, so without it
+// a token Secret written by one shard would wake its owner's name in all the
+// others, each to find nothing in its cache.
+func (r *HubSpotInstanceReconciler) ownerInShard() predicate.Funcs {
+	return predicate.NewPredicateFuncs(func(o client.Object) bool {
+		if r.selector == nil {
+			return true
+		}
+		owner := metav1.GetControllerOf(o)
+		if owner == nil {
+			return false
+		}
+		key := client.ObjectKey{Namespace: o.GetNamespace(), Name: owner.Name}
+		return r.Get(context.Background(), key, &elementsv1alpha1.HubSpotInstance{}) == nil
+	})
 }
 
 // annotationsChanged passes annotation edits (reconcile requests, imports)

@@ -154,6 +154,7 @@ func TestHelmLint(t *testing.T) {
 	helm(t, "lint", "--strict", chartgen.ChartDir)
 	helm(t, "lint", "--strict", chartgen.ChartDir, "--values", valuesFile(t, customValues))
 	helm(t, "lint", "--strict", chartgen.ChartDir, "--set", "rbac.namespaced=true", "--set", "watchNamespaces={team-a}")
+	helm(t, "lint", "--strict", chartgen.ChartDir, "--set", "sharding.enabled=true", "--set", "sharding.shards={shard1,shard2}")
 }
 
 // id is how objects are matched between renders.

@@ -45,39 +45,51 @@ func freeLoopbackAddress() string {
 	return addr
 }
 
+// startManager runs operator.New's manager, with its callback server on addr,
+// until the spec ends.
+func startManager(namespace, addr, watchLabelSelector string) {
+	GinkgoHelper()
+	mgr, err := operator.New(ctx, cfg, operator.Options{
+		MetricsAddr:          "0",
+		ProbeAddr:            "0",
+		LeaderElectionID:     "callback-wiring-test",
+		LeaseDuration:        15 * time.Second,
+		RenewDeadline:        10 * time.Second,
+		RetryPeriod:          2 * time.Second,
+		MaxConcurrent:        1,
+		CloudElementsQPS:     10,
+		CloudElementsBurst:   10,
+		CloudElementsTimeout: 5 * time.Second,
+		WatchNamespaces:      namespace, // nothing to reconcile: only the server is under test
+		WatchLabelSelector:   watchLabelSelector,
+		CallbackAddr:         addr,
+		OperatorNamespace:    namespace,
+		StateKeySecret:       "oauth-state-key",
+		StateTTL:             oauthstate.DefaultTTL,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	managerCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer GinkgoRecover()
+		defer close(stopped)
+		Expect(mgr.Start(managerCtx)).To(Succeed())
+	}()
+	DeferCleanup(func() {
+		stop()
+		Eventually(stopped).WithTimeout(time.Minute).Should(BeClosed())
+	})
+	Eventually(func() error {
+		_, err := http.Get("http://" + addr + callback.Path)
+		return err
+	}).Should(Succeed())
+}
+
 var _ = Describe("operator.New", func() {
 	It("serves OAuth callbacks on --oauth-callback-bind-address, verifying states with the operator's key", func() {
 		namespace := newNamespace()
 		addr := freeLoopbackAddress()
-		mgr, err := operator.New(ctx, cfg, operator.Options{
-			MetricsAddr:          "0",
-			ProbeAddr:            "0",
-			LeaderElectionID:     "callback-wiring-test",
-			LeaseDuration:        15 * time.Second,
-			RenewDeadline:        10 * time.Second,
-			RetryPeriod:          2 * time.Second,
-			MaxConcurrent:        1,
-			CloudElementsQPS:     10,
-			CloudElementsBurst:   10,
-			CloudElementsTimeout: 5 * time.Second,
-			WatchNamespaces:      namespace, // nothing to reconcile: only the server is under test
-			CallbackAddr:         addr,
-			OperatorNamespace:    namespace,
-			StateKeySecret:       "oauth-state-key",
-			StateTTL:             oauthstate.DefaultTTL,
-		})
-		Expect(err).NotTo(HaveOccurred())
-		managerCtx, stop := context.WithCancel(ctx)
-		stopped := make(chan struct{})
-		go func() {
-			defer GinkgoRecover()
-			defer close(stopped)
-			Expect(mgr.Start(managerCtx)).To(Succeed())
-		}()
-		DeferCleanup(func() {
-			stop()
-			Eventually(stopped).WithTimeout(time.Minute).Should(BeClosed())
-		})
+		startManager(namespace, addr, "")
 
 		get := func(query url.Values) (int, string) {
 			GinkgoHelper()
@@ -88,11 +100,6 @@ var _ = Describe("operator.New", func() {
 			Expect(err).NotTo(HaveOccurred())
 			return resp.StatusCode, string(body)
 		}
-		Eventually(func() error {
-			_, err := http.Get("http://" + addr + callback.Path)
-			return err
-		}).Should(Succeed())
-
 		status, _ := get(callbackQuery("code", "c"))
 		Expect(status).To(Equal(http.StatusBadRequest))
 
@@ -111,5 +118,31 @@ var _ = Describe("operator.New", func() {
 		Expect(err).NotTo(HaveOccurred())
 		status, _ = get(callbackQuery("code", "c", "state", state))
 		Expect(status).To(Equal(http.StatusForbidden))
+	})
+
+	It("answers the callback of an object another shard reconciles, so one callback URL serves every shard", func() {
+		namespace := newNamespace()
+		addr := freeLoopbackAddress()
+		startManager(namespace, addr, "sharding.fluxcd.io/key=shard1")
+
+		obj := oauth2Instance(namespace, "in-shard2", "https://api.cloud-elements.com/elements/api-v2", "https://operator.example.com/oauth/callback")
+		obj.Labels = map[string]string{"sharding.fluxcd.io/key": "shard2"}
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		keySecret := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "oauth-state-key"}, keySecret)).To(Succeed())
+		operatorSigner, err := oauthstate.NewSigner(keySecret.Data["key"], 0)
+		Expect(err).NotTo(HaveOccurred())
+		state, claims, err := operatorSigner.Issue(namespace, obj.Name, string(obj.UID))
+		Expect(err).NotTo(HaveOccurred())
+		setNonce(obj, claims)
+
+		resp, err := http.Get("http://" + addr + callback.Path + "?" + callbackQuery("code", "c0de-shard2", "state", state).Encode())
+		Expect(err).NotTo(HaveOccurred())
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK), string(body))
+		sec, err := callbackSecretOf(obj)
+		Expect(err).NotTo(HaveOccurred(), "the code is handed to the object's own shard in its callback Secret")
+		Expect(sec.Data).NotTo(BeEmpty())
 	})
 })

@@ -37,6 +37,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -88,7 +89,10 @@ type Options struct {
 	// interval rather than a GET per object.
 	AccountListing  bool
 	WatchNamespaces string
-	AllowInsecure   bool
+	// WatchLabelSelector limits the HubSpotInstances this manager caches
+	// and reconciles (a shard's share); empty means all of them.
+	WatchLabelSelector string
+	AllowInsecure      bool
 	// AllowLoopback permits endpoints on loopback hosts (a local stand-in
 	// for the platform); AllowedHosts are where credentials may go.
 	AllowLoopback bool
@@ -123,6 +127,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.AccountListing, "drift-by-account-listing", true, "Detect drift with one listing per Cloud Elements account and poll interval (pages of 200) instead of a GET per object; false restores the per-object poll.")
 	fs.DurationVar(&o.CreateGracePeriod, "create-grace-period", 0, "How long a create whose answer was lost (timeout, 5xx) may take to show up at Cloud Elements before it is looked up by owner tag and, if absent, sent again; 0 means twice --cloud-elements-timeout.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
+	fs.StringVar(&o.WatchLabelSelector, "watch-label-selector", "", "Label selector of the HubSpotInstances this process caches and reconciles, "+
+		"e.g. sharding.fluxcd.io/key=shard1 for a shard or !sharding.fluxcd.io/key for the main one; empty reconciles all. "+
+		"Each shard needs its own --leader-election-id.")
 	fs.BoolVar(&o.AllowInsecure, "allow-insecure-endpoints", false, "Allow plain-http Cloud Elements endpoints on allowed non-loopback hosts (credentials travel in clear text).")
 	fs.BoolVar(&o.AllowLoopback, "allow-loopback-endpoints", false, "Allow Cloud Elements endpoints on loopback hosts, any port (a local stand-in for the platform).")
 	o.AllowedHosts = slices.Clone(controllers.DefaultAllowedEndpointHosts)
@@ -161,6 +168,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err := oauthstate.ValidateTTL(o.StateTTL); err != nil {
 		return nil, err
 	}
+	selector, err := o.watchSelector()
+	if err != nil {
+		return nil, err
+	}
 	var tlsOpts []func(*tls.Config)
 	if !o.EnableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
@@ -177,7 +188,16 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
 		}
 	}
-
+	if selector != nil {
+		// Only the HubSpotInstances are split between shards: Secrets are
+		// shared by objects of any shard, so every shard caches their
+		// metadata and maps them to its own objects through this cache.
+		cacheOpts.ByObject = map[client.Object]cache.ByObject{
+			&elementsv1alpha1.HubSpotInstance{}: {Label: selector},
+		}
+		ctrl.Log.WithName("setup").Info("reconciling only the HubSpotInstances matching --watch-label-selector",
+			"selector", selector.String(), "leaderElectionID", o.LeaderElectionID)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        Scheme,
 		Metrics:                       metricsOpts,
@@ -203,7 +223,8 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		return nil, err
 	}
 	options := []controllers.Option{controllers.WithCreateGracePeriod(o.createGrace()), controllers.WithHashKey(statusHashKey(stateKey)),
-		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure})}
+		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure}),
+		controllers.WithWatchSelector(selector)}
 	if !o.AccountListing {
 		options = append(options, controllers.WithoutAccountListing())
 	}
@@ -219,7 +240,11 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	// --- OAuth callback server (internal/callback) ---
 	// Every replica serves callbacks (the server needs no leader election):
 	// the browser reaches whichever one the Service picks, and each verifies
-	// states with the same key the reconciler signs them with.
+	// states with the same key the reconciler signs them with. That holds
+	// across shards too: the handler reads the HubSpotInstance through the
+	// API reader, not the shard's cache, so one callback Service in front of
+	// every shard answers for any object; the callback's writes (its Secret,
+	// the status) then wake the shard that owns the object.
 	if o.CallbackAddr != "" && o.CallbackAddr != "0" {
 		handler := callback.NewHandler(mgr.GetAPIReader(), mgr.GetClient(), signer,
 			callback.WithEventRecorder(mgr.GetEventRecorder(elementsv1alpha1.FieldManager)),
@@ -236,6 +261,18 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// watchSelector parses --watch-label-selector; nil means every object.
+func (o Options) watchSelector() (labels.Selector, error) {
+	if strings.TrimSpace(o.WatchLabelSelector) == "" {
+		return nil, nil
+	}
+	selector, err := labels.Parse(o.WatchLabelSelector)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --watch-label-selector %q: %w", o.WatchLabelSelector, err)
+	}
+	return selector, nil
 }
 
 func (o Options) createGrace() time.Duration {

@@ -21,6 +21,7 @@ package reliability
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -193,6 +194,46 @@ type sim struct {
 	listPages             [2]int // list requests for the first page, and for a later one
 
 	truncateCreates atomic.Int32
+	// holds are the creates held back at the front, by owner-tag prefix.
+	holds map[string]*createHold
+}
+
+// createHold is one holdCreates.
+type createHold struct {
+	arrived, release     chan struct{}
+	arriveOnce, freeOnce sync.Once
+}
+
+// holdCreates holds every create whose owner tag starts with prefix at the
+// front, uncommitted, until release is called and its client has given up;
+// only then does it reach the simulator, which commits it and answers into
+// the void: a platform that acts on a create after the client timed out.
+// arrived is closed when the first such create comes in. This makes "the
+// object changed hands while its create was in flight" an ordering, not a
+// race.
+func (s *sim) holdCreates(prefix string) (arrived <-chan struct{}, release func()) {
+	h := &createHold{arrived: make(chan struct{}), release: make(chan struct{})}
+	s.mu.Lock()
+	if s.holds == nil {
+		s.holds = map[string]*createHold{}
+	}
+	s.holds[prefix] = h
+	s.mu.Unlock()
+	return h.arrived, func() { h.freeOnce.Do(func() { close(h.release) }) }
+}
+
+// heldBy is the hold of the first of tags that has one.
+func (s *sim) heldBy(tags []string) *createHold {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for prefix, h := range s.holds {
+		for _, t := range tags {
+			if strings.HasPrefix(t, prefix) {
+				return h
+			}
+		}
+	}
+	return nil
 }
 
 var (
@@ -252,6 +293,12 @@ func (s *sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.inFlight--
 			s.mu.Unlock()
 		}()
+		if h := s.heldBy(req.Tags); h != nil {
+			h.arriveOnce.Do(func() { close(h.arrived) })
+			<-h.release
+			<-r.Context().Done() // the client gave up
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
 	}
 	if r.Method == http.MethodGet && r.URL.Path == simulator.APIPrefix+"/instances" {
 		later := 0

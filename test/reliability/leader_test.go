@@ -144,6 +144,8 @@ func leaderElection() {
 		Expect(own.instances).To(Equal(3))
 		Expect(own.duplicates).To(BeZero())
 	})
+
+	shardedLeaders()
 }
 
 // leads says whether an operator process holds the lease, from its own

@@ -61,3 +61,35 @@ which the generated templates keep from config/).
 app.kubernetes.io/name: {{ include "hubspot-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
+
+{{/*
+The manager Deployments as a JSON list of shard names: "" for the main one,
+then sharding.shards when sharding is on. Fails on names that cannot be both
+a label value and the end of a Deployment's name.
+*/}}
+{{- define "hubspot-operator.shards" -}}
+{{- $shards := list "" }}
+{{- if .Values.sharding.enabled }}
+{{- if not .Values.sharding.shards }}
+{{- fail "sharding.enabled needs sharding.shards: the shards' names, e.g. [shard1, shard2]" }}
+{{- end }}
+{{- range .Values.sharding.shards }}
+{{- $shard := toString . }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $shard) }}
+{{- fail (printf "sharding.shards: %q is not a lowercase DNS label" $shard) }}
+{{- end }}
+{{- if has $shard $shards }}
+{{- fail (printf "sharding.shards: %q is listed twice" $shard) }}
+{{- end }}
+{{- $shards = append $shards $shard }}
+{{- end }}
+{{- end }}
+{{- toJson $shards }}
+{{- end }}
+
+{{/*
+"-<shard>" for a shard's objects, nothing for the main Deployment's.
+*/}}
+{{- define "hubspot-operator.shardSuffix" -}}
+{{- with . }}-{{ . }}{{ end }}
+{{- end }}

@@ -44,6 +44,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -73,6 +74,9 @@ const (
 
 	nameLabel      = "app.kubernetes.io/name"
 	managedByLabel = "app.kubernetes.io/managed-by"
+	// podLabel tells the operator's pods apart from other pods of the
+	// release; with sharding each shard's Deployment gets its own value.
+	podLabel = "control-plane"
 )
 
 // generatedDirs are where Stale looks for generated files to remove.
@@ -318,6 +322,19 @@ func (c *tctx) v(p string) string {
 	return p
 }
 
+// rootRef matches a reference to the chart's root object at the start of an
+// expression or an argument.
+var rootRef = regexp.MustCompile(`(^|[\s(])\.(Values|Chart|Release)\b`)
+
+// x rewrites the root references of a template expression (".Values.x",
+// `join "," .Values.y`) for this context.
+func (c *tctx) x(expr string) string {
+	if c.root != "$" {
+		return expr
+	}
+	return rootRef.ReplaceAllString(expr, "${1}$$.${2}")
+}
+
 func (c *tctx) include(helper string) string {
 	return fmt.Sprintf("include %q %s", "hubspot-operator."+helper, c.root)
 }
@@ -382,6 +399,9 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 		return fmt.Errorf("namespace %s is not the operator's", o.namespace)
 	}
 	c := g.newCtx(".")
+	if o.kind == "Deployment" {
+		c = g.newCtx("$") // inside the range over shards
+	}
 	var before, after string
 	if clusterOnly && o.kind != "ClusterRole" && o.kind != "ClusterRoleBinding" {
 		return errors.New("config/namespaced leaves it out, but only cluster-wide grants may be left out")
@@ -395,11 +415,18 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 	}
 	switch {
 	case o.kind == "Deployment":
-		if err := c.deployment(o.node); err != nil {
+		if err := c.deployment(o); err != nil {
 			return err
 		}
+		// The main Deployment, then one per shard (see sharding in
+		// values.yaml): the same pod, another share of the objects.
+		before = "{{- range $i, $shard := include \"hubspot-operator.shards\" . | fromJsonArray }}\n{{- if $i }}\n---\n{{- end }}\n"
+		after = "{{- end }}\n"
 	case o.kind == "Service":
 		if err := c.selector(get(o.node, "spec", "selector")); err != nil {
+			return err
+		}
+		if err := c.allShards(get(o.node, "spec", "selector")); err != nil {
 			return err
 		}
 		if o.suffix() == "oauth-callback" {
@@ -456,14 +483,27 @@ var managedFlags = []struct{ flag, value string }{
 	{"allow-loopback-endpoints", ".Values.cloudElements.allowLoopbackEndpoints"},
 }
 
-func (c *tctx) deployment(d *yaml.Node) error {
+// deployment templatizes the manager's Deployment, rendered once for the
+// main Deployment ($shard "") and once per shard.
+func (c *tctx) deployment(o object) error {
+	d := o.node
 	v := &c.g.values
 	replicas := get(d, "spec", "replicas")
 	if replicas == nil {
 		return errors.New("no spec.replicas")
 	}
 	v.Replicas = replicas.Value
-	c.t.setInline(replicas, "{{ .Values.replicaCount }}")
+	c.t.setInline(replicas, c.x("{{ .Values.replicaCount }}"))
+	// A shard's Deployment has its own name, and its own value of podLabel
+	// so that no Deployment's selector matches another's pods.
+	c.t.setInline(get(d, "metadata", "name"), fmt.Sprintf(`{{ include "hubspot-operator.objectName" (list $ (print %q (include "hubspot-operator.shardSuffix" $shard))) }}`, o.suffix()))
+	for _, labels := range [][]string{{"metadata", "labels"}, {"spec", "selector", "matchLabels"}, {"spec", "template", "metadata", "labels"}} {
+		value := get(d, append(labels, podLabel)...)
+		if value == nil {
+			return fmt.Errorf("%s lacks the label %s", strings.Join(labels, "."), podLabel)
+		}
+		c.t.setInline(value, value.Value+`{{ include "hubspot-operator.shardSuffix" $shard }}`)
+	}
 	if err := c.selector(get(d, "spec", "selector", "matchLabels")); err != nil {
 		return err
 	}
@@ -472,12 +512,12 @@ func (c *tctx) deployment(d *yaml.Node) error {
 		return err
 	}
 	c.t.addKeyBlock(ensureMap(podMeta, "annotations"), func(ind string) string {
-		return fmt.Sprintf("%[1]s{{- with .Values.podAnnotations }}\n%[1]s{{- toYaml . | nindent %[2]d }}\n%[1]s{{- end }}", ind, len(ind))
+		return fmt.Sprintf("%[1]s{{- with %[3]s }}\n%[1]s{{- toYaml . | nindent %[2]d }}\n%[1]s{{- end }}", ind, len(ind), c.x(".Values.podAnnotations"))
 	})
 
 	pod := get(d, "spec", "template", "spec")
 	var err error
-	if v.PodSecurityContext, err = c.block(get(pod, "securityContext"), ".Values.podSecurityContext"); err != nil {
+	if v.PodSecurityContext, err = c.block(get(pod, "securityContext"), c.x(".Values.podSecurityContext")); err != nil {
 		return fmt.Errorf("pod securityContext: %w", err)
 	}
 	for _, key := range []string{"imagePullSecrets", "nodeSelector", "tolerations", "affinity"} {
@@ -485,7 +525,7 @@ func (c *tctx) deployment(d *yaml.Node) error {
 			return fmt.Errorf("config/ sets the pod's %s, which the chart sets from values", key)
 		}
 		c.t.addKeyBlock(pod, func(ind string) string {
-			return fmt.Sprintf("%[1]s{{- with .Values.%[3]s }}\n%[1]s%[3]s:\n%[1]s  {{- toYaml . | nindent %[2]d }}\n%[1]s{{- end }}", ind, len(ind)+2, key)
+			return fmt.Sprintf("%[1]s{{- with %[4]s }}\n%[1]s%[3]s:\n%[1]s  {{- toYaml . | nindent %[2]d }}\n%[1]s{{- end }}", ind, len(ind)+2, key, c.x(".Values."+key))
 		})
 	}
 	if n := len(get(pod, "containers").Content); n != 1 {
@@ -501,18 +541,18 @@ func (c *tctx) deployment(d *yaml.Node) error {
 		repo = repo[:i]
 	}
 	v.ImageRepository = repo
-	c.t.setInline(image, `"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"`)
+	c.t.setInline(image, c.x(`"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"`))
 	v.ImagePullPolicy = "IfNotPresent"
 	if p := get(ctr, "imagePullPolicy"); p != nil {
 		v.ImagePullPolicy = p.Value
 	}
 	pullPolicy := scalar("")
 	set(ctr, "imagePullPolicy", pullPolicy)
-	c.t.setInline(pullPolicy, "{{ .Values.image.pullPolicy }}")
-	if v.Resources, err = c.block(get(ctr, "resources"), ".Values.resources"); err != nil {
+	c.t.setInline(pullPolicy, c.x("{{ .Values.image.pullPolicy }}"))
+	if v.Resources, err = c.block(get(ctr, "resources"), c.x(".Values.resources")); err != nil {
 		return fmt.Errorf("resources: %w", err)
 	}
-	if v.SecurityContext, err = c.block(get(ctr, "securityContext"), ".Values.securityContext"); err != nil {
+	if v.SecurityContext, err = c.block(get(ctr, "securityContext"), c.x(".Values.securityContext")); err != nil {
 		return fmt.Errorf("container securityContext: %w", err)
 	}
 	return c.args(get(ctr, "args"))
@@ -550,6 +590,7 @@ func (c *tctx) args(args *yaml.Node) error {
 		expr[f.flag] = f.value
 	}
 	found := map[string]bool{}
+	leaseID := c.g.flags.Lookup("leader-election-id").DefValue
 	for _, a := range args.Content {
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(a.Value, "--"), "=")
 		def := c.g.flags.Lookup(name)
@@ -558,6 +599,12 @@ func (c *tctx) args(args *yaml.Node) error {
 		}
 		if name == "watch-namespaces" {
 			return errors.New("config/default should watch all namespaces; the chart sets --watch-namespaces from watchNamespaces")
+		}
+		if name == "watch-label-selector" {
+			return errors.New("config/default should reconcile every object; the chart sets --watch-label-selector from sharding")
+		}
+		if name == "leader-election-id" {
+			leaseID = value
 		}
 		e, managed := expr[name]
 		if !managed {
@@ -571,7 +618,7 @@ func (c *tctx) args(args *yaml.Node) error {
 		}
 		*defaults[name] = value
 		found[name] = true
-		c.t.setInline(a, fmt.Sprintf(`"--%s={{ %s }}"`, name, e))
+		c.t.setInline(a, fmt.Sprintf(`"--%s={{ %s }}"`, name, c.x(e)))
 	}
 	for _, f := range managedFlags {
 		if found[f.flag] {
@@ -587,13 +634,39 @@ func (c *tctx) args(args *yaml.Node) error {
 		}
 		a := scalar("")
 		args.Content = append(args.Content, a)
-		c.t.setInline(a, fmt.Sprintf(`"--%s={{ %s }}"`, f.flag, f.value))
+		c.t.setInline(a, fmt.Sprintf(`"--%s={{ %s }}"`, f.flag, c.x(f.value)))
 	}
 	c.t.addItemBlock(args, func(ind string) string {
-		return fmt.Sprintf("%[1]s{{- with .Values.watchNamespaces }}\n%[1]s- {{ printf \"--watch-namespaces=%%s\" (join \",\" .) | quote }}\n%[1]s{{- end }}", ind)
+		return fmt.Sprintf("%[1]s{{- with %[2]s }}\n%[1]s- {{ printf \"--watch-namespaces=%%s\" (join \",\" .) | quote }}\n%[1]s{{- end }}", ind, c.x(".Values.watchNamespaces"))
 	})
 	c.t.addItemBlock(args, func(ind string) string {
-		return fmt.Sprintf("%[1]s{{- range .Values.extraArgs }}\n%[1]s- {{ . | quote }}\n%[1]s{{- end }}", ind)
+		return fmt.Sprintf("%[1]s{{- range %[2]s }}\n%[1]s- {{ . | quote }}\n%[1]s{{- end }}", ind, c.x(".Values.extraArgs"))
+	})
+	// After extraArgs, so that they cannot make two shards share a lease or
+	// a share of the objects. The main Deployment keeps its lease: turning
+	// sharding on hands over from the old pods as an upgrade always does.
+	c.t.addItemBlock(args, func(ind string) string {
+		return fmt.Sprintf("%[1]s{{- if $shard }}\n"+
+			"%[1]s- {{ printf \"--watch-label-selector=%%s=%%s\" %[2]s $shard | quote }}\n"+
+			"%[1]s- {{ printf \"--leader-election-id=%%s-%%s\" %[3]q $shard | quote }}\n"+
+			"%[1]s{{- else if %[4]s }}\n"+
+			"%[1]s- {{ printf \"--watch-label-selector=!%%s\" %[2]s | quote }}\n"+
+			"%[1]s{{- end }}", ind, c.x(".Values.sharding.key"), leaseID, c.x(".Values.sharding.enabled"))
+	})
+	return nil
+}
+
+// allShards makes a Service's pod selector match every shard's pods once
+// sharding is on, by leaving out podLabel, whose value differs per shard:
+// any shard answers OAuth callbacks for any object, and metrics are scraped
+// from all of them.
+func (c *tctx) allShards(selector *yaml.Node) error {
+	value := get(selector, podLabel)
+	if value == nil {
+		return fmt.Errorf("the selector lacks %s", podLabel)
+	}
+	c.t.replaceKeyBlock(selector, podLabel, func(ind string) string {
+		return fmt.Sprintf("%[1]s{{- if not %[2]s }}\n%[1]s%[3]s: %[4]s\n%[1]s{{- end }}", ind, c.x(".Values.sharding.enabled"), podLabel, value.Value)
 	})
 	return nil
 }

@@ -77,6 +77,22 @@ func (t *templater) addKeyBlock(m *yaml.Node, lines func(indent string) string) 
 	m.Content = append(m.Content, scalar(ph), scalar(""))
 }
 
+// replaceKeyBlock replaces key k of mapping m, in place, by a line rendered
+// by lines, given the indentation of m's keys; it returns k's value, nil
+// (and m unchanged) when m has no key k.
+func (t *templater) replaceKeyBlock(m *yaml.Node, k string, lines func(indent string) string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == k {
+			v := m.Content[i+1]
+			ph := t.placeholder()
+			t.blocks[ph] = lines
+			m.Content[i], m.Content[i+1] = scalar(ph), scalar("")
+			return v
+		}
+	}
+	return nil
+}
+
 // addItemBlock appends to sequence s lines rendered by lines, given the
 // indentation of s's dashes.
 func (t *templater) addItemBlock(s *yaml.Node, lines func(indent string) string) {

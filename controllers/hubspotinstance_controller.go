@@ -84,6 +84,8 @@ type HubSpotInstanceReconciler struct {
 	drift *driftPoller
 	// selector is this shard's share of the objects; nil means all.
 	selector labels.Selector
+	// inputs holds referenced Secrets by resourceVersion.
+	inputs *inputSecrets
 }
 
 // WithoutAccountListing turns drift detection by account listing off: each
@@ -142,6 +144,7 @@ func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder
 		createGrace: defaultCreateGrace, holder: processIdentity(), endpoints: DefaultEndpointPolicy(),
 		hashKey: randomKey(), reconcileTimeout: defaultReconcileTimeout}
 	r.drift = newDriftPoller(func() time.Time { return r.now() }, r.mem)
+	r.inputs = newInputSecrets()
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -277,6 +280,11 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 		r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
 	}
 	return obj, nil
+}
+
+// inputReader reads the Secrets an object references.
+func (r *HubSpotInstanceReconciler) inputReader() client.Reader {
+	return inputReader{cache: r.Client, api: r.apiReader, secret: r.inputs}
 }
 
 // owns says whether obj belongs to this shard.

@@ -131,7 +131,7 @@ func (s *secretValues) value(ctx context.Context, name elementsv1alpha1.SecretNa
 // are reported together, so one look at the condition tells a person
 // everything to fix.
 func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (*inputs, error) {
-	sv := &secretValues{reader: r.apiReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	sv := &secretValues{reader: r.inputReader(), namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
 	in := &inputs{endpoint: obj.Spec.Platform.GetEndpoint()}
 	var err error
 	set := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
@@ -205,7 +205,7 @@ func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj 
 		}
 		return nil, err
 	}
-	sv := &secretValues{reader: r.apiReader, namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
+	sv := &secretValues{reader: r.inputReader(), namespace: obj.Namespace, read: map[string]*corev1.Secret{}}
 	in := &inputs{endpoint: obj.Spec.Platform.GetEndpoint()}
 	creds := obj.Spec.Platform.CredentialsSecretRef
 	var err error

@@ -151,6 +151,30 @@ var _ = Describe("drift detection by account listing", func() {
 		}
 	})
 
+	It("a credentials Secret shared by many objects is read from the API server once per change, not once per object", func() {
+		credentials := client.ObjectKey{Namespace: ns, Name: "cloud-elements"}
+		// The first object settles the Secret: read, and protected by a
+		// finalizer (a write of ours that changes metadata only).
+		readyObjects("shared-0")
+		Eventually(func() int64 { return apiReads.readsOf(credentials) }).Should(BeNumerically(">", 0))
+		before := apiReads.readsOf(credentials)
+		objs := readyObjects("shared-1", "shared-2", "shared-3", "shared-4", "shared-5", "shared-6")
+		GinkgoWriter.Printf("credentials read %d times for the first object, %d for six more\n", before, apiReads.readsOf(credentials)-before)
+		Expect(apiReads.readsOf(credentials) - before).To(BeNumerically("<=", 1), "six more objects cost no read of an unchanged Secret")
+
+		// A change to the Secret: a new resourceVersion.
+		Expect(k8sClient.Patch(ctx, secret(ns, "cloud-elements", map[string]string{"rotated": time.Now().String()}), client.Merge)).To(Succeed())
+		before = apiReads.readsOf(credentials)
+		for _, obj := range objs {
+			requestReconcile(key(obj))
+		}
+		for _, obj := range objs {
+			Eventually(func() string { o := get(key(obj)); return o.Status.LastHandledReconcileAt }).
+				WithTimeout(20 * time.Second).Should(Equal(get(key(obj)).Annotations[elementsv1alpha1.ReconcileRequestAnnotation]))
+		}
+		Expect(apiReads.readsOf(credentials) - before).To(BeNumerically("<=", 2), "the new version read once, for all %d objects", len(objs))
+	})
+
 	It("an instance that predates the common tag is verified by its own GET, and gets the tag", func() {
 		existing := createInstanceByHand("tagless")
 		obj := apiKeyInstance(ns, "tagless")

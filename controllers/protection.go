@@ -83,8 +83,13 @@ func (r *HubSpotInstanceReconciler) addCredentialsFinalizer(ctx context.Context,
 	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		from := m.ResourceVersion
 		controllerutil.AddFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer)
 		err := r.Patch(ctx, m, patch)
+		if err == nil {
+			// Only the finalizer changed, on exactly the version read.
+			r.inputs.advance(key, from, m.ResourceVersion)
+		}
 		if apierrors.IsConflict(err) {
 			if gerr := r.apiReader.Get(ctx, key, m); gerr != nil {
 				return gerr

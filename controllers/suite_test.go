@@ -202,11 +202,22 @@ func (c *faultyClient) Create(ctx context.Context, obj client.Object, opts ...cl
 type countingReader struct {
 	client.Reader
 	reads atomic.Int64
+	byKey sync.Map // client.ObjectKey → *atomic.Int64
 }
 
 func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	c.reads.Add(1)
+	n, _ := c.byKey.LoadOrStore(key, &atomic.Int64{})
+	n.(*atomic.Int64).Add(1)
 	return c.Reader.Get(ctx, key, obj, opts...)
+}
+
+// readsOf counts the reads past the cache of one object.
+func (c *countingReader) readsOf(key client.ObjectKey) int64 {
+	if n, ok := c.byKey.Load(key); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 func (c *countingReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {

@@ -45,9 +45,9 @@ import (
 const secretRefIndex = ".spec.secretRefs"
 
 // SetupWithManager registers the controller. Secrets are watched as
-// metadata only: the operator never caches Secret data, neither the inputs
-// it reads nor anybody else's, which is what keeps its memory flat in
-// clusters full of unrelated Secrets.
+// metadata only: no informer holds Secret data, which is what keeps memory
+// flat in clusters full of unrelated Secrets; the data of the Secrets objects
+// reference is held by version in inputSecrets, and nobody else's at all.
 func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts controller.Options) error {
 	registerConditionMetrics(r.memory())
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &elementsv1alpha1.HubSpotInstance{}, secretRefIndex,

@@ -86,6 +86,9 @@ type HubSpotInstanceReconciler struct {
 	selector labels.Selector
 	// inputs holds referenced Secrets by resourceVersion.
 	inputs *inputSecrets
+	// retries bounds, per account, the calls of objects whose last attempt
+	// failed.
+	retries *retryBudgets
 }
 
 // WithoutAccountListing turns drift detection by account listing off: each
@@ -145,6 +148,7 @@ func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder
 		hashKey: randomKey(), reconcileTimeout: defaultReconcileTimeout}
 	r.drift = newDriftPoller(func() time.Time { return r.now() }, r.mem)
 	r.inputs = newInputSecrets()
+	r.retries = newRetryBudgets(DefaultRetryQPS, DefaultRetryBurst)
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -314,6 +318,9 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.platform.endpoint: %w", err)
 	}
 	s.in, s.api = in, api
+	if err := r.spendRetry(s); err != nil {
+		return err
+	}
 	s.desired = desiredInstance(s.obj, in)
 	s.hash = configurationHash(r.hashKey, s.obj, s.desired)
 	s.authHash = authorizationHash(r.hashKey, s.obj, authorization(s.obj, in))
@@ -339,8 +346,15 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		logger.V(1).Info("object changed during reconcile; retrying", "error", err.Error())
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
+	if errors.Is(err, errRetryBudget) {
+		// Nothing was tried, so nothing new is known: status stays as the
+		// failed attempt left it, and the work queue's backoff grows.
+		return ctrl.Result{}, err
+	}
 	obj := s.obj
 	err = boundRateLimit(err, r.countRateLimited(obj, err))
+	failing := err != nil
+	r.memory().update(obj, func(m *remembered) { m.failing = failing })
 	out := s.out
 	switch {
 	case err != nil:

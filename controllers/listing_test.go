@@ -160,7 +160,7 @@ var _ = Describe("drift detection by account listing", func() {
 		before := apiReads.readsOf(credentials)
 		objs := readyObjects("shared-1", "shared-2", "shared-3", "shared-4", "shared-5", "shared-6")
 		GinkgoWriter.Printf("credentials read %d times for the first object, %d for six more\n", before, apiReads.readsOf(credentials)-before)
-		Expect(apiReads.readsOf(credentials) - before).To(BeNumerically("<=", 1), "six more objects cost no read of an unchanged Secret")
+		Expect(apiReads.readsOf(credentials)-before).To(BeNumerically("<=", 1), "six more objects cost no read of an unchanged Secret")
 
 		// A change to the Secret: a new resourceVersion.
 		Expect(k8sClient.Patch(ctx, secret(ns, "cloud-elements", map[string]string{"rotated": time.Now().String()}), client.Merge)).To(Succeed())
@@ -172,7 +172,7 @@ var _ = Describe("drift detection by account listing", func() {
 			Eventually(func() string { o := get(key(obj)); return o.Status.LastHandledReconcileAt }).
 				WithTimeout(20 * time.Second).Should(Equal(get(key(obj)).Annotations[elementsv1alpha1.ReconcileRequestAnnotation]))
 		}
-		Expect(apiReads.readsOf(credentials) - before).To(BeNumerically("<=", 2), "the new version read once, for all %d objects", len(objs))
+		Expect(apiReads.readsOf(credentials)-before).To(BeNumerically("<=", 2), "the new version read once, for all %d objects", len(objs))
 	})
 
 	It("an instance that predates the common tag is verified by its own GET, and gets the tag", func() {

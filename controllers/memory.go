@@ -66,6 +66,9 @@ type remembered struct {
 	// attempt certainly created nothing: the next one needs no wait and no
 	// owner-tag lookup first.
 	refusedMarker string
+	// failing: the last reconcile ended in an error, so the next one is a
+	// retry and draws on its account's retry budget.
+	failing bool
 	// rateLimited counts the reconciles in a row answered 429, for
 	// generation rateLimitedGeneration.
 	rateLimited           int

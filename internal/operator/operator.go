@@ -224,7 +224,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	}
 	options := []controllers.Option{controllers.WithCreateGracePeriod(o.createGrace()), controllers.WithHashKey(statusHashKey(stateKey)),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure}),
-		controllers.WithWatchSelector(selector)}
+		controllers.WithWatchSelector(selector),
+		// Failing objects may retry at a quarter of the account's limit.
+		controllers.WithRetryBudget(o.CloudElementsQPS/4, max(o.CloudElementsBurst/4, 1))}
 	if !o.AccountListing {
 		options = append(options, controllers.WithoutAccountListing())
 	}

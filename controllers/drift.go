@@ -239,6 +239,7 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 	p.mu.Lock()
 	api := a.api
 	p.mu.Unlock()
+	started := p.now()
 	found, err := api.FindInstancesByTag(ctx, elementsv1alpha1.ManagedTag)
 
 	p.mu.Lock()
@@ -262,19 +263,25 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 	for objKey, m := range a.members {
 		inst, listed := byID[m.id]
 		d := driftOf(m, inst, listed)
+		newer := false
 		p.mem.updateKey(objKey, m.uid, func(r *remembered) {
+			if newer = r.verifiedAt.After(started); newer {
+				// Seen by a reconcile while the listing ran: the
+				// listing is the older news.
+				return
+			}
 			if d == noDrift {
 				r.verifiedAt = now
 				return
 			}
 			r.pollNow = true
-			r.listed = nil
+			r.listed, r.listedAt = nil, now
 			if listed {
 				seen := inst
 				r.listed = &seen
 			}
 		})
-		if d != noDrift {
+		if d != noDrift && !newer {
 			p.enqueue(objKey)
 		}
 	}

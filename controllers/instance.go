@@ -319,11 +319,14 @@ func (r *HubSpotInstanceReconciler) lookAgainUntilSeen(obj *elementsv1alpha1.Hub
 	r.memory().update(obj, func(m *remembered) { m.pollNow = true })
 }
 
+// listedFreshFor is how long what a listing showed may stand in for a GET.
+const listedFreshFor = time.Minute
+
 // listedOrGet is the instance as the account's listing just showed it, or,
 // when the listing did not show it, as a GET does.
 func (r *HubSpotInstanceReconciler) listedOrGet(ctx context.Context, s *session, id int64) (*cloudelements.Instance, error) {
-	if listed := r.memory().get(s.obj).listed; listed != nil && listed.ID == id {
-		return listed, nil
+	if m := r.memory().get(s.obj); m.listed != nil && m.listed.ID == id && r.now().Sub(m.listedAt) < listedFreshFor {
+		return m.listed, nil
 	}
 	return s.api.GetInstance(ctx, id)
 }

@@ -44,8 +44,9 @@ type remembered struct {
 	// pollNow: the account's listing found the instance drifted (or not at
 	// all), so the next reconcile looks at it; listed is what the listing
 	// showed, which spares a GET.
-	pollNow bool
-	listed  *cloudelements.Instance
+	pollNow  bool
+	listed   *cloudelements.Instance
+	listedAt time.Time
 	// tokenDigest digests the element token last seen, for the listing to
 	// compare with; "" when unknown.
 	tokenDigest string

@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"hash/fnv"
+	"maps"
 	"sync"
 	"time"
 
@@ -238,9 +239,28 @@ func (p *driftPoller) dueAccounts() map[string]*account {
 func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 	p.mu.Lock()
 	api := a.api
+	byID := make(map[int64]types.NamespacedName, len(a.members))
+	for objKey, m := range a.members {
+		byID[m.id] = objKey
+	}
+	members := maps.Clone(a.members)
 	p.mu.Unlock()
+
+	// Compared page by page, keeping only what drifted: a listing of ten
+	// thousand instances never sits in memory whole.
 	started := p.now()
-	found, err := api.FindInstancesByTag(ctx, elementsv1alpha1.ManagedTag)
+	drifted := map[types.NamespacedName]*cloudelements.Instance{}
+	seen := make(map[types.NamespacedName]bool, len(members))
+	err := api.VisitInstancesByTag(ctx, elementsv1alpha1.ManagedTag, func(inst cloudelements.Instance) {
+		objKey, ours := byID[inst.ID]
+		if !ours {
+			return
+		}
+		seen[objKey] = true
+		if driftOf(members[objKey], inst, true) != noDrift {
+			drifted[objKey] = &inst
+		}
+	})
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -256,13 +276,18 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 	}
 	a.failures = 0
 	a.nextList = now.Add(interval + accountJitter(key, interval))
-	byID := make(map[int64]cloudelements.Instance, len(found))
-	for _, inst := range found {
-		byID[inst.ID] = inst
-	}
-	for objKey, m := range a.members {
-		inst, listed := byID[m.id]
-		d := driftOf(m, inst, listed)
+	for objKey, m := range members {
+		if current, still := a.members[objKey]; !still || current.id != m.id {
+			continue // left, or moved to another instance, while the listing ran
+		}
+		inst, changed := drifted[objKey]
+		d := noDrift
+		switch {
+		case !seen[objKey]:
+			d = driftMissing
+		case changed:
+			d = driftOf(m, *inst, true)
+		}
 		newer := false
 		p.mem.updateKey(objKey, m.uid, func(r *remembered) {
 			if newer = r.verifiedAt.After(started); newer {
@@ -275,11 +300,7 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 				return
 			}
 			r.pollNow = true
-			r.listed, r.listedAt = nil, now
-			if listed {
-				seen := inst
-				r.listed = &seen
-			}
+			r.listed, r.listedAt = inst, now
 		})
 		if d != noDrift && !newer {
 			p.enqueue(objKey)

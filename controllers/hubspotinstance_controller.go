@@ -45,6 +45,7 @@ type ElementAPI interface {
 	CreateInstance(ctx context.Context, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
 	GetInstance(ctx context.Context, id int64) (*cloudelements.Instance, error)
 	FindInstancesByTag(ctx context.Context, tag string) ([]cloudelements.Instance, error)
+	VisitInstancesByTag(ctx context.Context, tag string, visit func(cloudelements.Instance)) error
 	UpdateInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
 	ReauthorizeInstance(ctx context.Context, id int64, req cloudelements.InstanceRequest) (*cloudelements.Instance, error)
 	PatchInstance(ctx context.Context, id int64, patch cloudelements.InstancePatch) (*cloudelements.Instance, error)

@@ -134,7 +134,15 @@ func (c *Client) GetInstance(ctx context.Context, id int64) (*Instance, error) {
 // next-page token, the call fails with ErrTooManyPages. It also fails when the
 // endpoint repeats a token, or sends one over 8 KiB.
 func (c *Client) ListInstances(ctx context.Context, match func(Instance) bool) ([]Instance, error) {
-	return c.listInstances(ctx, url.Values{}, match, match != nil)
+	var found []Instance
+	err := c.eachInstance(ctx, url.Values{}, match, func(i Instance) bool {
+		found = append(found, i)
+		return match == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
 }
 
 // FindInstancesByTag returns every instance carrying tag. It asks the
@@ -142,12 +150,26 @@ func (c *Client) ListInstances(ctx context.Context, match func(Instance) bool) (
 // instance itself, so the answer is right also where the platform ignores
 // the filter and pages through the whole account.
 func (c *Client) FindInstancesByTag(ctx context.Context, tag string) ([]Instance, error) {
-	return c.listInstances(ctx, url.Values{"tags[]": {tag}},
-		func(i Instance) bool { return slices.Contains(i.Tags, tag) }, false)
+	var found []Instance
+	if err := c.VisitInstancesByTag(ctx, tag, func(i Instance) { found = append(found, i) }); err != nil {
+		return nil, err
+	}
+	return found, nil
 }
 
-func (c *Client) listInstances(ctx context.Context, filter url.Values, match func(Instance) bool, stopAtFirstMatch bool) ([]Instance, error) {
-	var found []Instance
+// VisitInstancesByTag calls visit for every instance carrying tag, as
+// FindInstancesByTag finds them, one page at a time: it holds no more than a
+// page, however many thousand instances the account has.
+func (c *Client) VisitInstancesByTag(ctx context.Context, tag string, visit func(Instance)) error {
+	return c.eachInstance(ctx, url.Values{"tags[]": {tag}},
+		func(i Instance) bool { return slices.Contains(i.Tags, tag) },
+		func(i Instance) bool { visit(i); return true })
+}
+
+// eachInstance pages through GET /instances with filter, and hands each
+// instance match accepts (all when match is nil) to visit, until visit says
+// to stop at the end of a page.
+func (c *Client) eachInstance(ctx context.Context, filter url.Values, match func(Instance) bool, visit func(Instance) (more bool)) error {
 	seenTokens := map[string]bool{}
 	next := ""
 	for pages := 1; ; pages++ {
@@ -163,32 +185,33 @@ func (c *Client) listInstances(ctx context.Context, filter url.Values, match fun
 		if isEmptyListAnswer(err) {
 			// The platform's way of saying the page (or the whole
 			// collection, or the filter's result) is empty.
-			return found, nil
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
+		more := true
 		for _, instance := range page {
 			if match == nil || match(instance) {
-				found = append(found, instance)
+				more = visit(instance) && more
 			}
 		}
-		if stopAtFirstMatch && len(found) > 0 {
-			return found, nil
+		if !more {
+			return nil
 		}
 		next = resp.header.Get(NextPageHeader)
 		if next == "" || len(page) == 0 {
-			return found, nil
+			return nil
 		}
 		if pages >= MaxListPages {
-			return nil, fmt.Errorf("cloud elements %s: %w: the endpoint still sent a next-page token after %d pages of %d, the most one call reads",
+			return fmt.Errorf("cloud elements %s: %w: the endpoint still sent a next-page token after %d pages of %d, the most one call reads",
 				opList, ErrTooManyPages, pages, listPageSize)
 		}
 		if len(next) > maxPageTokenBytes {
-			return nil, fmt.Errorf("cloud elements %s: the endpoint sent a next-page token of %d bytes, over the %d-byte limit", opList, len(next), maxPageTokenBytes)
+			return fmt.Errorf("cloud elements %s: the endpoint sent a next-page token of %d bytes, over the %d-byte limit", opList, len(next), maxPageTokenBytes)
 		}
 		if seenTokens[next] {
-			return nil, fmt.Errorf("cloud elements %s: the endpoint repeated a next-page token; stopped to avoid paging forever", opList)
+			return fmt.Errorf("cloud elements %s: the endpoint repeated a next-page token; stopped to avoid paging forever", opList)
 		}
 		seenTokens[next] = true
 	}

@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +140,7 @@ func (b *bench) createInstances(ctx context.Context, ns string, n int, poll *met
 }
 
 // cleanup removes every HubSpotInstance (finalizers stripped: no operator
-// runs now) and every Secret of a namespace (the credentials-in-use
+// runs now), their element instances in the simulator, and every Secret of a namespace (the credentials-in-use
 // finalizer stripped too), so that later operators neither manage nor cache
 // them. Done by hand rather than by deleting the namespace: it is reused.
 func (b *bench) cleanup(ctx context.Context, ns string) error {
@@ -180,6 +181,14 @@ func (b *bench) cleanup(ctx context.Context, ns string) error {
 	wg.Wait()
 	if firstErr != nil {
 		return firstErr
+	}
+	// Their instances go too: every phase shares one Cloud Elements account,
+	// and a listing of the next phase must page through its own instances only.
+	prefix := elementsv1alpha1.OwnerTagNamespacePrefix(ns)
+	for _, inst := range b.sim.Instances() {
+		if slices.ContainsFunc(inst.Tags, func(t string) bool { return strings.HasPrefix(t, prefix) }) {
+			_ = b.sim.Remove(inst.ID)
+		}
 	}
 	var secrets corev1.SecretList
 	if err := b.c.List(ctx, &secrets, client.InNamespace(ns)); err != nil {
@@ -248,14 +257,15 @@ func (b *bench) createUnrelatedSecrets(ctx context.Context, ns string, count, si
 	return ctx.Err()
 }
 
-// apiWrites is a snapshot of kube-apiserver's apiserver_request_total for
-// writes, keyed "VERB resource[/subresource]" (all clients: the bench knows
-// which of them are its own).
-type apiWrites map[string]float64
+// apiCounts is a snapshot of kube-apiserver's apiserver_request_total,
+// keyed "VERB resource[/subresource]" (all clients: the bench knows which of
+// them are its own). Requests for no resource (/metrics, /healthz) and
+// kube-apiserver's own identity Lease renewals are left out.
+type apiCounts map[string]float64
 
 var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true, "DELETECOLLECTION": true}
 
-func (b *bench) scrapeAPIServer(ctx context.Context) (apiWrites, error) {
+func (b *bench) scrapeAPIServer(ctx context.Context) (apiCounts, error) {
 	hc, err := rest.HTTPClientFor(b.cp.Config)
 	if err != nil {
 		return nil, err
@@ -272,7 +282,7 @@ func (b *bench) scrapeAPIServer(ctx context.Context) (apiWrites, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("kube-apiserver /metrics: %s", resp.Status)
 	}
-	out := apiWrites{}
+	out := apiCounts{}
 	scanner := bufio.NewScanner(resp.Body)
 	scanner.Buffer(make([]byte, 1<<20), 1<<20)
 	const prefix = "apiserver_request_total{"
@@ -293,7 +303,7 @@ func (b *bench) scrapeAPIServer(ctx context.Context) (apiWrites, error) {
 		verb := label(labels, "verb")
 		// kube-apiserver renews its own identity Lease every 10 s; the
 		// operator runs without leader election and writes no Lease.
-		if !writeVerbs[verb] || label(labels, "resource") == "leases" {
+		if resource := label(labels, "resource"); resource == "" || resource == "leases" {
 			continue
 		}
 		key := verb + " " + label(labels, "resource")
@@ -333,9 +343,9 @@ func label(labels, name string) string {
 }
 
 // minus is what happened between two snapshots, without the bench's own
-// writes (exclude, e.g. "POST hubspotinstances").
-func (a apiWrites) minus(before apiWrites, exclude ...string) apiWrites {
-	out := apiWrites{}
+// requests (exclude, e.g. "POST hubspotinstances").
+func (a apiCounts) minus(before apiCounts, exclude ...string) apiCounts {
+	out := apiCounts{}
 	for k, v := range a {
 		if d := v - before[k]; d > 0 {
 			out[k] = d
@@ -347,7 +357,38 @@ func (a apiWrites) minus(before apiWrites, exclude ...string) apiWrites {
 	return out
 }
 
-func (a apiWrites) total() float64 {
+// where keeps the entries whose verb passes keep.
+func (a apiCounts) where(keep func(verb string) bool) apiCounts {
+	out := apiCounts{}
+	for k, v := range a {
+		if verb, _, _ := strings.Cut(k, " "); keep(verb) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (a apiCounts) writes() apiCounts { return a.where(func(v string) bool { return writeVerbs[v] }) }
+
+// requests are reads and writes: all but the WATCH verb, which kube-apiserver
+// counts when a watch ends, long after it was asked for.
+func (a apiCounts) requests() apiCounts { return a.where(func(v string) bool { return v != "WATCH" }) }
+
+// operators keeps what concerns the operator's resources, leaving out
+// kube-apiserver's own upkeep (its endpoints, for one).
+func (a apiCounts) operators() apiCounts {
+	out := apiCounts{}
+	for k, v := range a {
+		_, resource, _ := strings.Cut(k, " ")
+		resource, _, _ = strings.Cut(resource, "/")
+		if resource == "hubspotinstances" || resource == "secrets" || resource == "events" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (a apiCounts) total() float64 {
 	t := 0.0
 	for _, v := range a {
 		t += v

@@ -114,9 +114,9 @@ func (b *bench) runFloor(ctx context.Context, label, ns string, n int, qps float
 	}
 	run := &readyRun{label: label, n: n, qps: qps, burst: burst, concurrency: b.cfg.concurrency,
 		total: last.Sub(start), latencies: t.latencies(),
-		ceCalls:   diffCounts(b.sim.Counts(), simBefore),
-		apiWrites: apiAfter.minus(apiBefore, "POST hubspotinstances"),
-		opWrites:  float64(writes.Load()),
+		ceCalls:  diffCounts(b.sim.Counts(), simBefore),
+		api:      apiAfter.minus(apiBefore, "POST hubspotinstances"),
+		opWrites: float64(writes.Load()),
 	}
 	logf("  %s: all %d Ready in %s", label, n, run.total.Round(time.Millisecond))
 	return run, nil

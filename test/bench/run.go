@@ -314,6 +314,7 @@ func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *
 	if err != nil {
 		return nil, err
 	}
+	apiCPU := b.apiServerCPU(ctx)
 	start := time.Now()
 	if err := b.createInstances(ctx, ns, n, poll, t, nil); err != nil {
 		return nil, err
@@ -324,7 +325,10 @@ func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *
 		return nil, err
 	}
 	rr := &readyRun{label: label, n: n, qps: qps, burst: burst, concurrency: concurrency,
-		total: last.Sub(start), created: created, latencies: t.latencies()}
+		total: last.Sub(start), created: created, latencies: t.latencies(), apiCPU: b.apiServerCPU(ctx) - apiCPU}
+	if m, err := op.Metrics(); err == nil {
+		rr.opCPU = harness.Sum(m, "process_cpu_seconds_total") - harness.Sum(mBefore, "process_cpu_seconds_total")
+	}
 	logf("  %s: all %d Ready in %s (all created after %s)", label, n, rr.total.Round(time.Millisecond), created.Round(time.Millisecond))
 	rr.ceCallsAtReady = diffCounts(b.sim.Counts(), simBefore)
 	select {

@@ -132,11 +132,11 @@ chart: manifests ## Generate charts/hubspot-operator and config/namespaced's Rol
 
 ##@ Benchmark
 
-# Flags for `make bench`, e.g. BENCH_ARGS="-n 200 -n-large 0 -unrelated-secrets 500".
+# Flags for `make bench`, e.g. BENCH_ARGS="-quick" (small N, writes no file) or BENCH_ARGS="-n-scale 5000".
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: ## Benchmark scale, rest, restart and memory (test/bench, ~15 min); writes docs/benchmarks.md.
+bench: ## Benchmark scale, overhead, rest, restart, drift and memory (test/bench, ~20 min); writes docs/benchmarks.md.
 	$(GO) run ./test/bench $(BENCH_ARGS)
 
 ##@ Reliability

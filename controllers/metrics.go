@@ -29,25 +29,39 @@ var readyDesc = prometheus.NewDesc("hubspot_operator_instances",
 	"HubSpotInstances reconciled by this process, by Ready condition status and reason.",
 	[]string{"ready", "reason"}, nil)
 
+// verifiedDesc says how far a restart has got: the memory of what each
+// instance looked like is in process only, so after a restart this climbs
+// back to the number of objects as listings (or calls) see each instance.
+var verifiedDesc = prometheus.NewDesc("hubspot_operator_instances_verified",
+	"HubSpotInstances whose element instance this process has seen at Cloud Elements since it started.", nil, nil)
+
 // conditionCollector reads the reasons from the reconciler's memory at
 // scrape time, so reconciles pay nothing for the metric.
 type conditionCollector struct{ mem *memory }
 
-func (c conditionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- readyDesc }
+func (c conditionCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- readyDesc
+	ch <- verifiedDesc
+}
 
 func (c conditionCollector) Collect(ch chan<- prometheus.Metric) {
 	type key struct{ ready, reason string }
 	counts := map[key]int{}
+	verified := 0
 	c.mem.mu.Lock()
 	for _, r := range c.mem.objects {
 		if r.readyReason != "" {
 			counts[key{r.readyStatus, r.readyReason}]++
+		}
+		if !r.verifiedAt.IsZero() {
+			verified++
 		}
 	}
 	c.mem.mu.Unlock()
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, float64(n), k.ready, k.reason)
 	}
+	ch <- prometheus.MustNewConstMetric(verifiedDesc, prometheus.GaugeValue, float64(verified))
 }
 
 var registerConditionsOnce sync.Once

@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +140,7 @@ func (b *bench) createInstances(ctx context.Context, ns string, n int, poll *met
 }
 
 // cleanup removes every HubSpotInstance (finalizers stripped: no operator
-// runs now) and every Secret of a namespace (the credentials-in-use
+// runs now), their element instances in the simulator, and every Secret of a namespace (the credentials-in-use
 // finalizer stripped too), so that later operators neither manage nor cache
 // them. Done by hand rather than by deleting the namespace: it is reused.
 func (b *bench) cleanup(ctx context.Context, ns string) error {
@@ -181,6 +182,14 @@ func (b *bench) cleanup(ctx context.Context, ns string) error {
 	if firstErr != nil {
 		return firstErr
 	}
+	// Their instances go too: every phase shares one Cloud Elements account,
+	// and a listing of the next phase must page through its own instances only.
+	prefix := elementsv1alpha1.OwnerTagNamespacePrefix(ns)
+	for _, inst := range b.sim.Instances() {
+		if slices.ContainsFunc(inst.Tags, func(t string) bool { return strings.HasPrefix(t, prefix) }) {
+			_ = b.sim.Remove(inst.ID)
+		}
+	}
 	var secrets corev1.SecretList
 	if err := b.c.List(ctx, &secrets, client.InNamespace(ns)); err != nil {
 		return err
@@ -192,7 +201,70 @@ func (b *bench) cleanup(ctx context.Context, ns string) error {
 			}
 		}
 	}
-	return b.c.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(ns))
+	if err := b.c.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	return b.quiesce(ctx)
+}
+
+// quiesce waits until kube-apiserver serves nobody: the garbage collector
+// goes through the dependents of every deleted object (token Secrets) at
+// its own pace, and after thousands of objects it would still be at it,
+// on the same CPUs, during the next phase.
+func (b *bench) quiesce(ctx context.Context) error {
+	start := time.Now()
+	before, err := b.scrapeAPIServer(ctx)
+	if err != nil {
+		return err
+	}
+	for time.Since(start) < time.Minute {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		after, err := b.scrapeAPIServer(ctx)
+		if err != nil {
+			return err
+		}
+		if after.minus(before).requests().operators().total() <= 2 {
+			if waited := time.Since(start); waited > 3*time.Second {
+				logf("  the control plane went quiet %s after the cleanup", waited.Round(time.Second))
+			}
+			return nil
+		}
+		before = after
+	}
+	logf("  the control plane was still busy a minute after the cleanup; going on")
+	return nil
+}
+
+// apiServerCPU is the CPU time kube-apiserver has used, in seconds.
+func (b *bench) apiServerCPU(ctx context.Context) float64 {
+	hc, err := rest.HTTPClientFor(b.cp.Config)
+	if err != nil {
+		return 0
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(b.cp.Config.Host, "/")+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	scanner := bufio.NewScanner(resp.Body)
+	scanner.Buffer(make([]byte, 1<<20), 1<<20)
+	for scanner.Scan() {
+		if v, ok := strings.CutPrefix(scanner.Text(), "process_cpu_seconds_total "); ok {
+			var cpu float64
+			if _, err := fmt.Sscan(v, &cpu); err == nil {
+				return cpu
+			}
+		}
+	}
+	return 0
 }
 
 // createUnrelatedSecrets fills a namespace with Secrets the operator has no
@@ -248,14 +320,15 @@ func (b *bench) createUnrelatedSecrets(ctx context.Context, ns string, count, si
 	return ctx.Err()
 }
 
-// apiWrites is a snapshot of kube-apiserver's apiserver_request_total for
-// writes, keyed "VERB resource[/subresource]" (all clients: the bench knows
-// which of them are its own).
-type apiWrites map[string]float64
+// apiCounts is a snapshot of kube-apiserver's apiserver_request_total,
+// keyed "VERB resource[/subresource]" (all clients: the bench knows which of
+// them are its own). Requests for no resource (/metrics, /healthz) and
+// kube-apiserver's own identity Lease renewals are left out.
+type apiCounts map[string]float64
 
 var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true, "DELETECOLLECTION": true}
 
-func (b *bench) scrapeAPIServer(ctx context.Context) (apiWrites, error) {
+func (b *bench) scrapeAPIServer(ctx context.Context) (apiCounts, error) {
 	hc, err := rest.HTTPClientFor(b.cp.Config)
 	if err != nil {
 		return nil, err
@@ -272,7 +345,7 @@ func (b *bench) scrapeAPIServer(ctx context.Context) (apiWrites, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("kube-apiserver /metrics: %s", resp.Status)
 	}
-	out := apiWrites{}
+	out := apiCounts{}
 	scanner := bufio.NewScanner(resp.Body)
 	scanner.Buffer(make([]byte, 1<<20), 1<<20)
 	const prefix = "apiserver_request_total{"
@@ -293,7 +366,7 @@ func (b *bench) scrapeAPIServer(ctx context.Context) (apiWrites, error) {
 		verb := label(labels, "verb")
 		// kube-apiserver renews its own identity Lease every 10 s; the
 		// operator runs without leader election and writes no Lease.
-		if !writeVerbs[verb] || label(labels, "resource") == "leases" {
+		if resource := label(labels, "resource"); resource == "" || resource == "leases" {
 			continue
 		}
 		key := verb + " " + label(labels, "resource")
@@ -333,9 +406,9 @@ func label(labels, name string) string {
 }
 
 // minus is what happened between two snapshots, without the bench's own
-// writes (exclude, e.g. "POST hubspotinstances").
-func (a apiWrites) minus(before apiWrites, exclude ...string) apiWrites {
-	out := apiWrites{}
+// requests (exclude, e.g. "POST hubspotinstances").
+func (a apiCounts) minus(before apiCounts, exclude ...string) apiCounts {
+	out := apiCounts{}
 	for k, v := range a {
 		if d := v - before[k]; d > 0 {
 			out[k] = d
@@ -347,7 +420,38 @@ func (a apiWrites) minus(before apiWrites, exclude ...string) apiWrites {
 	return out
 }
 
-func (a apiWrites) total() float64 {
+// where keeps the entries whose verb passes keep.
+func (a apiCounts) where(keep func(verb string) bool) apiCounts {
+	out := apiCounts{}
+	for k, v := range a {
+		if verb, _, _ := strings.Cut(k, " "); keep(verb) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (a apiCounts) writes() apiCounts { return a.where(func(v string) bool { return writeVerbs[v] }) }
+
+// requests are reads and writes: all but the WATCH verb, which kube-apiserver
+// counts when a watch ends, long after it was asked for.
+func (a apiCounts) requests() apiCounts { return a.where(func(v string) bool { return v != "WATCH" }) }
+
+// operators keeps what concerns the operator's resources, leaving out
+// kube-apiserver's own upkeep (its endpoints, for one).
+func (a apiCounts) operators() apiCounts {
+	out := apiCounts{}
+	for k, v := range a {
+		_, resource, _ := strings.Cut(k, " ")
+		resource, _, _ = strings.Cut(resource, "/")
+		if resource == "hubspotinstances" || resource == "secrets" || resource == "events" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (a apiCounts) total() float64 {
 	t := 0.0
 	for _, v := range a {
 		t += v

@@ -77,6 +77,7 @@ func (b *bench) runFloor(ctx context.Context, label, ns string, n int, qps float
 	if err != nil {
 		return nil, err
 	}
+	apiCPU := b.apiServerCPU(ctx)
 	created := make(chan *elementsv1alpha1.HubSpotInstance, n)
 	var writes atomic.Int64
 	var wg sync.WaitGroup
@@ -114,9 +115,10 @@ func (b *bench) runFloor(ctx context.Context, label, ns string, n int, qps float
 	}
 	run := &readyRun{label: label, n: n, qps: qps, burst: burst, concurrency: b.cfg.concurrency,
 		total: last.Sub(start), latencies: t.latencies(),
-		ceCalls:   diffCounts(b.sim.Counts(), simBefore),
-		apiWrites: apiAfter.minus(apiBefore, "POST hubspotinstances"),
-		opWrites:  float64(writes.Load()),
+		ceCalls:  diffCounts(b.sim.Counts(), simBefore),
+		api:      apiAfter.minus(apiBefore, "POST hubspotinstances"),
+		opWrites: float64(writes.Load()),
+		apiCPU:   b.apiServerCPU(ctx) - apiCPU,
 	}
 	logf("  %s: all %d Ready in %s", label, n, run.total.Round(time.Millisecond))
 	return run, nil

@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -75,9 +77,10 @@ func run(ctx context.Context, cfg config, args []string) (retErr error) {
 
 	m := b.res.machine
 	logf("machine: %d cores, %s, %s, %s; load average %s", m.cores, orNA(m.cpu), orNA(m.kernel), m.goVer, b.res.loadStart)
-	logf("settings: -n %d -n-large %d -latency %s -unrelated-secrets %d -secret-size %s -poll-interval %s; operator and floor: "+
-		"%d workers, Cloud Elements %g/s burst %d (and the default %g/s burst %d)", cfg.n, cfg.nLarge, cfg.latency, cfg.unrelatedSecrets,
-		&cfg.secretSize, cfg.pollInterval, cfg.concurrency, cfg.qps, cfg.burst, cfg.defaultQPS, cfg.defaultBurst)
+	logf("settings: -n %d -n-scale %d -n-contrast %d -latency %s -unrelated-secrets %d -secret-size %s -poll-interval %s; operator and floor: "+
+		"%d workers, Cloud Elements %g/s burst %d (and the default %g/s burst %d, and %g/s for the overhead)", cfg.n, cfg.nScale, cfg.nContrast,
+		cfg.latency, cfg.unrelatedSecrets, &cfg.secretSize, cfg.pollInterval, cfg.concurrency, cfg.qps, cfg.burst, cfg.defaultQPS, cfg.defaultBurst,
+		cfg.unlimitedQPS)
 
 	var err error
 	if b.root, err = harness.RepoRoot(); err != nil {
@@ -156,7 +159,8 @@ func run(ctx context.Context, cfg config, args []string) (retErr error) {
 // Each phase has its own namespace, emptied afterwards.
 func (b *bench) phases(ctx context.Context) error {
 	cfg := b.cfg
-	// 4a. Memory with 0 unrelated Secrets, metadata-only and full Secret cache.
+	// Memory with 0 unrelated Secrets, metadata-only and full Secret cache:
+	// the baselines of the memory rows.
 	var err error
 	if b.res.mem0, err = b.memoryRun(ctx, "memory-0", "bench-mem-0", false, 0); err != nil {
 		return err
@@ -164,19 +168,39 @@ func (b *bench) phases(ctx context.Context) error {
 	if b.res.mem0Full, err = b.memoryRun(ctx, "memory-0-full", "bench-mem-0-full", true, 0); err != nil {
 		return err
 	}
-
 	if cfg.memoryOnly {
 		return b.unrelatedMemory(ctx)
 	}
 
-	// 1-3, 6. Time to Ready, at rest, restart.
-	if err := b.mainRun(ctx); err != nil {
+	// The scale run first, on a fresh etcd: N objects in one account, timed
+	// to Ready, then memory, at rest, restart and drift with the same objects.
+	if cfg.nScale > 0 {
+		if b.res.scale, err = b.steadyRun(ctx, "scale", "bench-scale", cfg.nScale, true); err != nil {
+			return err
+		}
+	}
+
+	// The operator's own overhead: the Cloud Elements limit out of the way.
+	unlimitedBurst := int(cfg.unlimitedQPS)
+	if b.res.overhead, err = b.operatorReadyRun(ctx, "overhead", "bench-overhead", cfg.n, nil, cfg.concurrency, cfg.unlimitedQPS, unlimitedBurst); err != nil {
 		return err
 	}
-	if b.res.floor, err = b.runFloor(ctx, "floor", "bench-floor", cfg.n, cfg.qps, cfg.burst); err != nil {
+	if b.res.overheadFloor, err = b.runFloor(ctx, "overhead-floor", "bench-overhead-floor", cfg.n, cfg.unlimitedQPS, unlimitedBurst); err != nil {
 		return err
 	}
-	if err := b.cleanup(ctx, "bench-floor"); err != nil {
+	if err := b.cleanup(ctx, "bench-overhead-floor"); err != nil {
+		return err
+	}
+
+	// At the limit: the operator (a fresh process, so its memory is one more
+	// point of the memory slope) against the floor.
+	if b.res.limited, err = b.memoryRunN(ctx, "limited", "bench-limited", false, 0, cfg.n); err != nil {
+		return err
+	}
+	if b.res.limitedFloor, err = b.runFloor(ctx, "limited-floor", "bench-limited-floor", cfg.n, cfg.qps, cfg.burst); err != nil {
+		return err
+	}
+	if err := b.cleanup(ctx, "bench-limited-floor"); err != nil {
 		return err
 	}
 	if !cfg.skipNaive {
@@ -196,15 +220,9 @@ func (b *bench) phases(ctx context.Context) error {
 		}
 	}
 
-	// 1 (large) and 5. N-large: time to Ready, and memory per object.
-	if cfg.nLarge > 0 {
-		if b.res.large, err = b.memoryRunN(ctx, "large", "bench-large", false, 0, cfg.nLarge); err != nil {
-			return err
-		}
-		if b.res.largeFloor, err = b.runFloor(ctx, "large-floor", "bench-large-floor", cfg.nLarge, cfg.qps, cfg.burst); err != nil {
-			return err
-		}
-		if err := b.cleanup(ctx, "bench-large-floor"); err != nil {
+	// The contrast: the per-object design, at rest and restarted.
+	if cfg.nContrast > 0 {
+		if b.res.contrast, err = b.steadyRun(ctx, "per-object", "bench-per-object", cfg.nContrast, false); err != nil {
 			return err
 		}
 	}
@@ -212,7 +230,7 @@ func (b *bench) phases(ctx context.Context) error {
 	return b.unrelatedMemory(ctx)
 }
 
-// unrelatedMemory is 4b: memory with unrelated Secrets in the cluster.
+// unrelatedMemory is memory with unrelated Secrets in the cluster.
 func (b *bench) unrelatedMemory(ctx context.Context) error {
 	cfg := b.cfg
 	var err error
@@ -275,7 +293,7 @@ func (b *bench) operatorReadyRun(ctx context.Context, label, ns string, n int, p
 
 // timeToReady creates n objects at once and waits for all of them to be
 // Ready with their token Secrets, counting what the operator did meanwhile
-// (plus a short settle, so that writes trailing Ready are counted).
+// (plus a short settle, so that requests trailing Ready are counted).
 func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *metav1.Duration, op *harness.Operator,
 	concurrency int, qps float64, burst int) (*readyRun, error) {
 	logf("  %s: %d objects, --max-concurrent-reconciles=%d --cloud-elements-qps=%g --cloud-elements-burst=%d", label, n, concurrency, qps, burst)
@@ -296,17 +314,22 @@ func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *
 	if err != nil {
 		return nil, err
 	}
+	apiCPU := b.apiServerCPU(ctx)
 	start := time.Now()
 	if err := b.createInstances(ctx, ns, n, poll, t, nil); err != nil {
 		return nil, err
 	}
+	created := time.Since(start)
 	last, err := t.wait(ctx, label, b.readyTimeout(n, qps))
 	if err != nil {
 		return nil, err
 	}
 	rr := &readyRun{label: label, n: n, qps: qps, burst: burst, concurrency: concurrency,
-		total: last.Sub(start), latencies: t.latencies()}
-	logf("  %s: all %d Ready in %s", label, n, rr.total.Round(time.Millisecond))
+		total: last.Sub(start), created: created, latencies: t.latencies(), apiCPU: b.apiServerCPU(ctx) - apiCPU}
+	if m, err := op.Metrics(); err == nil {
+		rr.opCPU = harness.Sum(m, "process_cpu_seconds_total") - harness.Sum(mBefore, "process_cpu_seconds_total")
+	}
+	logf("  %s: all %d Ready in %s (all created after %s)", label, n, rr.total.Round(time.Millisecond), created.Round(time.Millisecond))
 	rr.ceCallsAtReady = diffCounts(b.sim.Counts(), simBefore)
 	select {
 	case <-time.After(3 * time.Second):
@@ -318,13 +341,14 @@ func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *
 	if err != nil {
 		return nil, err
 	}
-	rr.apiWrites = apiAfter.minus(apiBefore, "POST hubspotinstances")
+	rr.api = apiAfter.minus(apiBefore, "POST hubspotinstances")
 	mAfter, err := op.Metrics()
 	if err != nil {
 		return nil, err
 	}
 	rr.opByMethod = restDelta(mAfter, mBefore)
 	rr.opWrites = writesOf(rr.opByMethod)
+	rr.reconciles = reconciles(mAfter) - reconciles(mBefore)
 	var secrets corev1.SecretList
 	if err := b.c.List(ctx, &secrets, client.InNamespace(ns), client.MatchingLabels{elementsv1alpha1.ManagedByLabel: elementsv1alpha1.FieldManager}); err != nil {
 		return nil, err
@@ -335,116 +359,261 @@ func (b *bench) timeToReady(ctx context.Context, label, ns string, n int, poll *
 	return rr, nil
 }
 
-// mainRun: N objects with pollInterval, timed to Ready (1, 6), watched at
-// rest for two intervals (2), then the operator restarted (3).
-func (b *bench) mainRun(ctx context.Context) error {
+// steadyRun: n objects with pollInterval in one account, timed to Ready;
+// with account listings (the default) their memory read, then watched at
+// rest for two intervals, the operator restarted, and two instances changed
+// behind its back; with per-object polling (the contrast) the same but
+// memory and drift.
+func (b *bench) steadyRun(ctx context.Context, label, ns string, n int, listing bool) (*steadyRun, error) {
 	cfg := b.cfg
-	const label, ns = "operator", "bench-operator"
-	op, pprof, err := b.startOperator(ctx, label, cfg.concurrency, cfg.qps, cfg.burst)
+	var extra []string
+	if !listing {
+		extra = append(extra, "--drift-by-account-listing=false")
+	}
+	logf("%s: %d objects in one account, pollInterval %s, drift by %s", label, n, cfg.pollInterval, driftMode(listing))
+	op, pprof, err := b.startOperator(ctx, label, cfg.concurrency, cfg.qps, cfg.burst, extra...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() { _ = op.Stop() }()
-	if cfg.pprofDir != "" {
-		seconds := int(min(30, float64(cfg.n)/cfg.qps+5))
-		go saveProfile(pprof, fmt.Sprintf("profile?seconds=%d", seconds), filepath.Join(cfg.pprofDir, "operator-time-to-ready.cpu.pb.gz"))
+	if cfg.pprofDir != "" && listing {
+		seconds := int(min(30, float64(n)/cfg.qps+5))
+		go saveProfile(pprof, fmt.Sprintf("profile?seconds=%d", seconds), filepath.Join(cfg.pprofDir, label+"-time-to-ready.cpu.pb.gz"))
 	}
+	sr := &steadyRun{label: label, n: n, listing: listing}
 	poll := &metav1.Duration{Duration: cfg.pollInterval}
-	if b.res.main, err = b.timeToReady(ctx, label, ns, cfg.n, poll, op, cfg.concurrency, cfg.qps, cfg.burst); err != nil {
-		return err
+	if sr.ready, err = b.timeToReady(ctx, label, ns, n, poll, op, cfg.concurrency, cfg.qps, cfg.burst); err != nil {
+		return nil, err
+	}
+	if listing {
+		select {
+		case <-time.After(cfg.settle):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if sr.mem, err = b.readMemory(op, pprof, label, n, 0, false, sr.ready); err != nil {
+			return nil, err
+		}
 	}
 
 	var list elementsv1alpha1.HubSpotInstanceList
 	if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
-		return err
+		return nil, err
 	}
 	ids := make([]int64, 0, len(list.Items))
 	for _, obj := range list.Items {
 		ids = append(ids, obj.Status.InstanceID)
 	}
+	if sr.rest, err = b.atRest(ctx, label, op, ids); err != nil {
+		return nil, err
+	}
+	if sr.restart, err = b.restart(ctx, label, op, n); err != nil {
+		return nil, err
+	}
+	if listing {
+		if sr.drift, err = b.drift(ctx, label, ns); err != nil {
+			return nil, err
+		}
+	}
+	if err := op.Stop(); err != nil {
+		return nil, err
+	}
+	return sr, b.cleanup(ctx, ns)
+}
 
-	// 2. At rest.
+func driftMode(listing bool) string {
+	if listing {
+		return "account listing (default)"
+	}
+	return "per-object polling (--drift-by-account-listing=false)"
+}
+
+// atRest watches Ready objects for two poll intervals and counts every call
+// and request the operator makes meanwhile.
+func (b *bench) atRest(ctx context.Context, label string, op *harness.Operator, ids []int64) (*restRun, error) {
+	cfg := b.cfg
 	window := 2 * cfg.pollInterval
-	logf("  at rest: watching %d Ready objects for %s (2 × pollInterval)", cfg.n, window)
-	rest := &restRun{window: window, interval: cfg.pollInterval}
+	logf("  %s at rest: watching %d Ready objects for %s (2 × pollInterval)", label, len(ids), window)
+	rest := &restRun{window: window, interval: cfg.pollInterval, n: len(ids)}
 	b.calls.reset()
 	simBefore := b.sim.Counts()
 	apiBefore, err := b.scrapeAPIServer(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mBefore, err := op.Metrics()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	select {
 	case <-time.After(window):
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	rest.ceCalls = diffCounts(b.sim.Counts(), simBefore)
 	rest.polls = b.calls.stats(ids)
+	rest.listings = b.calls.listings()
 	apiAfter, err := b.scrapeAPIServer(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rest.apiWrites = apiAfter.minus(apiBefore)
+	rest.api = apiAfter.minus(apiBefore)
 	mAfter, err := op.Metrics()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rest.opByMethod = restDelta(mAfter, mBefore)
-	b.res.rest = rest
+	rest.reconciles = reconciles(mAfter) - reconciles(mBefore)
+	logf("  %s at rest: Cloud Elements %s; operator requests %s; reconciles %.0f", label, calls(rest.ceCalls), methods(rest.opByMethod), rest.reconciles)
+	return rest, nil
+}
 
-	// 3. Restart.
-	logf("  restart: stopping the operator and starting a new process with %d Ready objects", cfg.n)
+// restart stops the operator and starts a new process with n Ready objects,
+// and times it until every instance is verified again: the operator's
+// hubspot_operator_instances_verified gauge at n, with nothing queued or
+// being reconciled.
+func (b *bench) restart(ctx context.Context, label string, op *harness.Operator, n int) (*restartRun, error) {
+	logf("  %s restart: stopping the operator and starting a new process with %d Ready objects", label, n)
 	if err := op.Stop(); err != nil {
-		return err
+		return nil, err
 	}
-	rs := &restartRun{n: cfg.n}
+	rs := &restartRun{n: n}
 	b.calls.reset()
-	simBefore = b.sim.Counts()
-	if apiBefore, err = b.scrapeAPIServer(ctx); err != nil {
-		return err
+	simBefore := b.sim.Counts()
+	apiBefore, err := b.scrapeAPIServer(ctx)
+	if err != nil {
+		return nil, err
 	}
-	start := time.Now()
+	rs.start = time.Now()
 	if err := op.Start(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	rs.readyz = time.Since(start)
-	deadline := time.Now().Add(b.readyTimeout(cfg.n, cfg.qps))
-	for b.calls.polled() < cfg.n {
+	rs.readyz = time.Since(rs.start)
+	deadline := time.Now().Add(b.readyTimeout(n, b.cfg.qps))
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	progress := time.Now()
+	for {
+		m, err := op.Metrics()
+		if err != nil {
+			return nil, err
+		}
+		verified := harness.Sum(m, "hubspot_operator_instances_verified")
+		if verified >= float64(n) && rs.allSeen == 0 {
+			rs.allSeen = time.Since(rs.start)
+		}
+		busy := harness.Sum(m, "workqueue_depth", `name="hubspotinstance"`) + harness.Sum(m, "controller_runtime_active_workers", `controller="hubspotinstance"`)
+		if verified >= float64(n) && busy == 0 {
+			break
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("restart: only %d of %d verified", b.calls.polled(), cfg.n)
+			return nil, fmt.Errorf("restart: only %.0f of %d verified", verified, n)
+		}
+		if time.Since(progress) >= 10*time.Second {
+			progress = time.Now()
+			logf("    %s restart: %.0f/%d verified", label, verified, n)
 		}
 		select {
-		case <-time.After(20 * time.Millisecond):
+		case <-tick.C:
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
-	rs.verified = time.Since(start)
-	logf("  restart: all %d verified %s after the process started", cfg.n, rs.verified.Round(time.Millisecond))
+	rs.verified = time.Since(rs.start)
+	logf("  %s restart: all %d verified %s after the process started", label, n, rs.verified.Round(time.Millisecond))
 	select {
 	case <-time.After(5 * time.Second):
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	rs.ceCalls = diffCounts(b.sim.Counts(), simBefore)
-	if apiAfter, err = b.scrapeAPIServer(ctx); err != nil {
-		return err
+	rs.listings = b.calls.listings()
+	apiAfter, err := b.scrapeAPIServer(ctx)
+	if err != nil {
+		return nil, err
 	}
-	rs.apiWrites = apiAfter.minus(apiBefore)
+	rs.api = apiAfter.minus(apiBefore)
 	m, err := op.Metrics() // a new process: its counters started at zero
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rs.opByMethod = restDelta(m, nil)
-	b.res.restart = rs
-	if err := op.Stop(); err != nil {
-		return err
+	rs.reconciles = reconciles(m)
+	logf("  %s restart: Cloud Elements %s; operator requests %s; reconciles %.0f", label, calls(rs.ceCalls), methods(rs.opByMethod), rs.reconciles)
+	return rs, nil
+}
+
+// drift deletes one instance and invalidates another behind the operator's
+// back, right after a listing ended (the worst moment: the whole interval
+// until the next), and times until each object shows it.
+func (b *bench) drift(ctx context.Context, label, ns string) (*driftRun, error) {
+	cfg := b.cfg
+	var gone, invalid elementsv1alpha1.HubSpotInstance
+	if err := b.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "hsi-00000"}, &gone); err != nil {
+		return nil, err
 	}
-	return b.cleanup(ctx, ns)
+	if err := b.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "hsi-00001"}, &invalid); err != nil {
+		return nil, err
+	}
+	logf("  %s drift: waiting for a listing to end, then deleting instance %d and invalidating %d", label, gone.Status.InstanceID, invalid.Status.InstanceID)
+	deadline := time.Now().Add(3 * cfg.pollInterval)
+	for last := b.calls.lastList(); last.IsZero() || time.Since(last) < 2*time.Second; last = b.calls.lastList() {
+		if time.Now().After(deadline) {
+			return nil, errors.New("drift: no listing ended")
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	dr := &driftRun{interval: cfg.pollInterval, goneID: gone.Status.InstanceID, invalidID: invalid.Status.InstanceID}
+	simBefore := b.sim.Counts()
+	dr.changed = time.Now()
+	dr.sincePrevious = dr.changed.Sub(b.calls.lastList())
+	if err := b.sim.Remove(dr.goneID); err != nil {
+		return nil, err
+	}
+	if err := b.sim.Invalidate(dr.invalidID); err != nil {
+		return nil, err
+	}
+	deadline = time.Now().Add(3 * cfg.pollInterval)
+	for dr.gone == 0 || dr.invalid == 0 {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("drift: not shown within %s", 3*cfg.pollInterval)
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if dr.gone == 0 {
+			if err := b.c.Get(ctx, client.ObjectKeyFromObject(&gone), &gone); err != nil {
+				return nil, err
+			}
+			if id := gone.Status.InstanceID; id != 0 && id != dr.goneID {
+				dr.gone, dr.newID = time.Since(dr.changed), id
+			}
+		}
+		if dr.invalid == 0 {
+			if err := b.c.Get(ctx, client.ObjectKeyFromObject(&invalid), &invalid); err != nil {
+				return nil, err
+			}
+			if c := meta.FindStatusCondition(invalid.Status.Conditions, elementsv1alpha1.ConditionReady); !invalid.Status.Valid && c != nil {
+				dr.invalid, dr.invalidReason = time.Since(dr.changed), string(c.Status)+" "+c.Reason
+			}
+		}
+	}
+	for _, l := range b.calls.listings() {
+		if l.first.After(dr.changed) {
+			dr.nextListing, dr.listingTook, dr.pages = l.first.Sub(dr.changed), l.last.Sub(l.first), l.pages
+			break
+		}
+	}
+	dr.ceCalls = diffCounts(b.sim.Counts(), simBefore)
+	logf("  %s drift: deleted instance shown after %s (now %d), invalidated after %s (Ready %s)", label, dr.gone.Round(time.Millisecond),
+		dr.newID, dr.invalid.Round(time.Millisecond), dr.invalidReason)
+	return dr, nil
 }
 
 func (b *bench) memoryRun(ctx context.Context, label, ns string, fullCache bool, unrelated int) (*memRun, error) {
@@ -474,7 +643,20 @@ func (b *bench) memoryRunN(ctx context.Context, label, ns string, fullCache bool
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	mr, err := b.readMemory(op, pprof, label, n, unrelated, fullCache, rr)
+	if err != nil {
+		return nil, err
+	}
+	if err := op.Stop(); err != nil {
+		return nil, err
+	}
+	return mr, b.cleanup(ctx, ns)
+}
+
+// readMemory reads a settled operator's memory.
+func (b *bench) readMemory(op *harness.Operator, pprof, label string, n, unrelated int, fullCache bool, rr *readyRun) (*memRun, error) {
 	mr := &memRun{label: label, n: n, unrelated: unrelated, fullCache: fullCache, ready: rr}
+	var err error
 	if mr.rss, mr.peak, err = op.Memory(); err != nil {
 		return nil, err
 	}
@@ -488,8 +670,8 @@ func (b *bench) memoryRunN(ctx context.Context, label, ns string, fullCache bool
 	// first, so the heap in use afterwards is what is reachable (RSS and
 	// its peak were read before).
 	profile := ""
-	if cfg.pprofDir != "" {
-		profile = filepath.Join(cfg.pprofDir, label+".heap.pb.gz")
+	if b.cfg.pprofDir != "" {
+		profile = filepath.Join(b.cfg.pprofDir, label+".heap.pb.gz")
 	}
 	saveProfile(pprof, "heap?gc=1", profile)
 	if m, err = op.Metrics(); err != nil {
@@ -498,10 +680,7 @@ func (b *bench) memoryRunN(ctx context.Context, label, ns string, fullCache bool
 	mr.liveHeap = uint64(harness.Sum(m, "go_memstats_heap_alloc_bytes"))
 	logf("  %s: peak RSS %s, RSS %s, heap in use %s, live heap after GC %s", label, formatBytes(mr.peak), formatBytes(mr.rss),
 		formatBytes(mr.heapInuse), formatBytes(mr.liveHeap))
-	if err := op.Stop(); err != nil {
-		return nil, err
-	}
-	return mr, b.cleanup(ctx, ns)
+	return mr, nil
 }
 
 func cacheMode(full bool) string {
@@ -514,6 +693,11 @@ func cacheMode(full bool) string {
 // readyTimeout is generous: three times the rate-limit bound, plus slack.
 func (b *bench) readyTimeout(n int, qps float64) time.Duration {
 	return time.Duration(3*float64(n)/qps*float64(time.Second)) + 3*time.Minute
+}
+
+// reconciles is the operator's count of HubSpotInstance reconciles.
+func reconciles(m map[string]float64) float64 {
+	return harness.Sum(m, "controller_runtime_reconcile_total", `controller="hubspotinstance"`)
 }
 
 // restDelta is the operator's rest_client_requests_total by method.

@@ -176,6 +176,14 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 type callLog struct {
 	mu   sync.Mutex
 	gets map[int64][]time.Time
+	// lists are the pages of listings, as they were answered.
+	lists []listPage
+}
+
+type listPage struct {
+	at time.Time
+	// first: the page asked for no nextPage, so it starts a listing.
+	first bool
 }
 
 func newCallLog() *callLog { return &callLog{gets: map[int64][]time.Time{}} }
@@ -184,6 +192,12 @@ func (l *callLog) Write(p []byte) (int, error) {
 	now := time.Now()
 	for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
 		fields := strings.Fields(line)
+		if len(fields) >= 4 && fields[0] == "GET" && fields[2] == "op=list" && fields[3] == "status=200" {
+			l.mu.Lock()
+			l.lists = append(l.lists, listPage{at: now, first: !strings.Contains(fields[1], "nextPage=")})
+			l.mu.Unlock()
+			continue
+		}
 		if len(fields) < 4 || fields[0] != "GET" || fields[2] != "op=get" || fields[3] != "status=200" {
 			continue
 		}
@@ -202,7 +216,43 @@ func (l *callLog) Write(p []byte) (int, error) {
 func (l *callLog) reset() {
 	l.mu.Lock()
 	l.gets = map[int64][]time.Time{}
+	l.lists = nil
 	l.mu.Unlock()
+}
+
+// listing is one listing of the account: its pages, answered one after the
+// other.
+type listing struct {
+	first, last time.Time
+	pages       int
+}
+
+// listings groups the pages answered since the last reset into listings
+// (one account: one listing at a time).
+func (l *callLog) listings() []listing {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []listing
+	for _, p := range l.lists {
+		if n := len(out); n > 0 && !p.first {
+			out[n-1].last = p.at
+			out[n-1].pages++
+			continue
+		}
+		out = append(out, listing{first: p.at, last: p.at, pages: 1})
+	}
+	return out
+}
+
+// lastList is when the last page of a listing was answered; zero if none
+// since the last reset.
+func (l *callLog) lastList() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lists) == 0 {
+		return time.Time{}
+	}
+	return l.lists[len(l.lists)-1].at
 }
 
 // polled is how many distinct instances were read since the last reset.

@@ -379,3 +379,34 @@ func TestNotOnlyFinalizers(t *testing.T) {
 		})
 	}
 }
+
+func TestMayReleaseCredentials(t *testing.T) {
+	base := func(edit func(*elementsv1alpha1.HubSpotInstance)) *elementsv1alpha1.HubSpotInstance {
+		obj := &elementsv1alpha1.HubSpotInstance{}
+		obj.Finalizers = []string{elementsv1alpha1.Finalizer}
+		obj.Spec.Platform.CredentialsSecretRef.Name = "cloud-elements"
+		if edit != nil {
+			edit(obj)
+		}
+		return obj
+	}
+	cases := map[string]struct {
+		after *elementsv1alpha1.HubSpotInstance
+		want  bool
+	}{
+		"a status or marker write": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Status.Valid = true }), false},
+		"a tag added":              {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Tags = []string{"x"} }), false},
+		"its finalizer removed":    {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Finalizers = nil }), true},
+		"deletion policy to Orphan": {base(func(o *elementsv1alpha1.HubSpotInstance) {
+			o.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
+		}), true},
+		"another credentials Secret": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Platform.CredentialsSecretRef.Name = "other" }), true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := mayReleaseCredentials(base(nil), tc.after); got != tc.want {
+				t.Errorf("mayReleaseCredentials = %t, want %t", got, tc.want)
+			}
+		})
+	}
+}

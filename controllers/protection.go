@@ -142,6 +142,11 @@ func credentialsSecretHandler() handler.EventHandler {
 	}
 	return handler.Funcs{
 		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if !mayReleaseCredentials(e.ObjectOld, e.ObjectNew) {
+				// Status and marker writes, thousands of them in a mass
+				// create, cannot free a Secret: not worth a look each.
+				return
+			}
 			enqueue(q, e.ObjectOld)
 			enqueue(q, e.ObjectNew)
 		},
@@ -151,6 +156,19 @@ func credentialsSecretHandler() handler.EventHandler {
 	}
 }
 
+// mayReleaseCredentials: an update that can end an object's need of its
+// credentials Secret (its finalizer went, its deletion policy or Secret
+// changed). Other updates never free a Secret.
+func mayReleaseCredentials(before, after client.Object) bool {
+	old, okOld := before.(*elementsv1alpha1.HubSpotInstance)
+	cur, okNew := after.(*elementsv1alpha1.HubSpotInstance)
+	if !okOld || !okNew {
+		return true
+	}
+	return needsCredentials(old) != needsCredentials(cur) ||
+		old.Spec.Platform.CredentialsSecretRef.Name != cur.Spec.Platform.CredentialsSecretRef.Name
+}
+
 // Reconcile releases a Secret nobody needs any more.
 func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	m := secretMetadata(req.Namespace, req.Name)
@@ -158,7 +176,10 @@ func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	var users elementsv1alpha1.HubSpotInstanceList
-	if err := p.List(ctx, &users, client.InNamespace(req.Namespace), client.MatchingFields{secretRefIndex: req.Name}); err != nil {
+	// Read only, so the cache's objects are not copied: a Secret shared by
+	// ten thousand objects would otherwise cost ten thousand copies a look.
+	if err := p.List(ctx, &users, client.InNamespace(req.Namespace), client.MatchingFields{secretRefIndex: req.Name},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, err
 	}
 	if anyNeeds(users.Items, req.Name) {

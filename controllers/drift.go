@@ -19,7 +19,6 @@ package controllers
 import (
 	"context"
 	"crypto/sha256"
-	"hash/fnv"
 	"maps"
 	"sync"
 	"time"
@@ -121,14 +120,6 @@ func listBackoff(failures int, interval time.Duration) time.Duration {
 		wait *= 2
 	}
 	return min(wait, interval)
-}
-
-// accountJitter spreads the listings of accounts over up to 5% of the
-// interval, without ever listing less often than asked... by more than that.
-func accountJitter(key string, interval time.Duration) time.Duration {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	return time.Duration(float64(interval) * pollJitterFraction * float64(h.Sum32()%1000) / 1000)
 }
 
 func newDriftPoller(now func() time.Time, mem *memory) *driftPoller {
@@ -275,7 +266,7 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 		return
 	}
 	a.failures = 0
-	a.nextList = now.Add(interval + accountJitter(key, interval))
+	a.nextList = now.Add(interval + pollJitter(types.UID(key), interval))
 	for objKey, m := range members {
 		if current, still := a.members[objKey]; !still || current.id != m.id {
 			continue // left, or moved to another instance, while the listing ran

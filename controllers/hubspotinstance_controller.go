@@ -353,9 +353,7 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		return ctrl.Result{}, err
 	}
 	obj := s.obj
-	err = boundRateLimit(err, r.countRateLimited(obj, err))
-	failing := err != nil
-	r.memory().update(obj, func(m *remembered) { m.failing = failing })
+	err = boundRateLimit(err, r.recordAttempt(obj, err))
 	out := s.out
 	switch {
 	case err != nil:
@@ -405,12 +403,14 @@ func stallRetry(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
 	return interval + pollJitter(obj.UID, interval)
 }
 
-// countRateLimited keeps the number of reconciles in a row of this
-// generation of obj that were answered 429, and returns it.
-func (r *HubSpotInstanceReconciler) countRateLimited(obj *elementsv1alpha1.HubSpotInstance, err error) int {
+// recordAttempt remembers how a reconcile ended: whether it failed (the
+// next one is a retry, on the retry budget) and how many reconciles in a row
+// of this generation were answered 429, which it returns.
+func (r *HubSpotInstanceReconciler) recordAttempt(obj *elementsv1alpha1.HubSpotInstance, err error) int {
 	limited := cloudelements.IsRateLimited(err)
 	streak := 0
 	r.memory().update(obj, func(m *remembered) {
+		m.failing = err != nil
 		switch {
 		case !limited:
 			m.rateLimited = 0

@@ -160,7 +160,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 	case reconcileRequested(obj):
 		r.lookAgainUntilSeen(obj)
 		inst, err = s.api.GetInstance(ctx, id)
-	case r.pollDue(obj) || s.tokenSecret.needsTokenNow() || (r.drift == nil && s.tokenSecret.needsToken()):
+	case r.pollDue(obj) || s.tokenSecret.needsToken():
 		r.lookAgainUntilSeen(obj)
 		inst, err = r.listedOrGet(ctx, s, id)
 	default:

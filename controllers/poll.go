@@ -53,9 +53,9 @@ func untilPollDue(verifiedAt, now time.Time, interval time.Duration, uid types.U
 	return verifiedAt.Add(interval + pollJitter(uid, interval)).Sub(now)
 }
 
-// pollJitter is a stable per-object delay of up to 5% of the interval: it
-// spreads the polls of many objects created together, without ever polling
-// more often than asked.
+// pollJitter is a stable delay of up to 5% of the interval, per object (or,
+// keyed by its name, per account): it spreads the polls of many objects
+// created together, without ever polling more often than asked.
 func pollJitter(uid types.UID, interval time.Duration) time.Duration {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(uid))

@@ -42,16 +42,14 @@ type tokenSecretState struct {
 	// inSync: the Secret is exactly as we last wrote or checked it, so its
 	// data need not be read again.
 	inSync bool
-	// unchecked: this process never wrote or checked it (it restarted), so
-	// it may be fine; the account's listing brings the token to check it by.
+	// unchecked: this process never wrote or checked it (it restarted), and
+	// the account's listing will bring the token to check it by.
 	unchecked bool
 }
 
-func (t tokenSecretState) needsToken() bool { return t.missing || !t.inSync }
-
-// needsTokenNow: the Secret is missing or was changed behind our back, and
-// must be repaired without waiting for a listing.
-func (t tokenSecretState) needsTokenNow() bool { return t.missing || (!t.inSync && !t.unchecked) }
+// needsToken: the Secret is missing, or out of sync and no listing will
+// bring the token, so the instance must be read now.
+func (t tokenSecretState) needsToken() bool { return t.missing || (!t.inSync && !t.unchecked) }
 
 // inspectTokenSecret looks at the token Secret's metadata only. A Secret of
 // that name that this object does not control is never touched: taking it
@@ -75,7 +73,7 @@ func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *s
 	mem := r.memory().get(obj)
 	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion &&
 		mem.secretDigest == secretShapeDigest(obj, instanceIDOf(obj))
-	s.tokenSecret.unchecked = mem.secretVersion == ""
+	s.tokenSecret.unchecked = mem.secretVersion == "" && r.drift != nil
 	return nil
 }
 
@@ -85,7 +83,7 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 	obj := s.obj
 	name := s.tokenSecret.name
 	obj.Status.TokenSecretName = name
-	if s.instance == nil && !s.tokenSecret.needsTokenNow() {
+	if s.instance == nil && !s.tokenSecret.needsToken() {
 		// In sync, or unchecked since a restart: the account's listing
 		// brings the token to check it with.
 		return nil

@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -358,23 +359,34 @@ func TestConfigurationHashIsKeyed(t *testing.T) {
 	}
 }
 
-func TestNotOnlyFinalizers(t *testing.T) {
+func TestNotOurProtection(t *testing.T) {
 	secretWith := func(rv string, finalizers ...string) *corev1.Secret {
-		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{ResourceVersion: rv, Finalizers: finalizers}}
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "creds", ResourceVersion: rv, Finalizers: finalizers}}
 	}
+	key := types.NamespacedName{Namespace: "ns", Name: "creds"}
+	ours := elementsv1alpha1.CredentialsInUseFinalizer
 	cases := map[string]struct {
-		old, new *corev1.Secret
-		want     bool
+		announced string // the version a write of ours started from; "" for none
+		old, new  *corev1.Secret
+		want      bool
 	}{
-		"data changed (only the resourceVersion shows)": {secretWith("1"), secretWith("2"), true},
-		"our protection added":                          {secretWith("1"), secretWith("2", elementsv1alpha1.CredentialsInUseFinalizer), false},
-		"our protection removed":                        {secretWith("1", elementsv1alpha1.CredentialsInUseFinalizer), secretWith("2"), false},
-		"data changed on a protected Secret":            {secretWith("1", "x"), secretWith("2", "x"), true},
+		"data changed (only the resourceVersion shows)":        {"", secretWith("1"), secretWith("2"), true},
+		"our protection added":                                 {"1", secretWith("1"), secretWith("2", ours), false},
+		"our protection removed":                               {"1", secretWith("1", ours), secretWith("2"), false},
+		"data changed on a protected Secret":                   {"", secretWith("1", ours), secretWith("2", ours), true},
+		"replaced wholesale: data and our finalizer in one go": {"", secretWith("1", ours), secretWith("2"), true},
+		"our finalizer toggled by a write of somebody else's":  {"7", secretWith("1", ours), secretWith("2"), true},
+		"another finalizer dropped with new data":              {"", secretWith("1", "example.com/x"), secretWith("2"), true},
+		"our write announced, but another finalizer moved too": {"1", secretWith("1", "example.com/x"), secretWith("2", ours), true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := notOnlyFinalizers().Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
-				t.Errorf("notOnlyFinalizers = %v, want %v", got, tc.want)
+			writes := newProtectionWrites()
+			if tc.announced != "" {
+				writes.expect(key, tc.announced)
+			}
+			if got := notOurProtection(writes).Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
+				t.Errorf("notOurProtection = %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -87,6 +87,8 @@ type HubSpotInstanceReconciler struct {
 	selector labels.Selector
 	// inputs holds referenced Secrets by resourceVersion.
 	inputs *inputSecrets
+	// protectionWrites marks our own finalizer writes on credentials Secrets.
+	protectionWrites *protectionWrites
 	// retries bounds, per account, the calls of objects whose last attempt
 	// failed.
 	retries *retryBudgets
@@ -149,6 +151,7 @@ func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder
 		hashKey: randomKey(), reconcileTimeout: defaultReconcileTimeout}
 	r.drift = newDriftPoller(func() time.Time { return r.now() }, r.mem)
 	r.inputs = newInputSecrets()
+	r.protectionWrites = newProtectionWrites()
 	r.retries = newRetryBudgets(DefaultRetryQPS, DefaultRetryBurst)
 	for _, opt := range opts {
 		opt(r)

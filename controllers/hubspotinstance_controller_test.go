@@ -253,8 +253,12 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 		It("401: Unauthorized, stalled until the credentials Secret changes", func() {
 			// A Secret of its own, not the shared one rewritten: the manager's
 			// cache could still hold the right credentials when the object's
-			// first reconcile runs.
-			createSecret(ns, "wrong-credentials", map[string]string{"user-secret": "wrong", "organization-secret": "wrong"})
+			// first reconcile runs. It carries a finalizer that the rotation
+			// below drops in the same write as it changes the data, as a
+			// wholesale replace does (our own protection may be on it too).
+			wrong := secret(ns, "wrong-credentials", map[string]string{"user-secret": "wrong", "organization-secret": "wrong"})
+			wrong.Finalizers = []string{"example.com/rotation"}
+			Expect(k8sClient.Create(ctx, wrong)).To(Succeed())
 			obj := apiKeyInstance(ns, "unauthorized")
 			obj.Spec.Platform.CredentialsSecretRef.Name = "wrong-credentials"
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())

@@ -120,7 +120,9 @@ func (r inputReader) Get(ctx context.Context, key client.ObjectKey, obj client.O
 			return nil
 		}
 	}
-	read, err, _ := r.secret.reads.Do(key.String(), func() (any, error) {
+	// Only callers that saw the same version share a read: one woken by a
+	// rotation must not be handed a read that began before it.
+	read, err, _ := r.secret.reads.Do(key.String()+"@"+meta.ResourceVersion, func() (any, error) {
 		fresh := &corev1.Secret{}
 		if err := r.api.Get(ctx, key, fresh, opts...); err != nil {
 			return nil, err

@@ -19,7 +19,9 @@ package controllers
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -100,5 +102,69 @@ func TestInputReaderMissingSecret(t *testing.T) {
 		client.ObjectKey{Namespace: "ns", Name: "gone"}, &corev1.Secret{})
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("want NotFound from the API server, got %v", err)
+	}
+}
+
+// gatedStore is an API server whose first read answers with the Secret as
+// it was, and only once released: a read in flight while the Secret rotates.
+type gatedStore struct {
+	first, after *corev1.Secret
+	started      chan struct{}
+	release      chan struct{}
+	calls        atomic.Int32
+}
+
+func (s *gatedStore) Get(_ context.Context, _ client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	if s.calls.Add(1) == 1 {
+		close(s.started)
+		<-s.release
+		s.first.DeepCopyInto(obj.(*corev1.Secret))
+		return nil
+	}
+	s.after.DeepCopyInto(obj.(*corev1.Secret))
+	return nil
+}
+
+func (s *gatedStore) List(context.Context, client.ObjectList, ...client.ListOption) error { return nil }
+
+// A reconcile woken by a rotation must read the rotated Secret, even while
+// a read that began before the rotation is still in flight.
+func TestInputReaderNeverSharesAnOlderRead(t *testing.T) {
+	key := client.ObjectKey{Namespace: "ns", Name: "cloud-elements"}
+	at := func(version, value string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "cloud-elements", ResourceVersion: version},
+			Data: map[string][]byte{"user-secret": []byte(value)}}
+	}
+	api := &gatedStore{first: at("1", "old"), after: at("2", "new"), started: make(chan struct{}), release: make(chan struct{})}
+	held := newInputSecrets()
+	before := inputReader{cache: &secretStore{secret: at("1", "")}, api: api, secret: held}
+	rotated := inputReader{cache: &secretStore{secret: at("2", "")}, api: api, secret: held}
+
+	early := make(chan string)
+	go func() {
+		got := &corev1.Secret{}
+		_ = before.Get(context.Background(), key, got)
+		early <- string(got.Data["user-secret"])
+	}()
+	<-api.started
+	late := make(chan string)
+	go func() {
+		got := &corev1.Secret{}
+		_ = rotated.Get(context.Background(), key, got)
+		late <- string(got.Data["user-secret"])
+	}()
+	// The late caller must not wait on the early read: it gets its own.
+	select {
+	case got := <-late:
+		if got != "new" {
+			t.Errorf("the caller that saw version 2 got %q, want %q", got, "new")
+		}
+	case <-time.After(10 * time.Second): // a liveness guard, not a timing goal
+		close(api.release)
+		t.Fatalf("the caller that saw version 2 joined the read begun at version 1 (got %q)", <-late)
+	}
+	close(api.release)
+	if got := <-early; got != "old" {
+		t.Errorf("the caller that saw version 1 got %q, want %q", got, "old")
 	}
 }

@@ -19,10 +19,13 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -84,6 +87,7 @@ func (r *HubSpotInstanceReconciler) addCredentialsFinalizer(ctx context.Context,
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		from := m.ResourceVersion
+		r.protectionWrites.expect(key, from)
 		controllerutil.AddFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer)
 		err := r.Patch(ctx, m, patch)
 		if err == nil {
@@ -115,6 +119,9 @@ type CredentialsProtection struct {
 	// of several shards, and it is released only when none of them needs it.
 	// nil when the cache holds every object.
 	AllShards client.Reader
+	// writes tells the objects' Secret watch which updates were our own
+	// releases; nil when nothing listens.
+	writes *protectionWrites
 }
 
 // SetupWithManager watches Secrets that carry the protection, and the
@@ -195,6 +202,7 @@ func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 	}
 	patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	p.writes.expect(req.NamespacedName, m.ResourceVersion)
 	controllerutil.RemoveFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer)
 	if err := p.Patch(ctx, m, patch); err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, fmt.Errorf("releasing credentials Secret %s: %w", req.NamespacedName, err)
@@ -231,4 +239,57 @@ func (p *CredentialsProtection) neededByAnyShard(ctx context.Context, namespace,
 			return false, nil
 		}
 	}
+}
+
+// protectionWrites lets the Secret watch tell our own protection writes
+// (adding or removing CredentialsInUseFinalizer) from everybody else's. The
+// watch holds metadata only, so a change of data shows as nothing but a new
+// resourceVersion: a write that swaps a finalizer and rotates the data at
+// once (a Secret replaced wholesale) looks like a finalizer change, and must
+// still wake the objects that read it. Each write of ours is announced, by
+// the version it starts from, before it is sent; its optimistic lock makes
+// it the only write that can follow that version.
+type protectionWrites struct {
+	mu   sync.Mutex
+	from map[types.NamespacedName]string
+}
+
+func newProtectionWrites() *protectionWrites {
+	return &protectionWrites{from: map[types.NamespacedName]string{}}
+}
+
+// expect announces a protection write on the Secret key at version from.
+func (w *protectionWrites) expect(key types.NamespacedName, from string) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.from[key] = from
+}
+
+// ours says whether an update of a Secret is a protection write of ours:
+// the announced version before it, and only our finalizer added or removed.
+func (w *protectionWrites) ours(old, updated client.Object) bool {
+	if w == nil || !onlyProtectionToggled(old.GetFinalizers(), updated.GetFinalizers()) {
+		return false
+	}
+	key := client.ObjectKeyFromObject(updated)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.from[key] != old.GetResourceVersion() {
+		return false
+	}
+	delete(w.from, key)
+	return true
+}
+
+// onlyProtectionToggled: the two finalizer lists differ by exactly
+// CredentialsInUseFinalizer.
+func onlyProtectionToggled(before, after []string) bool {
+	without := func(list []string) []string {
+		return slices.DeleteFunc(slices.Clone(list), func(f string) bool { return f == elementsv1alpha1.CredentialsInUseFinalizer })
+	}
+	return slices.Contains(before, elementsv1alpha1.CredentialsInUseFinalizer) != slices.Contains(after, elementsv1alpha1.CredentialsInUseFinalizer) &&
+		slices.Equal(without(before), without(after))
 }

@@ -20,7 +20,6 @@ import (
 	"context"
 	"maps"
 	"net/http"
-	"slices"
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
@@ -54,7 +53,7 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 		func(o client.Object) []string { return referencedSecrets(o.(*elementsv1alpha1.HubSpotInstance)) }); err != nil {
 		return err
 	}
-	protection := &CredentialsProtection{Client: mgr.GetClient()}
+	protection := &CredentialsProtection{Client: mgr.GetClient(), writes: r.protectionWrites}
 	if r.selector != nil {
 		protection.AllShards = r.apiReader
 	}
@@ -72,7 +71,7 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 			predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted()))).
 		Owns(&corev1.Secret{}, builder.OnlyMetadata, builder.WithPredicates(r.ownerInShard())).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata,
-			builder.WithPredicates(notOnlyFinalizers()))
+			builder.WithPredicates(notOurProtection(r.protectionWrites)))
 	if r.drift != nil {
 		b = b.WatchesRawSource(source.Channel(r.drift.events, driftHandler()))
 	}
@@ -126,13 +125,14 @@ func annotationsChanged() predicate.Funcs {
 	}}
 }
 
-// notOnlyFinalizers drops Secret updates that only add or remove a
-// finalizer — the credentials protection the operator itself writes — so
-// protecting a Secret does not send every object that reads it around again.
-// A change of data changes the resourceVersion alone, which passes.
-func notOnlyFinalizers() predicate.Funcs {
+// notOurProtection drops the Secret updates that are our own credentials
+// protection being added or removed, so protecting a Secret does not send
+// every object that reads it around again. Every other update passes: with
+// metadata only, a change of data shows as a new resourceVersion and nothing
+// else, and it may come in one write with a change of finalizers.
+func notOurProtection(writes *protectionWrites) predicate.Funcs {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		return slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers())
+		return !writes.ours(e.ObjectOld, e.ObjectNew)
 	}}
 }
 

@@ -243,3 +243,16 @@ func eventReasons(obj *elementsv1alpha1.HubSpotInstance) []string {
 	}
 	return reasons
 }
+
+// eventNotes are the messages of the Events about obj.
+func eventNotes(obj *elementsv1alpha1.HubSpotInstance) []string {
+	var list corev1.EventList
+	Expect(k8sClient.List(ctx, &list, client.InNamespace(obj.Namespace))).To(Succeed())
+	var notes []string
+	for _, e := range list.Items {
+		if e.InvolvedObject.UID == obj.UID {
+			notes = append(notes, e.Message)
+		}
+	}
+	return notes
+}

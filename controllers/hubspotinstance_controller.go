@@ -36,6 +36,7 @@ import (
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+	"github.com/hubspot-operator/hubspot-operator/internal/tokentemplate"
 )
 
 // ElementAPI is what the reconciler needs from Cloud Elements. The client in
@@ -178,6 +179,8 @@ type session struct {
 	hash    string
 	// authHash fingerprints the authorization at hand; see authorization.
 	authHash string
+	// template renders the token Secret's data; nil for the default keys.
+	template *tokentemplate.Template
 
 	// instance is the element instance as Cloud Elements returned it during
 	// this reconcile; nil when no call was due.
@@ -322,6 +325,13 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.platform.endpoint: %w", err)
 	}
 	s.in, s.api = in, api
+	if t := s.obj.Spec.TokenSecret.Template; t != nil {
+		// Refused before anything is created: a template that cannot
+		// render would leave an instance without its Secret.
+		if s.template, err = tokentemplate.Parse(t.TemplateData()); err != nil {
+			return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.tokenSecret.template.data: %w", err)
+		}
+	}
 	if err := r.spendRetry(s); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,6 +34,7 @@ import (
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+	"github.com/hubspot-operator/hubspot-operator/internal/tokentemplate"
 )
 
 // tokenSecretState is what the metadata cache says about the token Secret.
@@ -72,7 +74,7 @@ func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *s
 	}
 	mem := r.memory().get(obj)
 	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion &&
-		mem.secretDigest == secretShapeDigest(obj, instanceIDOf(obj))
+		mem.secretDigest == r.secretShapeDigest(s, instanceIDOf(obj))
 	s.tokenSecret.unchecked = mem.secretVersion == "" && r.drift != nil
 	return nil
 }
@@ -93,8 +95,12 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 		return transientError(elementsv1alpha1.ReasonAPIUnavailable,
 			fmt.Errorf("Cloud Elements returned no element token for instance %d", obj.Status.InstanceID))
 	}
-	desired := desiredTokenSecret(obj, s.instance, obj.Spec.Platform.GetEndpoint())
-	digest := secretShapeDigest(obj, s.instance.ID)
+	desired, err := r.desiredTokenSecret(s)
+	if err != nil {
+		return err
+	}
+	digest := r.secretShapeDigest(s, s.instance.ID)
+	r.recordTokenHash(obj, desired.Annotations[elementsv1alpha1.TokenHashAnnotation])
 
 	if s.tokenSecret.missing {
 		if created, err := r.createTokenSecret(ctx, obj, desired, digest); created || err != nil {
@@ -102,6 +108,16 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 		}
 	}
 	return r.updateTokenSecret(ctx, obj, desired, digest)
+}
+
+// recordTokenHash publishes the hash of the Secret's data in status, and
+// when it moved.
+func (r *HubSpotInstanceReconciler) recordTokenHash(obj *elementsv1alpha1.HubSpotInstance, hash string) {
+	if obj.Status.TokenHash == hash {
+		return
+	}
+	obj.Status.TokenHash = hash
+	obj.Status.LastTokenChangeTime = r.metaNow()
 }
 
 // createTokenSecret creates the Secret; false without an error when one of
@@ -122,7 +138,7 @@ func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *
 	if err != nil {
 		return err
 	}
-	stale := staleManagedMetadata(current, desired)
+	stale := staleManagedFields(current, desired)
 	dataMatches := secretMatches(&corev1.Secret{Data: current.Data}, &corev1.Secret{Data: desired.Data})
 	if secretMatches(current, desired) && stale == nil {
 		r.rememberSecret(obj, current.ResourceVersion, digest)
@@ -134,12 +150,12 @@ func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *
 		return err
 	}
 	if stale != nil {
-		// Labels and annotations dropped from spec.tokenSecret: the apply
-		// does not remove those the operator first wrote with a create.
-		patch, _ := json.Marshal(map[string]any{"metadata": stale})
+		// Labels, annotations or keys dropped from spec.tokenSecret: the
+		// apply does not remove those the operator first wrote with a create.
+		patch, _ := json.Marshal(stale)
 		done := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: name}}
 		if err := r.Patch(ctx, done, client.RawPatch(types.MergePatchType, patch)); err != nil {
-			return fmt.Errorf("removing dropped labels and annotations from Secret %s/%s: %w", obj.Namespace, name, err)
+			return fmt.Errorf("removing dropped labels, annotations and keys from Secret %s/%s: %w", obj.Namespace, name, err)
 		}
 		rv = done.ResourceVersion
 	}
@@ -157,11 +173,25 @@ func secretConflict(obj *elementsv1alpha1.HubSpotInstance, name string) error {
 		obj.Namespace, name)
 }
 
-// staleManagedMetadata finds the labels and annotations the operator wrote
-// that the desired Secret no longer has, as a merge patch body (nil: none).
-// What the operator wrote is read from the Secret's managedFields.
-func staleManagedMetadata(current, desired *corev1.Secret) map[string]map[string]any {
-	var stale map[string]map[string]any
+// staleManagedFields finds the labels, annotations and data keys the
+// operator wrote that the desired Secret no longer has, as a merge patch
+// body (nil: none). What the operator wrote is read from the Secret's
+// managedFields.
+func staleManagedFields(current, desired *corev1.Secret) map[string]any {
+	var metadata, data map[string]any
+	drop := func(into *map[string]any, kind, key string) {
+		if *into == nil {
+			*into = map[string]any{}
+		}
+		if kind == "" {
+			(*into)[key] = nil
+			return
+		}
+		if (*into)[kind] == nil {
+			(*into)[kind] = map[string]any{}
+		}
+		(*into)[kind].(map[string]any)[key] = nil
+	}
 	for _, entry := range current.ManagedFields {
 		if entry.Manager != elementsv1alpha1.FieldManager || entry.FieldsV1 == nil {
 			continue
@@ -171,59 +201,98 @@ func staleManagedMetadata(current, desired *corev1.Secret) map[string]map[string
 				Labels      map[string]json.RawMessage `json:"f:labels"`
 				Annotations map[string]json.RawMessage `json:"f:annotations"`
 			} `json:"f:metadata"`
+			Data map[string]json.RawMessage `json:"f:data"`
 		}
 		if json.Unmarshal(entry.FieldsV1.Raw, &fields) != nil {
 			continue
 		}
-		for kind, owned := range map[string]map[string]json.RawMessage{"labels": fields.Metadata.Labels, "annotations": fields.Metadata.Annotations} {
-			want := desired.Labels
-			have := current.Labels
-			if kind == "annotations" {
-				want, have = desired.Annotations, current.Annotations
+		for field := range fields.Metadata.Labels {
+			if k, ok := strings.CutPrefix(field, "f:"); ok && !has(desired.Labels, k) && has(current.Labels, k) {
+				drop(&metadata, "labels", k)
 			}
-			for field := range owned {
-				k, ok := strings.CutPrefix(field, "f:")
-				if _, wanted := want[k]; !ok || wanted {
-					continue
-				}
-				if _, present := have[k]; !present {
-					continue
-				}
-				if stale == nil {
-					stale = map[string]map[string]any{}
-				}
-				if stale[kind] == nil {
-					stale[kind] = map[string]any{}
-				}
-				stale[kind][k] = nil
+		}
+		for field := range fields.Metadata.Annotations {
+			if k, ok := strings.CutPrefix(field, "f:"); ok && !has(desired.Annotations, k) && has(current.Annotations, k) {
+				drop(&metadata, "annotations", k)
+			}
+		}
+		for field := range fields.Data {
+			if k, ok := strings.CutPrefix(field, "f:"); ok && !has(desired.Data, k) && has(current.Data, k) {
+				drop(&data, "", k)
 			}
 		}
 	}
-	return stale
+	if metadata == nil && data == nil {
+		return nil
+	}
+	patch := map[string]any{}
+	if metadata != nil {
+		patch["metadata"] = metadata
+	}
+	if data != nil {
+		patch["data"] = data
+	}
+	return patch
+}
+
+func has[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func (r *HubSpotInstanceReconciler) rememberSecret(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {
 	r.memory().update(obj, func(m *remembered) { m.secretVersion, m.secretDigest = version, digest })
 }
 
-// desiredTokenSecret is the Secret a workload reads.
-func desiredTokenSecret(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelements.Instance, endpoint string) *corev1.Secret {
+// desiredTokenSecret is the Secret a workload reads: the default keys, or
+// what spec.tokenSecret.template renders, and the hash of that data.
+func (r *HubSpotInstanceReconciler) desiredTokenSecret(s *session) (*corev1.Secret, error) {
+	obj, inst := s.obj, s.instance
+	values := tokentemplate.Values{Token: inst.Token, InstanceID: formatID(inst.ID),
+		ElementKey: cloudelements.ElementKey, Endpoint: obj.Spec.Platform.GetEndpoint()}
+	var data map[string][]byte
+	if s.template == nil {
+		data = map[string][]byte{
+			elementsv1alpha1.TokenKey:      []byte(values.Token),
+			elementsv1alpha1.InstanceIDKey: []byte(values.InstanceID),
+			elementsv1alpha1.ElementKeyKey: []byte(values.ElementKey),
+			elementsv1alpha1.EndpointKey:   []byte(values.Endpoint),
+		}
+	} else {
+		if s.template.UsesAccountSecrets() {
+			values.UserSecret, values.OrganizationSecret = s.in.userSecret, s.in.organizationSecret
+		}
+		var err error
+		if data, err = s.template.Render(values); err != nil {
+			return nil, stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.tokenSecret.template.data: %w", err)
+		}
+	}
 	labels := maps.Clone(obj.Spec.TokenSecret.Labels)
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	labels[elementsv1alpha1.ManagedByLabel] = elementsv1alpha1.FieldManager
 	labels[elementsv1alpha1.InstanceLabel] = obj.Name
+	annotations := maps.Clone(obj.Spec.TokenSecret.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[elementsv1alpha1.TokenHashAnnotation] = tokenSecretHash(r.hashKey, obj, data)
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: obj.TokenSecretName(), Namespace: obj.Namespace,
-			Labels: labels, Annotations: maps.Clone(obj.Spec.TokenSecret.Annotations)},
-		Data: map[string][]byte{
-			elementsv1alpha1.TokenKey:      []byte(inst.Token),
-			elementsv1alpha1.InstanceIDKey: []byte(formatID(inst.ID)),
-			elementsv1alpha1.ElementKeyKey: []byte(cloudelements.ElementKey),
-			elementsv1alpha1.EndpointKey:   []byte(endpoint),
-		},
+			Labels: labels, Annotations: annotations},
+		Data: data,
+	}, nil
+}
+
+// tokenSecretHash is the keyed hash of the token Secret's data: a viewer of
+// status cannot confirm a guess of the token with it.
+func tokenSecretHash(key []byte, obj *elementsv1alpha1.HubSpotInstance, data map[string][]byte) string {
+	parts := []string{string(obj.UID), "token-secret"}
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		parts = append(parts, k, string(data[k]))
 	}
+	return keyedHash(key, parts...)
 }
 
 // secretMatches reports whether current already carries everything desired.
@@ -248,9 +317,20 @@ func secretMatches(current, desired *corev1.Secret) bool {
 
 // secretShapeDigest fingerprints everything about the token Secret except
 // the token itself (which only changes when the instance does), so a spec
-// change to its labels or annotations is noticed without reading it.
-func secretShapeDigest(obj *elementsv1alpha1.HubSpotInstance, id int64) string {
-	body, _ := json.Marshal([]any{obj.TokenSecretName(), obj.Spec.TokenSecret.Labels, obj.Spec.TokenSecret.Annotations, id, obj.Spec.Platform.GetEndpoint()})
+// change to its labels, annotations or template, or a new value of an
+// account secret the template uses, is noticed without reading it.
+func (r *HubSpotInstanceReconciler) secretShapeDigest(s *session, id int64) string {
+	obj := s.obj
+	var template map[string]string
+	accounts := ""
+	if t := obj.Spec.TokenSecret.Template; t != nil {
+		template = t.TemplateData()
+		if s.template != nil && s.template.UsesAccountSecrets() {
+			accounts = keyedHash(r.hashKey, "template-account", s.in.userSecret, s.in.organizationSecret)
+		}
+	}
+	body, _ := json.Marshal([]any{obj.TokenSecretName(), obj.Spec.TokenSecret.Labels, obj.Spec.TokenSecret.Annotations,
+		id, obj.Spec.Platform.GetEndpoint(), template, accounts})
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:8])
 }

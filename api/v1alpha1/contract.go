@@ -39,6 +39,11 @@ const (
 	EndpointKey   = "endpoint"
 )
 
+// TokenHashAnnotation, on the token Secret, is a keyed hash of its data (the
+// same value as status.tokenHash): Reloader-style controllers and pod
+// templates can react to it changing.
+const TokenHashAnnotation = "elements.cloud-elements.io/token-hash"
+
 // Keys of the Secret the OAuth callback server writes for the reconciler
 // (see CallbackSecretName).
 const (

@@ -148,3 +148,12 @@ func orDefault[T ~string](v, fallback T) T {
 	}
 	return v
 }
+
+// TemplateData is the template's data as plain strings.
+func (t *TokenSecretTemplate) TemplateData() map[string]string {
+	out := make(map[string]string, len(t.Data))
+	for k, v := range t.Data {
+		out[k] = string(v)
+	}
+	return out
+}

@@ -473,7 +473,37 @@ type TokenSecretSpec struct {
 	// annotations are added to the Secret.
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// template shapes the Secret's data for the workload that reads it.
+	// Without it the Secret holds the keys token, instance-id, element-key
+	// and endpoint.
+	// +optional
+	Template *TokenSecretTemplate `json:"template,omitempty"`
 }
+
+// TokenSecretTemplate renders the token Secret's data from Go templates.
+type TokenSecretTemplate struct {
+	// data maps each key of the Secret to a Go template (text/template) of
+	// its value. A template may use .Token (the element token), .InstanceID,
+	// .ElementKey, .Endpoint and, only if it asks for them, the account's
+	// .UserSecret and .OrganizationSecret, for example
+	// "User {{ .UserSecret }}, Organization {{ .OrganizationSecret }}, Element {{ .Token }}".
+	// Functions: upper, lower, trim, trimPrefix, trimSuffix, replace, quote,
+	// squote, b64enc, b64dec, toJson (Sprig's names and argument order) and
+	// text/template's own; range, define, block and template calls are
+	// refused. The Secret holds exactly these keys; it is rendered again
+	// whenever the token, the instance or a value used changes.
+	// +required
+	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 253 && k.matches('^[-._a-zA-Z0-9]+$'))",message="template keys must be valid Secret keys: letters, digits, '-', '_' and '.', at most 253 characters"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].findAll('[{][{]').size() == self[k].findAll('[}][}]').size())",messageExpression="'template of key ' + self.filter(k, self[k].findAll('[{][{]').size() != self[k].findAll('[}][}]').size())[0] + ' does not parse: its {{ and }} do not pair up'"
+	Data map[string]TemplateText `json:"data"`
+}
+
+// TemplateText is a Go template.
+// +kubebuilder:validation:MaxLength=8192
+type TemplateText string
 
 // HubSpotInstanceStatus is the observed state of the element instance.
 type HubSpotInstanceStatus struct {
@@ -507,6 +537,18 @@ type HubSpotInstanceStatus struct {
 	// tokenSecretName is the Secret holding the element token.
 	// +optional
 	TokenSecretName string `json:"tokenSecretName,omitempty"`
+
+	// tokenHash is a keyed hash of the token Secret's data, the same value as
+	// the Secret's annotation elements.cloud-elements.io/token-hash. It moves
+	// when, and only when, what the Secret holds changes (a new token, or a
+	// template input): wait on it, or copy it into a pod template to roll
+	// the pods that read the Secret.
+	// +optional
+	TokenHash string `json:"tokenHash,omitempty"`
+
+	// lastTokenChangeTime is when tokenHash last moved.
+	// +optional
+	LastTokenChangeTime *metav1.Time `json:"lastTokenChangeTime,omitempty"`
 
 	// instancePlatform is the endpoint and credentials (Secret and keys, never
 	// values) the recorded instance lives behind; the operator refuses to

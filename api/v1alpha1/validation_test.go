@@ -174,6 +174,11 @@ var _ = Describe("HubSpotInstance admission", func() {
 			"resources": []any{map[string]any{"name": "shipments", "url": "/hubs/ecommerce/shipments?where=updated_at>='${gmtDate:yyyy-MM-dd HH:mm:ss}'"}}})),
 		Entry("free configuration keys", set(base("APIKey"), "configuration", map[string]any{"filter.response.nulls": "false"})),
 		Entry("unicode tags", set(base("APIKey"), "tags", []any{"équipe-ventes", "営業"})),
+		Entry("a token Secret template", set(base("APIKey"), "tokenSecret.template.data", map[string]any{
+			"authorization": "User {{ .UserSecret }}, Organization {{ .OrganizationSecret }}, Element {{ .Token }}",
+			"config.json":   `{"endpoint": {{ .Endpoint | toJson }}, "id": {{ .InstanceID }}, "host": "{{ .Endpoint | trimPrefix "https://" }}"}`,
+			"app.env":       "TOKEN={{ .Token | quote }}\nELEMENT={{ .ElementKey | upper }}\n",
+		})),
 	)
 
 	DescribeTable("rejects invalid manifests, naming the field at fault",
@@ -210,6 +215,14 @@ var _ = Describe("HubSpotInstance admission", func() {
 		Entry("reserved API key configuration key", set(base("APIKey"), "configuration", map[string]any{"hubspot.authorization.apikey": "x"}), "spec.configuration", "configuration key hubspot.authorization.apikey is reserved"),
 		Entry("reserved authentication.type", set(base("APIKey"), "configuration", map[string]any{"authentication.type": "basic"}), "spec.configuration", "configuration key authentication.type is reserved"),
 		Entry("reserved create.bulk.properties", set(base("APIKey"), "configuration", map[string]any{"create.bulk.properties": "true"}), "spec.configuration", "configuration key create.bulk.properties is reserved"),
+		Entry("a template key that is no Secret key", set(base("APIKey"), "tokenSecret.template.data", map[string]any{"a/b": "{{ .Token }}"}),
+			"spec.tokenSecret.template.data", "template keys must be valid Secret keys"),
+		Entry("an empty template", set(base("APIKey"), "tokenSecret.template.data", map[string]any{}),
+			"spec.tokenSecret.template.data", "at least 1 properties"),
+		Entry("a template that does not parse", set(base("APIKey"), "tokenSecret.template.data", map[string]any{"token": "{{ .Token }"}),
+			"spec.tokenSecret.template.data", "template of key token does not parse"),
+		Entry("a template too long", set(base("APIKey"), "tokenSecret.template.data", map[string]any{"token": strings.Repeat("x", 8193)}),
+			"spec.tokenSecret.template.data.token", "8192"),
 		Entry("duplicate tags", set(base("APIKey"), "tags", []any{"team", "team"}), "spec.tags", "Duplicate value"),
 		Entry("an empty tag", set(base("APIKey"), "tags", []any{""}), "spec.tags", "tags must be non-empty"),
 		Entry("a whitespace-only tag", set(base("APIKey"), "tags", []any{"  "}), "spec.tags", "tags must be non-empty"),

@@ -59,6 +59,15 @@ func (s *Simulator) Instance(id int64) (ce.Instance, bool) {
 	return rec.instance(), true
 }
 
+// RotateAccountSecrets replaces the account's user and organization
+// secrets, as regenerating them in the platform's console does: from now on
+// only the new ones are accepted.
+func (s *Simulator) RotateAccountSecrets(user, organization string) {
+	s.accountMu.Lock()
+	defer s.accountMu.Unlock()
+	s.userSecret, s.organizationSecret = user, organization
+}
+
 // Invalidate marks an instance's provider authorization as lapsed (valid=false),
 // as when a HubSpot user revokes the app.
 func (s *Simulator) Invalidate(id int64) error {

@@ -135,6 +135,8 @@ type Options struct {
 // the hubspotcrm element, and HubSpot's consent page. It is safe for
 // concurrent use.
 type Simulator struct {
+	// accountMu guards the account's secrets, which RotateAccountSecrets changes.
+	accountMu                      sync.RWMutex
 	userSecret, organizationSecret string
 	seed                           int64
 	codeTTL                        time.Duration
@@ -369,6 +371,8 @@ func (s *Simulator) elementToken(handle func(http.ResponseWriter, *http.Request,
 func (s *Simulator) authorized(header string) bool {
 	parts := authorizationParts(header)
 	user, organization := parts["User"], parts["Organization"]
+	s.accountMu.RLock()
+	defer s.accountMu.RUnlock()
 	return s.userSecret != "" && s.organizationSecret != "" &&
 		subtle.ConstantTimeCompare([]byte(user), []byte(s.userSecret)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(organization), []byte(s.organizationSecret)) == 1

@@ -62,6 +62,11 @@ test: manifests generate chart fmt vet ## Run unit tests, the envtest suites and
 		KUBEBUILDER_ASSETS="$$assets" $(GO) test ./... -timeout 20m -coverprofile cover.out
 	$(MAKE) --no-print-directory fuzz
 
+.PHONY: test-browser
+test-browser: manifests ## Run only the OAuth 2 consent in headless Chromium (test/browser, part of `make test`); screenshots in test/browser/artifacts.
+	@assets="$$(hack/setup-envtest.sh)" && \
+		KUBEBUILDER_ASSETS="$$assets" $(GO) test ./test/browser/ -count=1 -v -ginkgo.v
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each.
 	@for pkg in $$($(GO) list ./...); do \

@@ -157,7 +157,7 @@ func (t *tracker) handleAuthorization(ctx context.Context, obj *elementsv1alpha1
 	}
 	t.handled[key] = st.AuthorizationNonce
 	if !t.autoConsent {
-		t.p.step("%s: waits for consent; open this link from Secret %s in a browser (the simulator's consent page answers at once):", key, st.AuthorizationSecretName)
+		t.p.step("%s: waits for consent; open this link from Secret %s in a browser (the simulator's consent page asks to Allow or Deny):", key, st.AuthorizationSecretName)
 		t.p.detail("%s", link)
 		return
 	}

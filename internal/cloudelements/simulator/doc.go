@@ -288,6 +288,16 @@ limitations under the License.
 //     unchanged when given [seed]. simulate=deny or error=access_denied on the
 //     consent URL makes the user refuse: error=access_denied and an
 //     error_description instead of the code.
+//   - A browser (a GET whose Accept names text/html) is shown the consent
+//     page itself instead, as HubSpot shows it: the app, the scopes, where
+//     the answer goes, and a form with an "Allow" and a "Deny" button that
+//     POSTs (application/x-www-form-urlencoded) decision=allow or deny with
+//     the request back to the same path, answered 303 See Other to
+//     redirect_uri with the same code, tokens or refusal as above. Any other
+//     client (Go's, which sends no Accept; curl's */*) plays a user who
+//     answers at once, and so do the deny knobs for a browser. The page runs
+//     no script and loads nothing: its Content-Security-Policy is
+//     default-src 'none' with inline style.
 //
 // # Faults, counters, randomness
 //

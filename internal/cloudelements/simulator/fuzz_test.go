@@ -36,7 +36,7 @@ func checkAnswer(t *testing.T, w *httptest.ResponseRecorder, allowed ...int) {
 	if len(allowed) > 0 && !containsInt(allowed, w.Code) {
 		t.Fatalf("status %d not among %v: %s", w.Code, allowed, w.Body)
 	}
-	if w.Code == http.StatusFound || w.Body.Len() == 0 {
+	if w.Code == http.StatusFound || w.Code == http.StatusSeeOther || w.Body.Len() == 0 {
 		return
 	}
 	if !json.Valid(w.Body.Bytes()) {
@@ -123,6 +123,7 @@ func FuzzSimulatorRequest(f *testing.F) {
 	f.Add("GET", "/elements/api-v2/elements/hubspotcrm/oauth/url", "apiKey=a&apiSecret=1&scope=contacts-rw&callbackUrl=http://x", "")
 	f.Add("GET", "/simulator/hubspot/oauth/authorize", "client_id=c&redirect_uri=http://x?y=1&state=%ff", "")
 	f.Add("GET", "/simulator/hubspot/auth/authenticate", "client_id=c&portalId=1&redirect_uri=mailto:x", "")
+	f.Add("POST", "/simulator/hubspot/oauth/authorize", "", "client_id=c&redirect_uri=http://x&state=%ff&decision=allow")
 	f.Add("PUT", "/simulator/faults/get", "", `{"latency":1e300}`)
 	f.Add("PUT", "/simulator/faults/*", "", `{"status":200,"body":"<html>"}`)
 	f.Add("POST", "/simulator/instances/1/invalidate", "", "")

@@ -238,10 +238,13 @@ func (s *Simulator) route(r *http.Request) (string, http.HandlerFunc) {
 	path := r.URL.Path
 	switch {
 	case path == consentPath || path == legacyConsentPath:
-		if r.Method != http.MethodGet {
-			return OpUnknown, s.methodNotAllowed(http.MethodGet)
+		switch r.Method {
+		case http.MethodGet:
+			return OpConsent, s.handleConsent
+		case http.MethodPost:
+			return OpConsent, s.handleConsentDecision
 		}
-		return OpConsent, s.handleConsent
+		return OpUnknown, s.methodNotAllowed(http.MethodGet, http.MethodPost)
 	case strings.HasPrefix(path, knobPrefix) || path == strings.TrimSuffix(knobPrefix, "/"):
 		return "", s.handleKnob
 	case path == APIPrefix || strings.HasPrefix(path, APIPrefix+"/"):

@@ -170,8 +170,9 @@ func orNone(s string) string {
 	return s
 }
 
-// printTokenSecret prints a token Secret's keys, the token masked.
-func (d *demo) printTokenSecret(sec *corev1.Secret) {
+// printTokenSecret prints a token Secret's keys and its hash annotation,
+// every secret value masked.
+func (d *demo) printTokenSecret(sec *corev1.Secret, obj *elementsv1alpha1.HubSpotInstance) {
 	keys := make([]string, 0, len(sec.Data))
 	for key := range sec.Data {
 		keys = append(keys, key)
@@ -179,10 +180,33 @@ func (d *demo) printTokenSecret(sec *corev1.Secret) {
 	sort.Strings(keys)
 	d.p.plain("  %s/%s", sec.Namespace, sec.Name)
 	for _, key := range keys {
-		value := string(sec.Data[key])
-		if key == elementsv1alpha1.TokenKey {
-			value = maskToken(value)
-		}
-		d.p.plain("      %-12s %s", key, value)
+		d.p.plain("      %-13s %s", key, maskValue(key, string(sec.Data[key])))
 	}
+	if hash := sec.Annotations[elementsv1alpha1.TokenHashAnnotation]; hash != "" {
+		d.p.plain("      %-13s %s (annotation %s)", "hash", hash[:min(len(hash), 24)]+"…", elementsv1alpha1.TokenHashAnnotation)
+		if obj.Status.TokenHash == hash && obj.Status.LastTokenChangeTime != nil {
+			d.p.plain("      %-13s status.tokenHash is the same; status.lastTokenChangeTime %s", "",
+				obj.Status.LastTokenChangeTime.UTC().Format(time.RFC3339))
+		}
+	}
+}
+
+// maskValue shows what a workload can see without showing a secret: the
+// instance's id, element key and endpoint as they are, an Authorization
+// value with each of its three secrets masked, anything else masked whole.
+func maskValue(key, value string) string {
+	switch key {
+	case elementsv1alpha1.InstanceIDKey, elementsv1alpha1.ElementKeyKey, elementsv1alpha1.EndpointKey:
+		return value
+	}
+	if strings.HasPrefix(value, "User ") {
+		parts := strings.Split(value, ", ")
+		for i, part := range parts {
+			if name, secret, ok := strings.Cut(part, " "); ok {
+				parts[i] = name + " " + maskToken(secret)
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	return maskToken(value)
 }

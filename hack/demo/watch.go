@@ -388,7 +388,7 @@ func (d *demo) report(ctx context.Context, items []elementsv1alpha1.HubSpotInsta
 	d.p.plain("")
 	d.printTable(items)
 	d.p.plain("")
-	d.p.plain("Token Secrets (what workloads read; each token masked but for its last 4 characters):")
+	d.p.plain("Token Secrets (what workloads read; every secret value masked but for its last 4 characters):")
 	byKey := make(map[types.NamespacedName]*elementsv1alpha1.HubSpotInstance, len(items))
 	for i := range items {
 		byKey[client.ObjectKeyFromObject(&items[i])] = &items[i]
@@ -403,7 +403,7 @@ func (d *demo) report(ctx context.Context, items []elementsv1alpha1.HubSpotInsta
 		if err := d.client.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, sec); err != nil {
 			return fmt.Errorf("reading token Secret %s/%s: %w", obj.Namespace, name, err)
 		}
-		d.printTokenSecret(sec)
+		d.printTokenSecret(sec, obj)
 	}
 	if n := len(d.bulk); n > 0 {
 		d.p.plain("  … and %d bulk-*-element-token Secrets", n)

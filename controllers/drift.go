@@ -18,7 +18,6 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
 	"maps"
 	"sync"
 	"time"
@@ -43,9 +42,12 @@ import (
 // drifted are reconciled; at rest nothing else runs, and nothing reaches the
 // API server.
 type driftPoller struct {
-	now  func() time.Time
-	mem  *memory
-	tick time.Duration
+	now func() time.Time
+	mem *memory
+	// tokenHash is how a member's token is fingerprinted (keyed, as in
+	// status.tokenHash).
+	tokenHash func(types.UID, string) string
+	tick      time.Duration
 	// settle delays the first listing after objects join, so that the joins
 	// of a restart are verified by a few listings rather than many.
 	settle time.Duration
@@ -70,11 +72,14 @@ type account struct {
 type member struct {
 	id              int64
 	valid, disabled bool
-	// tokenDigest is a digest of the element token; "" when unknown (after
-	// a restart), which the first listing resolves.
+	// tokenDigest is the keyed hash of the element token; "" when unknown
+	// (after a restart), which the first listing resolves.
 	tokenDigest string
-	interval    time.Duration
-	uid         types.UID
+	// inherited: tokenDigest comes from status, written by an earlier
+	// process; this one has not verified it yet.
+	inherited bool
+	interval  time.Duration
+	uid       types.UID
 }
 
 // drift is what a listing says about one member.
@@ -90,7 +95,7 @@ const (
 )
 
 // driftOf compares a member with its instance in a listing.
-func driftOf(m member, inst cloudelements.Instance, listed bool) drift {
+func driftOf(m member, inst cloudelements.Instance, listed bool, tokenHash func(types.UID, string) string) drift {
 	switch {
 	case !listed:
 		return driftMissing
@@ -100,15 +105,10 @@ func driftOf(m member, inst cloudelements.Instance, listed bool) drift {
 		return driftDisabled
 	case m.tokenDigest == "":
 		return driftUnknown
-	case tokenDigest(inst.Token) != m.tokenDigest:
+	case tokenHash(m.uid, inst.Token) != m.tokenDigest:
 		return driftToken
 	}
 	return noDrift
-}
-
-func tokenDigest(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return string(sum[:])
 }
 
 // listBackoff is how long a failing account waits before the next listing:
@@ -122,8 +122,8 @@ func listBackoff(failures int, interval time.Duration) time.Duration {
 	return min(wait, interval)
 }
 
-func newDriftPoller(now func() time.Time, mem *memory) *driftPoller {
-	return &driftPoller{now: now, mem: mem, tick: time.Second, settle: 2 * time.Second,
+func newDriftPoller(now func() time.Time, mem *memory, tokenHash func(types.UID, string) string) *driftPoller {
+	return &driftPoller{now: now, mem: mem, tokenHash: tokenHash, tick: time.Second, settle: 2 * time.Second,
 		events:   make(chan event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance], 1024),
 		accounts: map[string]*account{}, memberOf: map[types.NamespacedName]string{}}
 }
@@ -145,7 +145,7 @@ func (p *driftPoller) watch(key types.NamespacedName, accountKey string, api Ele
 	_, known := a.members[key]
 	a.members[key] = m
 	p.memberOf[key] = accountKey
-	if first := p.now().Add(p.settle); !known && m.tokenDigest == "" && (a.nextList.IsZero() || first.Before(a.nextList)) {
+	if first := p.now().Add(p.settle); !known && (m.tokenDigest == "" || m.inherited) && (a.nextList.IsZero() || first.Before(a.nextList)) {
 		// Never verified by this process: list soon.
 		a.nextList = first
 	}
@@ -248,7 +248,7 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 			return
 		}
 		seen[objKey] = true
-		if driftOf(members[objKey], inst, true) != noDrift {
+		if driftOf(members[objKey], inst, true, p.tokenHash) != noDrift {
 			drifted[objKey] = &inst
 		}
 	})
@@ -266,7 +266,9 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 		return
 	}
 	a.failures = 0
-	a.nextList = now.Add(interval + pollJitter(types.UID(key), interval))
+	// From the start: a listing of many pages does not push the schedule
+	// back by its own length.
+	a.nextList = started.Add(interval + pollJitter(types.UID(key), interval))
 	for objKey, m := range members {
 		if current, still := a.members[objKey]; !still || current.id != m.id {
 			continue // left, or moved to another instance, while the listing ran
@@ -277,7 +279,7 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 		case !seen[objKey]:
 			d = driftMissing
 		case changed:
-			d = driftOf(m, *inst, true)
+			d = driftOf(m, *inst, true, p.tokenHash)
 		}
 		newer := false
 		p.mem.updateKey(objKey, m.uid, func(r *remembered) {
@@ -288,6 +290,10 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 			}
 			if d == noDrift {
 				r.verifiedAt = now
+				if r.tokenDigest == "" {
+					// An inherited token hash, now verified.
+					r.tokenDigest = m.tokenDigest
+				}
 				return
 			}
 			r.pollNow = true

@@ -21,12 +21,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
 func TestDriftOf(t *testing.T) {
-	seen := member{id: 7, valid: true, tokenDigest: tokenDigest("tok")}
+	tokenHash := func(uid types.UID, token string) string { return string(uid) + "/" + token }
+	seen := member{id: 7, valid: true, uid: "u", tokenDigest: tokenHash("u", "tok")}
 	same := cloudelements.Instance{ID: 7, Valid: true, Token: "tok"}
 	with := func(change func(*cloudelements.Instance)) cloudelements.Instance {
 		inst := same
@@ -42,15 +44,17 @@ func TestDriftOf(t *testing.T) {
 		"as last seen":                  {seen, same, true, noDrift},
 		"not in the listing":            {seen, cloudelements.Instance{}, false, driftMissing},
 		"turned invalid":                {seen, with(func(i *cloudelements.Instance) { i.Valid = false }), true, driftValidity},
-		"valid again":                   {member{id: 7, tokenDigest: tokenDigest("tok")}, same, true, driftValidity},
+		"valid again":                   {member{id: 7, uid: "u", tokenDigest: tokenHash("u", "tok")}, same, true, driftValidity},
 		"disabled":                      {seen, with(func(i *cloudelements.Instance) { i.Disabled = true }), true, driftDisabled},
 		"new token":                     {seen, with(func(i *cloudelements.Instance) { i.Token = "other" }), true, driftToken},
 		"token unknown since a restart": {member{id: 7, valid: true}, same, true, driftUnknown},
+		"token as status recorded it":   {member{id: 7, valid: true, uid: "u", tokenDigest: tokenHash("u", "tok"), inherited: true}, same, true, noDrift},
+		"token other than status says":  {member{id: 7, valid: true, uid: "u", tokenDigest: tokenHash("u", "old"), inherited: true}, same, true, driftToken},
 		"name, tags and configuration are the fingerprint's business": {seen, with(func(i *cloudelements.Instance) { i.Name, i.Tags = "renamed", nil }), true, noDrift},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, driftOf(tc.m, tc.inst, tc.listed)); diff != "" {
+			if diff := cmp.Diff(tc.want, driftOf(tc.m, tc.inst, tc.listed, tokenHash)); diff != "" {
 				t.Errorf("driftOf (-want +got):\n%s", diff)
 			}
 		})

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -242,6 +243,24 @@ func eventReasons(obj *elementsv1alpha1.HubSpotInstance) []string {
 		}
 	}
 	return reasons
+}
+
+// updateSpec changes an object the way a person would, again on a conflict
+// with the operator's own writes.
+func updateSpec(k client.ObjectKey, change func(*elementsv1alpha1.HubSpotInstance)) {
+	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj := get(k)
+		change(obj)
+		return k8sClient.Update(ctx, obj)
+	})).To(Succeed())
+}
+
+// inManagerCache waits until the manager's cache has seen a Secret, so that
+// its late arrival cannot wake an object a spec watches for quiet.
+func inManagerCache(ns, name string) {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	Eventually(func() error { return writes.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m) }).Should(Succeed())
 }
 
 // eventNotes are the messages of the Events about obj.

@@ -150,7 +150,7 @@ func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder
 		newElementAPI: newElementAPI, states: states, now: time.Now, mem: newMemory(),
 		createGrace: defaultCreateGrace, holder: processIdentity(), endpoints: DefaultEndpointPolicy(),
 		hashKey: randomKey(), reconcileTimeout: defaultReconcileTimeout}
-	r.drift = newDriftPoller(func() time.Time { return r.now() }, r.mem)
+	r.drift = newDriftPoller(func() time.Time { return r.now() }, r.mem, r.tokenHash)
 	r.inputs = newInputSecrets()
 	r.protectionWrites = newProtectionWrites()
 	r.retries = newRetryBudgets(DefaultRetryQPS, DefaultRetryBurst)

@@ -231,6 +231,10 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 		BeforeEach(func() {
 			createCredentials(ns)
 			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			// A Secret the cache meets only after a stall would wake the
+			// object once more, which the no-retry-loop specs would count.
+			inManagerCache(ns, "cloud-elements")
+			inManagerCache(ns, "hubspot-key")
 		})
 
 		It("400: InvalidConfiguration with the API's message, stalled, no retry loop", func() {

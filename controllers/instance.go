@@ -282,28 +282,32 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	obj.Status.InstanceName = s.desired.Name
 	obj.Status.Valid = inst.Valid
 	obj.Status.Disabled = inst.Disabled
-	digest := tokenDigest(inst.Token)
+	digest := r.tokenHash(obj.UID, inst.Token)
 	r.memory().update(obj, func(m *remembered) {
 		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest = r.now(), false, nil, digest
 	})
-	r.watchDrift(s, inst.ID, inst.Valid, inst.Disabled, digest)
+	r.watchDrift(s, inst.ID, inst.Valid, inst.Disabled, digest, false)
 }
 
 // observeRecorded fills status from what was recorded when no call was due.
 func (r *HubSpotInstanceReconciler) observeRecorded(s *session, id int64) {
 	s.obj.Status.InstanceID = id
 	s.obj.Status.InstanceName = s.desired.Name
-	r.watchDrift(s, id, s.obj.Status.Valid, s.obj.Status.Disabled, r.memory().get(s.obj).tokenDigest)
+	token, inherited := r.memory().get(s.obj).tokenDigest, false
+	if token == "" && s.tokenSecret.inheritedToken != "" {
+		token, inherited = s.tokenSecret.inheritedToken, true
+	}
+	r.watchDrift(s, id, s.obj.Status.Valid, s.obj.Status.Disabled, token, inherited)
 }
 
 // watchDrift puts the object's instance under its account's listing, with
 // what the object last saw of it.
-func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disabled bool, token string) {
+func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disabled bool, token string, inherited bool) {
 	if r.drift == nil || s.in == nil {
 		return
 	}
 	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, member{
-		id: id, valid: valid, disabled: disabled, tokenDigest: token,
+		id: id, valid: valid, disabled: disabled, tokenDigest: token, inherited: inherited,
 		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID})
 }
 

@@ -123,7 +123,7 @@ var _ = Describe("drift detection by account listing", func() {
 		Expect(ready(key(objs[0])).Reason).To(Equal(elementsv1alpha1.ReasonAvailable))
 	})
 
-	It("after a restart every object is verified by listings, with no GET and no write", func() {
+	It("after a restart every object is verified by listings: no GET, no write, no Secret read, no second reconcile", func() {
 		objs := readyObjects("restart-1", "restart-2", "restart-3", "restart-4")
 		versions := map[string]string{}
 		for _, obj := range objs {
@@ -131,6 +131,13 @@ var _ = Describe("drift detection by account listing", func() {
 			versions[obj.Name+"-element-token"] = tokenSecret(ns, obj.Name+"-element-token").ResourceVersion
 		}
 		gets, patches := sim.Total(simulator.OpGet), writes.patches.Load()
+		secretReads := func() (n int64) {
+			for _, obj := range objs {
+				n += apiReads.readsOf(client.ObjectKey{Namespace: ns, Name: obj.Name + "-element-token"})
+			}
+			return n
+		}
+		reads, runs := secretReads(), reconciles()
 
 		reconciler.ForgetEverything()
 		for _, obj := range objs {
@@ -145,6 +152,8 @@ var _ = Describe("drift detection by account listing", func() {
 
 		Expect(sim.Total(simulator.OpGet)).To(Equal(gets), "verified by the listing, not by a GET each")
 		Expect(writes.patches.Load()).To(Equal(patches))
+		Expect(secretReads()).To(Equal(reads), "status says which version of each token Secret was written: none is read again")
+		Expect(reconciles()).To(Equal(runs), "the listing finds the tokens status recorded: no object needs a second look")
 		for _, obj := range objs {
 			Expect(get(key(obj)).ResourceVersion).To(Equal(versions[obj.Name]), "no status write")
 			Expect(tokenSecret(ns, obj.Name+"-element-token").ResourceVersion).To(Equal(versions[obj.Name+"-element-token"]), "no Secret write")

@@ -28,6 +28,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -47,6 +48,9 @@ type tokenSecretState struct {
 	// unchecked: this process never wrote or checked it (it restarted), and
 	// the account's listing will bring the token to check it by.
 	unchecked bool
+	// inheritedToken is status.tokenHash when the Secret is taken as the
+	// last process left it: the listing checks the token against it.
+	inheritedToken string
 }
 
 // needsToken: the Secret is missing, or out of sync and no listing will
@@ -73,10 +77,30 @@ func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *s
 		return secretConflict(obj, name)
 	}
 	mem := r.memory().get(obj)
-	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion &&
-		mem.secretDigest == r.secretShapeDigest(s, instanceIDOf(obj))
+	shape := r.secretShapeDigest(s, instanceIDOf(obj))
+	if mem.secretVersion == "" && r.writtenByPreviousProcess(s, m.ResourceVersion) {
+		// A restart: the Secret is as the last process left it, for this
+		// very spec, so it need not be read; the listing checks the token
+		// against status.tokenHash.
+		r.rememberSecret(obj, m.ResourceVersion, shape)
+		s.tokenSecret.inSync, s.tokenSecret.inheritedToken = true, obj.Status.TokenHash
+		return nil
+	}
+	s.tokenSecret.inSync = mem.secretVersion == m.ResourceVersion && mem.secretDigest == shape
 	s.tokenSecret.unchecked = mem.secretVersion == "" && r.drift != nil
 	return nil
+}
+
+// writtenByPreviousProcess: status says the last reconcile of this very
+// generation ended Ready with the token Secret at version. A template that
+// uses the account's secrets may need rendering again (they may have
+// rotated meanwhile), so it is read as usual.
+func (r *HubSpotInstanceReconciler) writtenByPreviousProcess(s *session, version string) bool {
+	st := s.obj.Status
+	return st.TokenSecretResourceVersion == version && st.TokenHash != "" &&
+		st.ObservedGeneration == s.obj.Generation &&
+		meta.IsStatusConditionTrue(st.Conditions, elementsv1alpha1.ConditionReady) &&
+		(s.template == nil || !s.template.UsesAccountSecrets())
 }
 
 // reconcileTokenSecret writes the element token into the Secret when it is
@@ -100,7 +124,7 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 		return err
 	}
 	digest := r.secretShapeDigest(s, s.instance.ID)
-	r.recordTokenHash(obj, desired.Annotations[elementsv1alpha1.TokenHashAnnotation])
+	r.recordTokenHash(obj, r.tokenHash(obj.UID, s.instance.Token))
 
 	if s.tokenSecret.missing {
 		if created, err := r.createTokenSecret(ctx, obj, desired, digest); created || err != nil {
@@ -110,8 +134,8 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 	return r.updateTokenSecret(ctx, obj, desired, digest)
 }
 
-// recordTokenHash publishes the hash of the Secret's data in status, and
-// when it moved.
+// recordTokenHash publishes the hash of the token in status, and when it
+// moved.
 func (r *HubSpotInstanceReconciler) recordTokenHash(obj *elementsv1alpha1.HubSpotInstance, hash string) {
 	if obj.Status.TokenHash == hash {
 		return
@@ -240,8 +264,17 @@ func has[V any](m map[string]V, k string) bool {
 	return ok
 }
 
+// rememberSecret records the token Secret's version as we last wrote or
+// verified it, in memory and, for the next process, in status.
 func (r *HubSpotInstanceReconciler) rememberSecret(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {
 	r.memory().update(obj, func(m *remembered) { m.secretVersion, m.secretDigest = version, digest })
+	obj.Status.TokenSecretResourceVersion = version
+}
+
+// tokenHash is the keyed hash of an object's element token: in status, and
+// what the account's listing compares each token with.
+func (r *HubSpotInstanceReconciler) tokenHash(uid types.UID, token string) string {
+	return keyedHash(r.hashKey, string(uid), "token", token)
 }
 
 // desiredTokenSecret is the Secret a workload reads: the default keys, or
@@ -277,7 +310,7 @@ func (r *HubSpotInstanceReconciler) desiredTokenSecret(s *session) (*corev1.Secr
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations[elementsv1alpha1.TokenHashAnnotation] = tokenSecretHash(r.hashKey, obj, data)
+	annotations[elementsv1alpha1.DataHashAnnotation] = tokenSecretHash(r.hashKey, obj, data)
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: obj.TokenSecretName(), Namespace: obj.Namespace,
 			Labels: labels, Annotations: annotations},

@@ -39,10 +39,10 @@ const (
 	EndpointKey   = "endpoint"
 )
 
-// TokenHashAnnotation, on the token Secret, is a keyed hash of its data (the
-// same value as status.tokenHash): Reloader-style controllers and pod
-// templates can react to it changing.
-const TokenHashAnnotation = "elements.cloud-elements.io/token-hash"
+// DataHashAnnotation, on the token Secret, is a keyed hash of its data: it
+// moves whenever what the Secret holds changes (a new token, or a template
+// input), for Reloader-style controllers and pod templates to react to.
+const DataHashAnnotation = "elements.cloud-elements.io/data-hash"
 
 // Keys of the Secret the OAuth callback server writes for the reconciler
 // (see CallbackSecretName).

@@ -538,17 +538,24 @@ type HubSpotInstanceStatus struct {
 	// +optional
 	TokenSecretName string `json:"tokenSecretName,omitempty"`
 
-	// tokenHash is a keyed hash of the token Secret's data, the same value as
-	// the Secret's annotation elements.cloud-elements.io/token-hash. It moves
-	// when, and only when, what the Secret holds changes (a new token, or a
-	// template input): wait on it, or copy it into a pod template to roll
-	// the pods that read the Secret.
+	// tokenHash is a keyed hash of the element token in the token Secret
+	// (it cannot confirm a guess of the token). It moves when, and only
+	// when, the token changes: wait on it, or copy it into a pod template to
+	// roll the pods that read the Secret. The Secret's annotation
+	// elements.cloud-elements.io/data-hash moves with any change of its
+	// data, template inputs included.
 	// +optional
 	TokenHash string `json:"tokenHash,omitempty"`
 
 	// lastTokenChangeTime is when tokenHash last moved.
 	// +optional
 	LastTokenChangeTime *metav1.Time `json:"lastTokenChangeTime,omitempty"`
+
+	// tokenSecretResourceVersion is the token Secret's resourceVersion when
+	// the operator last wrote or verified it: after a restart, a Secret still
+	// at this version is known to hold what was written, without reading it.
+	// +optional
+	TokenSecretResourceVersion string `json:"tokenSecretResourceVersion,omitempty"`
 
 	// instancePlatform is the endpoint and credentials (Secret and keys, never
 	// values) the recorded instance lives behind; the operator refuses to

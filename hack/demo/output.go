@@ -182,12 +182,13 @@ func (d *demo) printTokenSecret(sec *corev1.Secret, obj *elementsv1alpha1.HubSpo
 	for _, key := range keys {
 		d.p.plain("      %-13s %s", key, maskValue(key, string(sec.Data[key])))
 	}
-	if hash := sec.Annotations[elementsv1alpha1.TokenHashAnnotation]; hash != "" {
-		d.p.plain("      %-13s %s (annotation %s)", "hash", hash[:min(len(hash), 24)]+"…", elementsv1alpha1.TokenHashAnnotation)
-		if obj.Status.TokenHash == hash && obj.Status.LastTokenChangeTime != nil {
-			d.p.plain("      %-13s status.tokenHash is the same; status.lastTokenChangeTime %s", "",
-				obj.Status.LastTokenChangeTime.UTC().Format(time.RFC3339))
-		}
+	short := func(hash string) string { return hash[:min(len(hash), 24)] + "…" }
+	if hash := sec.Annotations[elementsv1alpha1.DataHashAnnotation]; hash != "" {
+		d.p.plain("      %-13s %s (annotation %s: moves when the data does)", "data hash", short(hash), elementsv1alpha1.DataHashAnnotation)
+	}
+	if obj.Status.TokenHash != "" && obj.Status.LastTokenChangeTime != nil {
+		d.p.plain("      %-13s %s (status.tokenHash: moves when the token does; lastTokenChangeTime %s)", "token hash",
+			short(obj.Status.TokenHash), obj.Status.LastTokenChangeTime.UTC().Format(time.RFC3339))
 	}
 }
 

@@ -106,6 +106,7 @@ func (o object) suffix() string { return strings.TrimPrefix(o.name, namePrefix) 
 // values are the chart defaults read from config/ and the operator's flags.
 type values struct {
 	HAReplicas         string
+	LeaseDuration      string
 	HAMaxUnavailable   string
 	ImageRepository    string
 	ImagePullPolicy    string
@@ -141,7 +142,6 @@ var components = []string{"../prometheus", "../network-policy"}
 
 // haComponent turns on two replicas; the chart does so with replicaCount.
 const haComponent = "../high-availability"
-
 
 // Generate returns every generated file, keyed by its path relative to root.
 func Generate(root string) (map[string][]byte, error) {
@@ -191,6 +191,7 @@ func Generate(root string) (map[string][]byte, error) {
 	if err := checkImageTag(root, plain); err != nil {
 		return nil, err
 	}
+	g.values.LeaseDuration = g.flags.Lookup("leader-election-lease-duration").DefValue
 	haOnly, err := g.highAvailability(plain, haYAML)
 	if err != nil {
 		return nil, err

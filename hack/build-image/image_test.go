@@ -244,6 +244,9 @@ func fromLayout(t *testing.T, dir string, ref name.Tag) v1.Image {
 	if desc.Annotations["org.opencontainers.image.ref.name"] != ref.TagStr() {
 		t.Errorf("ref.name %q, want %q", desc.Annotations["org.opencontainers.image.ref.name"], ref.TagStr())
 	}
+	if want := "docker.io/library/hubspot-operator:" + testVersion; desc.Annotations["io.containerd.image.name"] != want {
+		t.Errorf("io.containerd.image.name %q, want %q", desc.Annotations["io.containerd.image.name"], want)
+	}
 	img, err := idx.Image(desc.Digest)
 	if err != nil {
 		t.Fatal(err)

@@ -317,9 +317,15 @@ func WriteLayout(dir string, img v1.Image, ref name.Tag) error {
 	if err != nil {
 		return err
 	}
+	// containerd (`ctr image import`) names the image by this annotation,
+	// spelling Docker Hub docker.io.
+	full := ref.Name()
+	if ref.RegistryStr() == name.DefaultRegistry {
+		full = "docker.io/" + ref.RepositoryStr() + ":" + ref.TagStr()
+	}
 	return p.AppendImage(img, layout.WithAnnotations(map[string]string{
 		"org.opencontainers.image.ref.name": ref.TagStr(),
-		"io.containerd.image.name":          ref.Name(),
+		"io.containerd.image.name":          full,
 	}))
 }
 

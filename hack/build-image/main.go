@@ -323,10 +323,20 @@ func WriteLayout(dir string, img v1.Image, ref name.Tag) error {
 	if ref.RegistryStr() == name.DefaultRegistry {
 		full = "docker.io/" + ref.RepositoryStr() + ":" + ref.TagStr()
 	}
-	return p.AppendImage(img, layout.WithAnnotations(map[string]string{
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
 		"org.opencontainers.image.ref.name": ref.TagStr(),
 		"io.containerd.image.name":          full,
-	}))
+	})); err != nil {
+		return err
+	}
+	// go-containerregistry writes the layer blobs 0600; a layout is read by
+	// other tools, maybe as other users, like the rest of the tree.
+	return filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return os.Chmod(path, 0o644)
+	})
 }
 
 // Size is what a registry stores: the manifest, the config and the

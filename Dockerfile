@@ -19,7 +19,17 @@ RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o manager .
 
 # distroless/static: no shell, no package manager, runs as a non-root user.
+# `make image` builds the same image without Docker (hack/build-image): keep
+# the two in step.
 FROM gcr.io/distroless/static:nonroot
+ARG VERSION=dev
+ARG REVISION=
+LABEL org.opencontainers.image.title="hubspot-operator" \
+      org.opencontainers.image.description="Provisions Cloud Elements HubSpot CRM element instances from HubSpotInstance resources" \
+      org.opencontainers.image.source="https://github.com/hubspot-operator/hubspot-operator" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /
 COPY --from=builder /workspace/manager .
 USER 65532:65532

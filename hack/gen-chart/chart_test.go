@@ -134,7 +134,7 @@ watchNamespaces: [team-a, team-b]
 maxConcurrentReconciles: 4
 cloudElements: {qps: 2.5, burst: 5, allowedEndpointHosts: [ce.internal.example, api.cloud-elements.com]}
 extraArgs: ["--cloud-elements-timeout=1m"]
-resources: {requests: {cpu: 50m, memory: 100Mi}, limits: {cpu: "1", memory: 300Mi}}
+resources: {requests: {cpu: 50m, memory: 100Mi, ephemeral-storage: 32Mi}, limits: {cpu: "1", memory: 300Mi, ephemeral-storage: 512Mi}}
 podAnnotations: {example.com/team: platform}
 nodeSelector: {kubernetes.io/os: linux}
 tolerations: [{key: dedicated, operator: Equal, value: operators, effect: NoSchedule}]
@@ -204,9 +204,20 @@ func normalize(t *testing.T, o *unstructured.Unstructured) map[string]any {
 	for _, p := range [][]string{
 		{"spec", "selector", "app.kubernetes.io/instance"},
 		{"spec", "selector", "matchLabels", "app.kubernetes.io/instance"},
+		{"spec", "podSelector", "matchLabels", "app.kubernetes.io/instance"},
 		{"spec", "template", "metadata", "labels", "app.kubernetes.io/instance"},
 	} {
 		unstructured.RemoveNestedField(c.Object, p...)
+	}
+	// The pod anti-affinity's label selectors.
+	terms, _, _ := unstructured.NestedSlice(c.Object, "spec", "template", "spec", "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution")
+	for _, term := range terms {
+		unstructured.RemoveNestedField(term.(map[string]any), "podAffinityTerm", "labelSelector", "matchLabels", "app.kubernetes.io/instance")
+	}
+	if terms != nil {
+		if err := unstructured.SetNestedSlice(c.Object, terms, "spec", "template", "spec", "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if c.GetKind() == "Deployment" {
 		containers, _, _ := unstructured.NestedSlice(c.Object, "spec", "template", "spec", "containers")
@@ -235,10 +246,39 @@ func normalize(t *testing.T, o *unstructured.Unstructured) map[string]any {
 // TestHelmDefaultsMatchKustomize: with default values (and the release name
 // hubspot-operator) the chart renders config/default's objects, field for
 // field, except for what normalize lists; and the chart's CRD is config/'s.
+// With networkPolicy.enabled and replicaCount=2 it renders what
+// config/default does with the network-policy and high-availability
+// components.
 func TestHelmDefaultsMatchKustomize(t *testing.T) {
-	chart := render(t, release, namespace, "--include-crds")
+	t.Run("defaults", func(t *testing.T) {
+		matchKustomize(t, nil)
+	})
+	t.Run("networkPolicy.enabled and replicaCount=2", func(t *testing.T) {
+		chart := matchKustomize(t, []string{"--set", "networkPolicy.enabled=true", "--set", "replicaCount=2"},
+			"../network-policy", "../high-availability")
+		for _, k := range []string{"NetworkPolicy", "PodDisruptionBudget"} {
+			if !slices.ContainsFunc(chart, func(o *unstructured.Unstructured) bool { return o.GetKind() == k }) {
+				t.Errorf("no %s", k)
+			}
+		}
+		if _, ok := nested(t, find(t, chart, "Deployment", "hubspot-operator-controller-manager"), "spec", "template", "spec", "affinity").(map[string]any)["podAntiAffinity"]; !ok {
+			t.Error("two replicas without a pod anti-affinity")
+		}
+	})
+}
+
+func matchKustomize(t *testing.T, helmArgs []string, components ...string) []*unstructured.Unstructured {
+	chart := render(t, release, namespace, append([]string{"--include-crds"}, helmArgs...)...)
+	out, err := chartgen.KustomizeWithComponents(repoRoot(t), "config/default", components...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := chartgen.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]*unstructured.Unstructured{}
-	for _, o := range kustomize(t, "config/default") {
+	for _, o := range objs {
 		if o.GetKind() != "Namespace" { // the chart installs into the release namespace
 			want[id(o)] = o
 		}
@@ -275,6 +315,7 @@ func TestHelmDefaultsMatchKustomize(t *testing.T) {
 			t.Errorf("args %v lack %s", ctr["args"], a)
 		}
 	}
+	return chart
 }
 
 func mapValues(m map[string]*unstructured.Unstructured) []*unstructured.Unstructured {
@@ -356,8 +397,8 @@ func TestHelmCustomValues(t *testing.T) {
 		"--cloud-elements-timeout=1m",
 	})
 	expectEqual(t, "resources", ctr["resources"], map[string]any{
-		"requests": map[string]any{"cpu": "50m", "memory": "100Mi"},
-		"limits":   map[string]any{"cpu": "1", "memory": "300Mi"},
+		"requests": map[string]any{"cpu": "50m", "memory": "100Mi", "ephemeral-storage": "32Mi"},
+		"limits":   map[string]any{"cpu": "1", "memory": "300Mi", "ephemeral-storage": "512Mi"},
 	})
 	pod := nested(t, d, "spec", "template", "spec").(map[string]any)
 	expectEqual(t, "nodeSelector", pod["nodeSelector"], map[string]any{"kubernetes.io/os": "linux"})

@@ -58,14 +58,16 @@ func helmTemplate(release string, args ...string) render {
 	}
 }
 
-// Everything the chart can add: the Ingress, the ServiceMonitor and the
-// namespaced RBAC (for the namespace config/namespaced watches).
+// Everything the chart can add: the Ingress, the ServiceMonitor, the
+// NetworkPolicies, the namespaced RBAC (for the namespace config/namespaced
+// watches) and, with two replicas, the PodDisruptionBudget.
 var helmEverything = []string{
 	"--set", "oauthCallback.ingress.enabled=true",
 	"--set", "oauthCallback.ingress.className=nginx",
 	"--set", "oauthCallback.ingress.host=operator.example.com",
 	"--set", "oauthCallback.ingress.tls.secretName=operator-example-com-tls",
 	"--set", "serviceMonitor.enabled=true",
+	"--set", "networkPolicy.enabled=true",
 	"--set", "rbac.namespaced=true",
 	"--set", "watchNamespaces={" + watchedNamespace + "}",
 	"--set", "replicaCount=2",
@@ -145,12 +147,14 @@ var _ = Describe("The rendered manifests", func() {
 			[]string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"}, 0),
 		Entry("kustomize build config/default with the config/prometheus component (ServiceMonitor skipped)",
 			kustomizeBuild("config/default", "../prometheus"), []string{"ServiceMonitor"}, 1),
+		Entry("kustomize build config/default with the network-policy and high-availability components",
+			kustomizeBuild("config/default", "../network-policy", "../high-availability"), []string{"NetworkPolicy", "PodDisruptionBudget"}, 0),
 		Entry("kustomize build config/namespaced", kustomizeBuild("config/namespaced"),
 			[]string{"Namespace", "CustomResourceDefinition", "Role", "RoleBinding", "Deployment"}, 0),
 		Entry("helm template, default values", helmTemplate("hubspot-operator"),
 			[]string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"}, 0),
-		Entry("helm template with the Ingress, the ServiceMonitor (skipped) and rbac.namespaced", helmTemplate("crm", helmEverything...),
-			[]string{"Ingress", "ServiceMonitor", "Role", "RoleBinding", "Deployment"}, 1),
+		Entry("helm template with the Ingress, the ServiceMonitor (skipped), the NetworkPolicies, rbac.namespaced and two replicas", helmTemplate("crm", helmEverything...),
+			[]string{"Ingress", "ServiceMonitor", "NetworkPolicy", "Role", "RoleBinding", "Deployment", "PodDisruptionBudget"}, 1),
 		Entry("config/samples in the watched namespace", render(samples), []string{"Secret", "HubSpotInstance"}, 0),
 	)
 
@@ -222,6 +226,7 @@ var _ = Describe("The operator's pod", func() {
 		},
 		Entry("config/default", kustomizeBuild("config/default")),
 		Entry("config/namespaced", kustomizeBuild("config/namespaced")),
+		Entry("config/default with the high-availability component", kustomizeBuild("config/default", "../high-availability")),
 		Entry("the chart, default values", helmTemplate("hubspot-operator")),
 		Entry("the chart, non-default values", helmTemplate("crm", helmEverything...)),
 	)
@@ -229,8 +234,9 @@ var _ = Describe("The operator's pod", func() {
 
 // restrictedProblems lists where spec breaks the restricted Pod Security
 // Standard (https://kubernetes.io/docs/concepts/security/pod-security-standards/),
-// or this project's rules on top of it: a read-only root filesystem, CPU and
-// memory requests and limits, liveness and readiness probes.
+// or this project's rules on top of it: a read-only root filesystem, CPU,
+// memory and ephemeral-storage requests and limits, liveness and readiness
+// probes.
 func restrictedProblems(spec corev1.PodSpec) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -299,7 +305,7 @@ func restrictedProblems(spec corev1.PodSpec) []string {
 				add("%s: uses host port %d", c.Name, p.HostPort)
 			}
 		}
-		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
 			if _, ok := c.Resources.Requests[r]; !ok {
 				add("%s: no %s request", c.Name, r)
 			}

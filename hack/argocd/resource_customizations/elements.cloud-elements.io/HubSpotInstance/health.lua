@@ -1,6 +1,6 @@
 -- Argo CD health check for elements.cloud-elements.io/HubSpotInstance.
--- Install it under resource.customizations.health.elements.cloud-elements.io_HubSpotInstance
--- in argocd-cm (see README.md). It reads the kstatus conditions the operator
+-- In argocd-cm it is resource.customizations.health.elements.cloud-elements.io_HubSpotInstance
+-- (hack/argocd/argocd-cm.yaml; see README.md). It reads the kstatus conditions the operator
 -- writes: Ready always, Reconciling and Stalled only while True.
 local hs = {}
 

@@ -267,14 +267,13 @@ func TestMetricsExported(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	// Scrape until every driven path shows.
-	var metrics map[string]float64
-	var got exported
-	for {
-		if metrics, err = op.Metrics(); err != nil {
+	scrape := func() (map[string]float64, exported) {
+		t.Helper()
+		metrics, err := op.Metrics()
+		if err != nil {
 			t.Fatal(err)
 		}
-		got = exported{}
+		got := exported{}
 		for series := range metrics {
 			ls, err := promql.ParseMetric(series)
 			if err != nil {
@@ -283,9 +282,15 @@ func TestMetricsExported(t *testing.T) {
 			name := ls.Get(labels.MetricName)
 			got[name] = append(got[name], ls)
 		}
+		return metrics, got
+	}
+	// Until the 503's failed reconcile and the callback show (a failed
+	// reconcile is counted after its status was written)…
+	for {
+		metrics, got := scrape()
 		if got.hasValue("cloudelements_requests_total", "code", "503") &&
 			sum(metrics, "controller_runtime_reconcile_errors_total", map[string]string{"controller": "hubspotinstance"}) > 0 &&
-			sum(metrics, "hubspot_operator_oauth_callbacks_total", nil) > 0 {
+			sum(metrics, "hubspot_operator_oauth_callbacks_total", map[string]string{"result": "missing_state"}) > 0 {
 			break
 		}
 		if ctx.Err() != nil {
@@ -293,6 +298,9 @@ func TestMetricsExported(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// …and the retry has made the object Ready again.
+	waitFor("available", elementsv1alpha1.ConditionReady, elementsv1alpha1.ReasonAvailable)
+	metrics, got := scrape()
 	t.Logf("scraped %d series of %d metrics", len(metrics), len(got))
 
 	// The gauges say what the objects say.

@@ -381,6 +381,7 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 	summarize(obj, out)
 	r.memory().update(obj, func(m *remembered) {
 		m.readyStatus, m.readyReason = strconv.FormatBool(out.ready), out.reason
+		m.stalled = out.stalled
 	})
 
 	if !equality.Semantic.DeepEqual(before.Status, obj.Status) {

@@ -74,8 +74,11 @@ type remembered struct {
 	// generation rateLimitedGeneration.
 	rateLimited           int
 	rateLimitedGeneration int64
-	// readyStatus and readyReason feed the hubspot_operator_instances gauge.
+	// readyStatus and readyReason feed the hubspot_operator_instances gauge,
+	// stalled (the Stalled condition is True) the
+	// hubspot_operator_instances_stalled gauge.
 	readyStatus, readyReason string
+	stalled                  bool
 }
 
 func newMemory() *memory { return &memory{objects: map[types.NamespacedName]*remembered{}} }

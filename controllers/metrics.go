@@ -29,6 +29,14 @@ var readyDesc = prometheus.NewDesc("hubspot_operator_instances",
 	"HubSpotInstances reconciled by this process, by Ready condition status and reason.",
 	[]string{"ready", "reason"}, nil)
 
+// stalledDesc counts HubSpotInstances whose Stalled condition is True, by
+// reason: the objects that retrying cannot fix, which wait for a person
+// (the kstatus Failed state). Ready=False alone cannot tell them from objects
+// that are still working or retrying.
+var stalledDesc = prometheus.NewDesc("hubspot_operator_instances_stalled",
+	"HubSpotInstances reconciled by this process whose Stalled condition is True, by reason.",
+	[]string{"reason"}, nil)
+
 // verifiedDesc says how far a restart has got: the memory of what each
 // instance looked like is in process only, so after a restart this climbs
 // back to the number of objects as listings (or calls) see each instance.
@@ -41,17 +49,22 @@ type conditionCollector struct{ mem *memory }
 
 func (c conditionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- readyDesc
+	ch <- stalledDesc
 	ch <- verifiedDesc
 }
 
 func (c conditionCollector) Collect(ch chan<- prometheus.Metric) {
 	type key struct{ ready, reason string }
 	counts := map[key]int{}
+	stalled := map[string]int{}
 	verified := 0
 	c.mem.mu.Lock()
 	for _, r := range c.mem.objects {
 		if r.readyReason != "" {
 			counts[key{r.readyStatus, r.readyReason}]++
+		}
+		if r.stalled {
+			stalled[r.readyReason]++
 		}
 		if !r.verifiedAt.IsZero() {
 			verified++
@@ -60,6 +73,9 @@ func (c conditionCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mem.mu.Unlock()
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, float64(n), k.ready, k.reason)
+	}
+	for reason, n := range stalled {
+		ch <- prometheus.MustNewConstMetric(stalledDesc, prometheus.GaugeValue, float64(n), reason)
 	}
 	ch <- prometheus.MustNewConstMetric(verifiedDesc, prometheus.GaugeValue, float64(verified))
 }

@@ -148,6 +148,8 @@ oauthCallback:
     host: operator.example.com
     tls: {secretName: operator-example-com-tls}
 serviceMonitor: {enabled: true, labels: {release: prometheus}}
+prometheus: {rules: {enabled: true, labels: {release: prometheus}}}
+grafana: {dashboard: {enabled: true, namespace: monitoring, labels: {team: platform}, annotations: {grafana_folder: Operators}}}
 `
 
 func TestHelmLint(t *testing.T) {
@@ -155,6 +157,7 @@ func TestHelmLint(t *testing.T) {
 	helm(t, "lint", "--strict", chartgen.ChartDir, "--values", valuesFile(t, customValues))
 	helm(t, "lint", "--strict", chartgen.ChartDir, "--set", "rbac.namespaced=true", "--set", "watchNamespaces={team-a}")
 	helm(t, "lint", "--strict", chartgen.ChartDir, "--set", "sharding.enabled=true", "--set", "sharding.shards={shard1,shard2}")
+	helm(t, append([]string{"lint", "--strict", chartgen.ChartDir}, monitoringOn...)...)
 }
 
 // id is how objects are matched between renders.
@@ -373,9 +376,6 @@ func TestHelmCustomValues(t *testing.T) {
 		if !strings.HasPrefix(o.GetName(), prefix) {
 			t.Errorf("%s is not named %s…", id(o), prefix)
 		}
-		if o.GetNamespace() != "" && o.GetNamespace() != ns {
-			t.Errorf("%s is not in the release namespace", id(o))
-		}
 	}
 
 	d := find(t, objs, "Deployment", prefix+"controller-manager")
@@ -439,12 +439,128 @@ func TestHelmCustomValues(t *testing.T) {
 	endpoint := nested(t, sm, "spec", "endpoints").([]any)[0].(map[string]any)
 	expectEqual(t, "ServiceMonitor port", endpoint["port"], nested(t, metrics, "spec", "ports").([]any)[0].(map[string]any)["name"])
 
+	rules := find(t, objs, "PrometheusRule", prefix+"alerts")
+	expectEqual(t, "PrometheusRule label release", rules.GetLabels()["release"], "prometheus")
+	expectEqual(t, "PrometheusRule namespace", rules.GetNamespace(), ns)
+	down := ruleNamed(t, rules, "HubSpotOperatorDown")
+	// The job label Prometheus gives the series is the metrics Service's name.
+	wantDown := `absent(up{job="` + metrics.GetName() + `", namespace="` + ns + `"} == 1)`
+	expectEqual(t, "HubSpotOperatorDown expr", strings.TrimSpace(down["expr"].(string)), wantDown)
+	if d := down["annotations"].(map[string]any)["description"].(string); !strings.Contains(d, metrics.GetName()) || !strings.Contains(d, "namespace "+ns) {
+		t.Errorf("HubSpotOperatorDown's description names another job or namespace: %s", d)
+	}
+	expectEqual(t, "HubSpotInstanceStalled summary", ruleNamed(t, rules, "HubSpotInstanceStalled")["annotations"].(map[string]any)["summary"],
+		"HubSpotInstances are Stalled ({{ $labels.reason }}).")
+
+	dashboard := find(t, objs, "ConfigMap", prefix+"grafana-dashboard")
+	expectEqual(t, "dashboard ConfigMap namespace", dashboard.GetNamespace(), "monitoring")
+	expectEqual(t, "dashboard ConfigMap sidecar label", dashboard.GetLabels()["grafana_dashboard"], "1")
+	expectEqual(t, "dashboard ConfigMap extra label", dashboard.GetLabels()["team"], "platform")
+	expectEqual(t, "dashboard ConfigMap annotations", dashboard.GetAnnotations(), map[string]string{"grafana_folder": "Operators"})
+	file, err := os.ReadFile(filepath.Join(repoRoot(t), "config/prometheus/dashboards/hubspot-operator.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectEqual(t, "the dashboard, byte for byte", nested(t, dashboard, "data", "hubspot-operator.json"), string(file))
+
+	// The dashboard is the one object outside the release namespace.
+	for _, o := range objs {
+		if o.GetNamespace() != "" && o.GetNamespace() != ns && id(o) != id(dashboard) {
+			t.Errorf("%s is not in the release namespace", id(o))
+		}
+	}
+
 	// Default RBAC: the cluster-wide grant, none of the namespaced mode.
 	find(t, objs, "ClusterRoleBinding", prefix+"manager-rolebinding")
 	for _, o := range objs {
 		if o.GetKind() == "Role" && o.GetName() != prefix+"leader-election-role" {
 			t.Errorf("unexpected %s without rbac.namespaced", id(o))
 		}
+	}
+}
+
+// ruleNamed returns the alerting rule named alert of a PrometheusRule.
+func ruleNamed(t *testing.T, rules *unstructured.Unstructured, alert string) map[string]any {
+	t.Helper()
+	for _, g := range nested(t, rules, "spec", "groups").([]any) {
+		for _, r := range g.(map[string]any)["rules"].([]any) {
+			if r := r.(map[string]any); r["alert"] == alert {
+				return r
+			}
+		}
+	}
+	t.Fatalf("%s has no alert %s", id(rules), alert)
+	return nil
+}
+
+// Values that turn on every monitoring object.
+var monitoringOn = []string{"--set", "serviceMonitor.enabled=true", "--set", "prometheus.rules.enabled=true", "--set", "grafana.dashboard.enabled=true"}
+
+// TestHelmMonitoringMatchesKustomize: with the monitoring values on (and the
+// release name hubspot-operator) the chart renders config/default with the
+// config/prometheus component, field for field but for what normalize
+// lists: the alerts' {{ $labels… }} and the dashboard's {{legend}} come out
+// as written, and the names in the alerts are config/'s.
+func TestHelmMonitoringMatchesKustomize(t *testing.T) {
+	chart := render(t, release, namespace, append([]string{"--include-crds"}, monitoringOn...)...)
+	out, err := chartgen.KustomizeWithComponents(repoRoot(t), "config/default", "../prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := chartgen.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*unstructured.Unstructured{}
+	for _, o := range objs {
+		if o.GetKind() != "Namespace" {
+			want[id(o)] = o
+		}
+	}
+	got := byID(chart)
+	if diff := cmp.Diff(ids(mapValues(want)), ids(chart)); diff != "" {
+		t.Fatalf("the chart's objects differ from config/default + config/prometheus's (-kustomize +helm):\n%s", diff)
+	}
+	for _, kind := range []string{"ServiceMonitor", "PrometheusRule", "ConfigMap"} {
+		found := false
+		for key, k := range want {
+			if k.GetKind() != kind {
+				continue
+			}
+			found = true
+			if diff := cmp.Diff(normalize(t, k), normalize(t, got[key])); diff != "" {
+				t.Errorf("%s differs (-kustomize +helm):\n%s", key, diff)
+			}
+		}
+		if !found {
+			t.Errorf("config/prometheus has no %s", kind)
+		}
+	}
+}
+
+// TestHelmMonitoringValues: each monitoring value renders its object and
+// nothing else; all are off by default.
+func TestHelmMonitoringValues(t *testing.T) {
+	monitoringKinds := func(objs []*unstructured.Unstructured) []string {
+		var out []string
+		for _, o := range objs {
+			switch o.GetKind() {
+			case "ServiceMonitor", "PrometheusRule", "ConfigMap":
+				out = append(out, id(o))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	expectEqual(t, "monitoring objects with default values", monitoringKinds(render(t, release, namespace)), []string(nil))
+	for value, want := range map[string]string{
+		"serviceMonitor.enabled":    "ServiceMonitor " + namespace + "/hubspot-operator-controller-manager-metrics-monitor",
+		"prometheus.rules.enabled":  "PrometheusRule " + namespace + "/hubspot-operator-alerts",
+		"grafana.dashboard.enabled": "ConfigMap " + namespace + "/hubspot-operator-grafana-dashboard",
+	} {
+		t.Run(value, func(t *testing.T) {
+			expectEqual(t, "monitoring objects", monitoringKinds(render(t, release, namespace, "--set", value+"=true")), []string{want})
+		})
 	}
 }
 

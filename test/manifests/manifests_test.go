@@ -59,8 +59,9 @@ func helmTemplate(release string, args ...string) render {
 }
 
 // Everything the chart can add: the Ingress, the ServiceMonitor, the
-// NetworkPolicies, the namespaced RBAC (for the namespace config/namespaced
-// watches) and, with two replicas, the PodDisruptionBudget.
+// NetworkPolicies, the PrometheusRule, the Grafana dashboard's ConfigMap,
+// the namespaced RBAC (for the namespace config/namespaced watches) and,
+// with two replicas, the PodDisruptionBudget.
 var helmEverything = []string{
 	"--set", "oauthCallback.ingress.enabled=true",
 	"--set", "oauthCallback.ingress.className=nginx",
@@ -68,6 +69,8 @@ var helmEverything = []string{
 	"--set", "oauthCallback.ingress.tls.secretName=operator-example-com-tls",
 	"--set", "serviceMonitor.enabled=true",
 	"--set", "networkPolicy.enabled=true",
+	"--set", "prometheus.rules.enabled=true",
+	"--set", "grafana.dashboard.enabled=true",
 	"--set", "rbac.namespaced=true",
 	"--set", "watchNamespaces={" + watchedNamespace + "}",
 	"--set", "replicaCount=2",
@@ -84,13 +87,14 @@ func samples() []*unstructured.Unstructured {
 }
 
 // needsMissingCRD tells objects whose kind the test API server cannot know.
-// Only the Prometheus Operator's ServiceMonitor qualifies: envtest has no
-// monitoring.coreos.com CRDs, and installing a copy of them here would test
-// the copy rather than the cluster's.
+// Only the Prometheus Operator's ServiceMonitor and PrometheusRule qualify:
+// envtest has no monitoring.coreos.com CRDs, and installing a copy of them
+// here would test the copy rather than the cluster's. (test/monitoring
+// checks the rules' expressions with Prometheus's own parser.)
 func needsMissingCRD(o *unstructured.Unstructured) bool {
 	gvk := o.GroupVersionKind()
 	_, err := k8sClient.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
-	return meta.IsNoMatchError(err) && gvk.Group == "monitoring.coreos.com" && gvk.Kind == "ServiceMonitor"
+	return meta.IsNoMatchError(err) && gvk.Group == "monitoring.coreos.com" && (gvk.Kind == "ServiceMonitor" || gvk.Kind == "PrometheusRule")
 }
 
 // dryRunApply applies o as `kubectl apply --server-side --dry-run=server`
@@ -145,16 +149,16 @@ var _ = Describe("The rendered manifests", func() {
 		},
 		Entry("kustomize build config/default", kustomizeBuild("config/default"),
 			[]string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"}, 0),
-		Entry("kustomize build config/default with the config/prometheus component (ServiceMonitor skipped)",
-			kustomizeBuild("config/default", "../prometheus"), []string{"ServiceMonitor"}, 1),
+		Entry("kustomize build config/default with the config/prometheus component (ServiceMonitor and PrometheusRule skipped)",
+			kustomizeBuild("config/default", "../prometheus"), []string{"ServiceMonitor", "PrometheusRule", "ConfigMap"}, 2),
 		Entry("kustomize build config/default with the network-policy and high-availability components",
 			kustomizeBuild("config/default", "../network-policy", "../high-availability"), []string{"NetworkPolicy", "PodDisruptionBudget"}, 0),
 		Entry("kustomize build config/namespaced", kustomizeBuild("config/namespaced"),
 			[]string{"Namespace", "CustomResourceDefinition", "Role", "RoleBinding", "Deployment"}, 0),
 		Entry("helm template, default values", helmTemplate("hubspot-operator"),
 			[]string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"}, 0),
-		Entry("helm template with the Ingress, the ServiceMonitor (skipped), the NetworkPolicies, rbac.namespaced and two replicas", helmTemplate("crm", helmEverything...),
-			[]string{"Ingress", "ServiceMonitor", "NetworkPolicy", "Role", "RoleBinding", "Deployment", "PodDisruptionBudget"}, 1),
+		Entry("helm template with the Ingress, the ServiceMonitor and PrometheusRule (skipped), the dashboard, the NetworkPolicies, rbac.namespaced and two replicas", helmTemplate("crm", helmEverything...),
+			[]string{"Ingress", "ServiceMonitor", "PrometheusRule", "ConfigMap", "NetworkPolicy", "Role", "RoleBinding", "Deployment", "PodDisruptionBudget"}, 2),
 		Entry("config/samples in the watched namespace", render(samples), []string{"Secret", "HubSpotInstance"}, 0),
 	)
 

@@ -21,8 +21,9 @@ limitations under the License.
 // Inputs:
 //   - `kustomize build config/default` with the config/prometheus and
 //     config/network-policy components: every object of the default install,
-//     plus the ServiceMonitor and the NetworkPolicies (each rendered only
-//     when its value enables it);
+//     plus the monitoring objects (the ServiceMonitor, the PrometheusRule and
+//     the Grafana dashboard's ConfigMap) and the NetworkPolicies, each
+//     rendered only when its value enables it;
 //   - `kustomize build config/default` with the config/high-availability
 //     component: its PodDisruptionBudget and its pod anti-affinity, which the
 //     chart renders when replicaCount > 1;
@@ -197,6 +198,13 @@ func Generate(root string) (map[string][]byte, error) {
 		return nil, err
 	}
 	defaults = append(defaults, haOnly...)
+	// The monitoring objects are those the config/prometheus component adds.
+	monitoring := map[string]bool{}
+	for _, o := range defaults {
+		if !inPlain[o.id()] && monitoringKinds[o.kind] {
+			monitoring[o.id()] = true
+		}
+	}
 	for _, o := range append(slices.Clone(defaults), namespaced...) {
 		if strings.HasPrefix(o.name, namePrefix) && o.kind != "Namespace" {
 			g.names[o.name] = true
@@ -215,9 +223,15 @@ func Generate(root string) (map[string][]byte, error) {
 	inDefault := map[string]bool{}
 	for _, o := range defaults {
 		inDefault[o.id()] = true
-		// (config/namespaced is built without the components, so its
-		// lacking their objects means nothing.)
-		if err := g.defaultObject(root, o, !inNamespaced[o.id()] && inPlain[o.id()]); err != nil {
+		var err error
+		if monitoring[o.id()] {
+			// (config/namespaced is built without the components, so its
+			// lacking their objects means nothing.)
+			err = g.monitoringObject(o)
+		} else {
+			err = g.defaultObject(root, o, !inNamespaced[o.id()] && inPlain[o.id()])
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", o.id(), err)
 		}
 	}
@@ -240,9 +254,9 @@ func Generate(root string) (map[string][]byte, error) {
 	if err := g.namespacedObjects(perWatched, inOperatorNS); err != nil {
 		return nil, err
 	}
-	for _, kind := range []string{"Deployment", "CustomResourceDefinition", "ServiceMonitor", "NetworkPolicy", "PodDisruptionBudget"} {
+	for _, kind := range []string{"Deployment", "CustomResourceDefinition", "ServiceMonitor", "PrometheusRule", "ConfigMap", "NetworkPolicy", "PodDisruptionBudget"} {
 		if !g.sawKinds[kind] {
-			return nil, fmt.Errorf("config/default has no %s", kind)
+			return nil, fmt.Errorf("config/default (with config/prometheus) has no %s", kind)
 		}
 	}
 
@@ -481,6 +495,46 @@ func (c *tctx) names(n *yaml.Node) {
 	})
 }
 
+// namesInText replaces object names and namespaces also where they are part
+// of a longer string under n, such as a PromQL selector
+// `up{job="hubspot-operator-controller-manager-metrics-service"}`.
+func (c *tctx) namesInText(n *yaml.Node) {
+	type sub struct{ from, to string }
+	var subs []sub
+	for name := range c.g.names {
+		subs = append(subs, sub{name, fmt.Sprintf("{{ include %q (list %s %q) }}", "hubspot-operator.objectName", c.root, strings.TrimPrefix(name, namePrefix))})
+	}
+	for ns, expr := range c.namespaces {
+		subs = append(subs, sub{ns, expr})
+	}
+	// Longest first, so that a name is never taken for a shorter one it
+	// starts with (each replacement is a placeholder, which no name matches).
+	sort.Slice(subs, func(i, j int) bool {
+		if len(subs[i].from) != len(subs[j].from) {
+			return len(subs[i].from) > len(subs[j].from)
+		}
+		return subs[i].from < subs[j].from
+	})
+	walkValues(n, func(s *yaml.Node) {
+		for _, r := range subs {
+			if strings.Contains(s.Value, r.from) {
+				ph := c.t.placeholder()
+				c.t.inline[ph] = r.to
+				s.Value = strings.ReplaceAll(s.Value, r.from, ph)
+			}
+		}
+	})
+}
+
+// escapeTemplates makes every {{ in a string under n render as itself:
+// Prometheus's alert annotations ({{ $labels.reason }}) and Grafana's legends
+// ({{operation}}) use the same delimiters as Helm.
+func escapeTemplates(n *yaml.Node) {
+	walkValues(n, func(s *yaml.Node) {
+		s.Value = strings.ReplaceAll(s.Value, "{{", "{{`{{`}}")
+	})
+}
+
 // labels swaps kustomize's name and managed-by labels for the chart's
 // standard labels (hubspot-operator.labels in _helpers.tpl).
 func (c *tctx) labels(meta *yaml.Node) error {
@@ -565,14 +619,6 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 				return err
 			}
 		}
-	case o.kind == "ServiceMonitor":
-		if err := c.selector(get(o.node, "spec", "selector", "matchLabels")); err != nil {
-			return err
-		}
-		c.t.addKeyBlock(get(meta, "labels"), func(ind string) string {
-			return fmt.Sprintf("%[1]s{{- with .Values.serviceMonitor.labels }}\n%[1]s{{- toYaml . | nindent %[2]d }}\n%[1]s{{- end }}", ind, len(ind))
-		})
-		before, after = "{{- if .Values.serviceMonitor.enabled }}\n", "{{- end }}\n"
 	case o.kind == "NetworkPolicy":
 		if err := c.podSelector(get(o.node, "spec", "podSelector", "matchLabels")); err != nil {
 			return err
@@ -585,6 +631,12 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 		before, after = "{{- if gt (int .Values.replicaCount) 1 }}\n", "{{- end }}\n"
 	}
 	c.names(o.node)
+	return g.writeTemplate(c, o, before, after)
+}
+
+// writeTemplate renders o's template, between before and after, into its
+// file.
+func (g *generator) writeTemplate(c *tctx, o object, before, after string) error {
 	body, err := c.t.render(o.node)
 	if err != nil {
 		return err
@@ -596,6 +648,65 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 	}
 	g.files[file] = []byte(Header + source + before + body + after)
 	return nil
+}
+
+// monitoringObject templatizes one object of the config/prometheus
+// component, rendered only when its value is on (all off by default):
+//   - the ServiceMonitor: serviceMonitor.enabled;
+//   - the PrometheusRule: prometheus.rules.enabled. Its expressions and
+//     annotations name the metrics Service (Prometheus's job label) and the
+//     operator's namespace in running text, which follow the release;
+//   - the Grafana dashboard's ConfigMap: grafana.dashboard.enabled, in
+//     grafana.dashboard.namespace (default the release namespace).
+//
+// Prometheus's alert templates and Grafana's legends use {{ … }} too: those
+// are escaped, so that Helm writes them out as they are.
+// monitoringKinds are the kinds config/prometheus adds.
+var monitoringKinds = map[string]bool{"ServiceMonitor": true, "PrometheusRule": true, "ConfigMap": true}
+
+func (g *generator) monitoringObject(o object) error {
+	g.sawKinds[o.kind] = true
+	if o.namespace != operatorNamespace {
+		return fmt.Errorf("namespace %q is not the operator's", o.namespace)
+	}
+	c := g.newCtx(".")
+	escapeTemplates(o.node)
+	meta := get(o.node, "metadata")
+	if err := c.labels(meta); err != nil {
+		return err
+	}
+	extraLabels := func(values string) {
+		c.t.addKeyBlock(get(meta, "labels"), func(ind string) string {
+			return fmt.Sprintf("%[1]s{{- with %[3]s }}\n%[1]s{{- toYaml . | nindent %[2]d }}\n%[1]s{{- end }}", ind, len(ind), values)
+		})
+	}
+	var enabled string
+	switch {
+	case o.kind == "ServiceMonitor":
+		if err := c.selector(get(o.node, "spec", "selector", "matchLabels")); err != nil {
+			return err
+		}
+		extraLabels(".Values.serviceMonitor.labels")
+		enabled = ".Values.serviceMonitor.enabled"
+	case o.kind == "PrometheusRule":
+		extraLabels(".Values.prometheus.rules.labels")
+		c.namesInText(get(o.node, "spec"))
+		enabled = ".Values.prometheus.rules.enabled"
+	case o.kind == "ConfigMap" && o.suffix() == "grafana-dashboard":
+		if v := get(meta, "labels", "grafana_dashboard"); v == nil || v.Value != "1" {
+			return errors.New(`the dashboard's ConfigMap lacks the label grafana_dashboard: "1" that Grafana's sidecar looks for`)
+		}
+		extraLabels(".Values.grafana.dashboard.labels")
+		c.t.addKeyBlock(meta, func(ind string) string {
+			return fmt.Sprintf("%[1]s{{- with .Values.grafana.dashboard.annotations }}\n%[1]sannotations:\n%[1]s  {{- toYaml . | nindent %[2]d }}\n%[1]s{{- end }}", ind, len(ind)+2)
+		})
+		c.namespaces[operatorNamespace] = "{{ .Values.grafana.dashboard.namespace | default .Release.Namespace }}"
+		enabled = ".Values.grafana.dashboard.enabled"
+	default:
+		return fmt.Errorf("config/prometheus adds a %s, which the chart does not know", o.kind)
+	}
+	c.names(o.node)
+	return g.writeTemplate(c, o, "{{- if "+enabled+" }}\n", "{{- end }}\n")
 }
 
 // crd copies the CRD's file from config/crd/bases to the chart's crds/.

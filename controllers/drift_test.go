@@ -27,7 +27,10 @@ import (
 
 func TestDriftOf(t *testing.T) {
 	seen := member{id: 7, valid: true, tokenDigest: tokenDigest("tok")}
-	same := cloudelements.Instance{ID: 7, Valid: true, Token: "tok"}
+	same := cloudelements.Instance{ID: 7, Valid: true, Token: "tok", Name: "n", Tags: []string{"a", "b"},
+		Configuration: map[string]string{"filter.response.nulls": "true"}}
+	observed := seen
+	observed.observeOnly, observed.shape = true, shapeDigest(same)
 	with := func(change func(*cloudelements.Instance)) cloudelements.Instance {
 		inst := same
 		change(&inst)
@@ -47,6 +50,12 @@ func TestDriftOf(t *testing.T) {
 		"new token":                     {seen, with(func(i *cloudelements.Instance) { i.Token = "other" }), true, driftToken},
 		"token unknown since a restart": {member{id: 7, valid: true}, same, true, driftUnknown},
 		"name, tags and configuration are the fingerprint's business": {seen, with(func(i *cloudelements.Instance) { i.Name, i.Tags = "renamed", nil }), true, noDrift},
+		"observed only: renamed":        {observed, with(func(i *cloudelements.Instance) { i.Name = "renamed" }), true, driftShape},
+		"observed only: tags reordered": {observed, with(func(i *cloudelements.Instance) { i.Tags = []string{"b", "a"} }), true, noDrift},
+		"observed only: a configuration value changed": {observed, with(func(i *cloudelements.Instance) {
+			i.Configuration = map[string]string{"filter.response.nulls": "false"}
+		}), true, driftShape},
+		"observed only, as last seen": {observed, same, true, noDrift},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -108,6 +108,7 @@ func (r *HubSpotInstanceReconciler) verifyImport(ctx context.Context, s *session
 				named, ownerOf(tag), tag)
 		}
 	}
+	s.imported = inst
 	return nil
 }
 
@@ -282,9 +283,12 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	obj.Status.InstanceName = s.desired.Name
 	obj.Status.Valid = inst.Valid
 	obj.Status.Disabled = inst.Disabled
-	digest := tokenDigest(inst.Token)
+	digest, shape := tokenDigest(inst.Token), ""
+	if obj.Spec.ObserveOnly() {
+		shape = shapeDigest(*inst)
+	}
 	r.memory().update(obj, func(m *remembered) {
-		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest = r.now(), false, nil, digest
+		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest, m.shapeDigest = r.now(), false, nil, digest, shape
 	})
 	r.watchDrift(s, inst.ID, inst.Valid, inst.Disabled, digest)
 }
@@ -302,9 +306,12 @@ func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disa
 	if r.drift == nil || s.in == nil {
 		return
 	}
-	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, member{
-		id: id, valid: valid, disabled: disabled, tokenDigest: token,
-		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID})
+	m := member{id: id, valid: valid, disabled: disabled, tokenDigest: token,
+		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID}
+	if s.obj.Spec.ObserveOnly() {
+		m.observeOnly, m.shape = true, r.memory().get(s.obj).shapeDigest
+	}
+	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, m)
 }
 
 // accountKey names an endpoint and account without holding its secrets.

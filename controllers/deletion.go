@@ -40,11 +40,23 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 		s.gone = true
 		return nil
 	}
-	if obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyOrphan {
+	switch d := decideDeletion(obj); d {
+	case protectedWait:
+		// Nothing is called and nothing retried: the annotation's removal
+		// or a change of deletionPolicy wakes the object.
+		s.conclude(deletionProtectedOutcome(obj))
+		return nil
+	case orphanByPolicy, orphanObserved:
+		why := "deletionPolicy is Orphan"
+		if d == orphanObserved {
+			why = "managementPolicy is ObserveOnly"
+		}
 		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonOrphaned, "Delete",
-			"deletionPolicy is Orphan: element instance "+formatID(ownedInstanceID(obj))+" is left at Cloud Elements")
-	} else if err := r.deleteInstance(ctx, obj); err != nil {
-		return err
+			why+": element instance "+formatID(ownedInstanceID(obj))+" is left at Cloud Elements")
+	default:
+		if err := r.deleteInstance(ctx, obj); err != nil {
+			return err
+		}
 	}
 	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
 		controllerutil.RemoveFinalizer(o, elementsv1alpha1.Finalizer)
@@ -56,15 +68,74 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 	return nil
 }
 
+// deletion is what deleting the object does at Cloud Elements.
+type deletion int
+
+const (
+	// deleteAtPlatform deletes the instance (if there is one), then lets the
+	// object go.
+	deleteAtPlatform deletion = iota
+	// orphanByPolicy leaves the instance: deletionPolicy is Orphan.
+	orphanByPolicy
+	// orphanObserved leaves the instance: managementPolicy is ObserveOnly,
+	// which never deletes, whatever deletionPolicy says.
+	orphanObserved
+	// protectedWait keeps the object, and the instance, until the deletion
+	// protection is lifted or deletionPolicy is Orphan.
+	protectedWait
+)
+
+// decideDeletion: leaving the instance always wins, since it cannot be
+// undone the other way; protection only holds back a delete that would
+// otherwise happen.
+func decideDeletion(obj *elementsv1alpha1.HubSpotInstance) deletion {
+	switch {
+	case obj.Spec.ObserveOnly():
+		return orphanObserved
+	case obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyOrphan:
+		return orphanByPolicy
+	case deletionProtected(obj) && mayHaveInstance(obj):
+		return protectedWait
+	}
+	return deleteAtPlatform
+}
+
+// deletionProtected: the protection annotation is "true". Admission cannot
+// check annotation values (a CRD's rules see only metadata.name and
+// generateName), so any other value, "True" included, is off; the README
+// says so.
+func deletionProtected(obj *elementsv1alpha1.HubSpotInstance) bool {
+	return obj.Annotations[elementsv1alpha1.DeletionProtectionAnnotation] == "true"
+}
+
+// mayHaveInstance: an instance is recorded, or a create was started whose
+// result was never recorded.
+func mayHaveInstance(obj *elementsv1alpha1.HubSpotInstance) bool {
+	return ownedInstanceID(obj) != 0 || obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != ""
+}
+
+// deletionProtectedOutcome says why the object stays, and the two ways on.
+func deletionProtectedOutcome(obj *elementsv1alpha1.HubSpotInstance) outcome {
+	what := "the element instance of an interrupted create"
+	if id := ownedInstanceID(obj); id != 0 {
+		what = "element instance " + formatID(id)
+	}
+	return outcome{reason: elementsv1alpha1.ReasonDeletionProtected, stalled: true, message: fmt.Sprintf(
+		"annotation %[1]s is \"true\": %[2]s is not deleted at Cloud Elements, and this object stays until it may be. "+
+			"To delete both, remove the annotation (kubectl annotate hsi %[3]s -n %[4]s %[1]s-); "+
+			"to keep the instance and let this object go, set spec.deletionPolicy to Orphan",
+		elementsv1alpha1.DeletionProtectionAnnotation, what, obj.Name, obj.Namespace)}
+}
+
 // deleteInstance deletes the recorded instance, or, after an interrupted
 // create, every instance found with the object's owner tag — once a create
 // that may still commit has had its grace period.
 func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
-	ids := []int64{ownedInstanceID(obj)}
-	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
-	if ids[0] == 0 && marker == "" {
+	if !mayHaveInstance(obj) {
 		return nil
 	}
+	ids := []int64{ownedInstanceID(obj)}
+	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
 	if err := checkPlatformUnchanged(obj, elementsv1alpha1.ReasonDeletionBlocked); err != nil {
 		return err
 	}

@@ -316,6 +316,8 @@ func TestWatchPredicates(t *testing.T) {
 		"an import annotation":             {obj(nil, false), obj(map[string]string{elementsv1alpha1.InstanceIDAnnotation: "7"}, false), true, false},
 		"deletion starts":                  {obj(nil, false), obj(nil, true), false, true},
 		"already deleting, another update": {obj(nil, true), obj(nil, true), false, false},
+		"deletion protection lifted while deleting": {obj(map[string]string{elementsv1alpha1.DeletionProtectionAnnotation: "true"}, true),
+			obj(nil, true), true, false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -413,6 +415,12 @@ func TestMayReleaseCredentials(t *testing.T) {
 			o.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
 		}), true},
 		"another credentials Secret": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Platform.CredentialsSecretRef.Name = "other" }), true},
+		"ObserveOnly: nothing left to delete": {base(func(o *elementsv1alpha1.HubSpotInstance) {
+			o.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyObserveOnly
+		}), true},
+		"managementPolicy spelled out as Full": {base(func(o *elementsv1alpha1.HubSpotInstance) {
+			o.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyFull
+		}), false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -18,7 +18,10 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,11 +78,17 @@ type member struct {
 	// tokenDigest is the keyed hash of the element token; "" when unknown
 	// (after a restart), which the first listing resolves.
 	tokenDigest string
+	interval    time.Duration
+	uid         types.UID
 	// inherited: tokenDigest comes from status, written by an earlier
 	// process; this one has not verified it yet.
 	inherited bool
-	interval  time.Duration
-	uid       types.UID
+	// observeOnly: the instance is only observed (ObserveOnly). The operator
+	// never tags it, so a listing by ManagedTag may well not show it.
+	observeOnly bool
+	// shape digests its name, tags and configuration as last seen, whose
+	// changes an observed instance reports; "" when unknown or not wanted.
+	shape string
 }
 
 // drift is what a listing says about one member.
@@ -92,6 +101,7 @@ const (
 	driftDisabled drift = "enabled or disabled"
 	driftToken    drift = "token changed"
 	driftUnknown  drift = "token not yet known"
+	driftShape    drift = "name, tags or configuration changed"
 )
 
 // driftOf compares a member with its instance in a listing.
@@ -107,8 +117,38 @@ func driftOf(m member, inst cloudelements.Instance, listed bool, tokenHash func(
 		return driftUnknown
 	case tokenHash(m.uid, inst.Token) != m.tokenDigest:
 		return driftToken
+	case m.shape != "" && shapeDigest(inst) != m.shape:
+		return driftShape
 	}
 	return noDrift
+}
+
+// listingVerdict is what one listing concludes about a member: what drifted
+// (inst is the instance as listed when it drifted, else nil), and whether
+// the listing verified the instance as last seen. An observed instance the
+// listing does not show is most likely untagged rather than deleted: it is
+// due for a look at its own poll interval, not at every listing.
+func listingVerdict(m member, inst *cloudelements.Instance, seen bool, verifiedAt, now time.Time, tokenHash func(types.UID, string) string) (drift, bool) {
+	switch {
+	case seen && inst != nil:
+		d := driftOf(m, *inst, true, tokenHash)
+		return d, d == noDrift
+	case seen:
+		return noDrift, true
+	case m.observeOnly && untilPollDue(verifiedAt, now, m.interval, m.uid) > 0:
+		return noDrift, false
+	}
+	return driftMissing, false
+}
+
+// shapeDigest fingerprints what an observed instance is compared by: its
+// name, its tags as a set, and its configuration as read (secret values
+// masked).
+func shapeDigest(inst cloudelements.Instance) string {
+	tags := slices.Sorted(slices.Values(inst.Tags))
+	body, _ := json.Marshal([]any{inst.Name, slices.Compact(tags), inst.Configuration})
+	sum := sha256.Sum256(body)
+	return string(sum[:])
 }
 
 // listBackoff is how long a failing account waits before the next listing:
@@ -273,14 +313,8 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 		if current, still := a.members[objKey]; !still || current.id != m.id {
 			continue // left, or moved to another instance, while the listing ran
 		}
-		inst, changed := drifted[objKey]
+		inst := drifted[objKey]
 		d := noDrift
-		switch {
-		case !seen[objKey]:
-			d = driftMissing
-		case changed:
-			d = driftOf(m, *inst, true, p.tokenHash)
-		}
 		newer := false
 		p.mem.updateKey(objKey, m.uid, func(r *remembered) {
 			if newer = r.verifiedAt.After(started); newer {
@@ -288,16 +322,19 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 				// listing is the older news.
 				return
 			}
-			if d == noDrift {
+			var verified bool
+			d, verified = listingVerdict(m, inst, seen[objKey], r.verifiedAt, now, p.tokenHash)
+			switch {
+			case verified:
 				r.verifiedAt = now
 				if r.tokenDigest == "" {
 					// An inherited token hash, now verified.
 					r.tokenDigest = m.tokenDigest
 				}
-				return
+			case d != noDrift:
+				r.pollNow = true
+				r.listed, r.listedAt = inst, now
 			}
-			r.pollNow = true
-			r.listed, r.listedAt = inst, now
 		})
 		if d != noDrift && !newer {
 			p.enqueue(objKey)

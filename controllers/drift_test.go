@@ -29,7 +29,10 @@ import (
 func TestDriftOf(t *testing.T) {
 	tokenHash := func(uid types.UID, token string) string { return string(uid) + "/" + token }
 	seen := member{id: 7, valid: true, uid: "u", tokenDigest: tokenHash("u", "tok")}
-	same := cloudelements.Instance{ID: 7, Valid: true, Token: "tok"}
+	same := cloudelements.Instance{ID: 7, Valid: true, Token: "tok", Name: "n", Tags: []string{"a", "b"},
+		Configuration: map[string]string{"filter.response.nulls": "true"}}
+	observed := seen
+	observed.observeOnly, observed.shape = true, shapeDigest(same)
 	with := func(change func(*cloudelements.Instance)) cloudelements.Instance {
 		inst := same
 		change(&inst)
@@ -51,6 +54,12 @@ func TestDriftOf(t *testing.T) {
 		"token as status recorded it":   {member{id: 7, valid: true, uid: "u", tokenDigest: tokenHash("u", "tok"), inherited: true}, same, true, noDrift},
 		"token other than status says":  {member{id: 7, valid: true, uid: "u", tokenDigest: tokenHash("u", "old"), inherited: true}, same, true, driftToken},
 		"name, tags and configuration are the fingerprint's business": {seen, with(func(i *cloudelements.Instance) { i.Name, i.Tags = "renamed", nil }), true, noDrift},
+		"observed only: renamed":        {observed, with(func(i *cloudelements.Instance) { i.Name = "renamed" }), true, driftShape},
+		"observed only: tags reordered": {observed, with(func(i *cloudelements.Instance) { i.Tags = []string{"b", "a"} }), true, noDrift},
+		"observed only: a configuration value changed": {observed, with(func(i *cloudelements.Instance) {
+			i.Configuration = map[string]string{"filter.response.nulls": "false"}
+		}), true, driftShape},
+		"observed only, as last seen": {observed, same, true, noDrift},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -185,6 +185,8 @@ type session struct {
 	// instance is the element instance as Cloud Elements returned it during
 	// this reconcile; nil when no call was due.
 	instance *cloudelements.Instance
+	// imported is the instance verifyImport read before an import.
+	imported *cloudelements.Instance
 	// tokenSecret is what the cache says about the token Secret.
 	tokenSecret tokenSecretState
 	// out, once a step sets it, is the conclusion of the reconcile: the
@@ -243,7 +245,7 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			message: "spec.suspend is true: no calls are made to Cloud Elements"})
 		return ctrl.Result{}, nil
 	}
-	for _, step := range []step{
+	steps := []step{
 		r.resolve,                // every referenced Secret, all problems at once
 		r.inspectTokenSecret,     // refuse to go on if its name belongs to somebody else
 		r.verifyImport,           // never take over another object's instance
@@ -254,7 +256,21 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.protectCredentials,     // keep the account Secret until the instance is deleted
 		r.reconcileTokenSecret,   // write or repair the token Secret
 		r.reportHealth,           // valid / disabled
-	} {
+	}
+	if obj.Spec.ObserveOnly() {
+		steps = []step{
+			r.resolve,
+			r.inspectTokenSecret,
+			r.verifyImport,
+			r.observeInstance, // read it; never a write call to Cloud Elements
+			r.retireConsentLink,
+			r.reconcileTokenSecret,
+			r.reportObservation, // drift, disabled, invalid: reported, not repaired
+		}
+	} else {
+		obj.Status.Drift = nil // Full repairs drift rather than reporting it
+	}
+	for _, step := range steps {
 		if err := step(ctx, s); err != nil || s.concluded() {
 			return ctrl.Result{}, err
 		}
@@ -338,10 +354,12 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 	s.desired = desiredInstance(s.obj, in)
 	s.hash = configurationHash(r.hashKey, s.obj, s.desired)
 	s.authHash = authorizationHash(r.hashKey, s.obj, authorization(s.obj, in))
-	if s.obj.Status.AppliedAuthorizationHash == "" && instanceIDOf(s.obj) != 0 && !in.codeIsOurs {
+	if s.obj.Status.AppliedAuthorizationHash == "" && instanceIDOf(s.obj) != 0 && !in.codeIsOurs && !s.obj.Spec.ObserveOnly() {
 		// Provisioned before authorizations were fingerprinted, or imported:
 		// what is at hand is taken as what the instance was authorized with,
-		// so a code that was already spent is never sent again.
+		// so a code that was already spent is never sent again. ObserveOnly
+		// may lack some of it, and sends none: Full records it when it takes
+		// over.
 		s.obj.Status.AppliedAuthorizationHash = s.authHash
 	}
 	return nil

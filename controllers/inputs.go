@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -139,26 +140,52 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 			*dst, err = sv.value(ctx, name, key)
 		}
 	}
-	// Inputs that only serve creation and re-authorization are optional once
-	// the instance exists: a used code or old tokens may well be deleted.
-	provisioned := instanceIDOf(obj) != 0
-	setOneTime := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
-		if !provisioned || err != nil {
-			set(dst, name, key)
+	// optional inputs that are missing are noted, not reported as a problem.
+	optional := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
+		if err != nil {
 			return
 		}
 		known := len(sv.problems)
 		*dst, err = sv.value(ctx, name, key)
-		in.unavailable = append(in.unavailable, sv.problems[known:]...)
+		for _, problem := range sv.problems[known:] {
+			if !slices.Contains(in.unavailable, problem) {
+				in.unavailable = append(in.unavailable, problem)
+			}
+		}
 		sv.problems = sv.problems[:known]
+		if sec, read := sv.read[string(name)]; read && sec == nil {
+			// Missing: a required read of the same Secret (the account's
+			// may hold the other inputs too) must find that out again and
+			// report it, not take the remembered miss for a read.
+			delete(sv.read, string(name))
+		}
+	}
+	// Inputs that only serve creation and re-authorization are optional once
+	// the instance exists: a used code or old tokens may well be deleted.
+	// With ObserveOnly every input but the account's is: they are only ever
+	// sent, and nothing is; what can be read is compared, the rest is not.
+	provisioned, observing := instanceIDOf(obj) != 0, obj.Spec.ObserveOnly()
+	setOneTime := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
+		if provisioned || observing {
+			optional(dst, name, key)
+			return
+		}
+		set(dst, name, key)
+	}
+	setInput := func(dst *string, name elementsv1alpha1.SecretName, key elementsv1alpha1.SecretKey) {
+		if observing {
+			optional(dst, name, key)
+			return
+		}
+		set(dst, name, key)
 	}
 
 	auth := obj.Spec.Auth
 	switch auth.Type {
 	case elementsv1alpha1.AuthTypeOAuth2:
 		ref := auth.OAuth2.ClientSecretRef
-		set(&in.clientID, ref.Name, ref.GetClientIDKey())
-		set(&in.clientSecret, ref.Name, ref.GetClientSecretKey())
+		setInput(&in.clientID, ref.Name, ref.GetClientIDKey())
+		setInput(&in.clientSecret, ref.Name, ref.GetClientSecretKey())
 		if codeRef := auth.OAuth2.AuthorizationCodeSecretRef; codeRef != nil {
 			setOneTime(&in.code, codeRef.Name, codeRef.Key)
 			in.codeSecret = string(codeRef.Name)
@@ -170,13 +197,13 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 		}
 	case elementsv1alpha1.AuthTypeOAuth2Legacy:
 		legacy := auth.OAuth2Legacy
-		set(&in.clientID, legacy.ClientIDSecretRef.Name, legacy.ClientIDSecretRef.Key)
+		setInput(&in.clientID, legacy.ClientIDSecretRef.Name, legacy.ClientIDSecretRef.Key)
 		tokens := legacy.TokensSecretRef
 		setOneTime(&in.accessToken, tokens.Name, tokens.GetAccessTokenKey())
 		setOneTime(&in.refreshToken, tokens.Name, tokens.GetRefreshTokenKey())
 		setOneTime(&in.expiresIn, tokens.Name, tokens.GetExpiresInKey())
 	case elementsv1alpha1.AuthTypeAPIKey:
-		set(&in.apiKey, auth.APIKey.SecretRef.Name, auth.APIKey.SecretRef.Key)
+		setInput(&in.apiKey, auth.APIKey.SecretRef.Name, auth.APIKey.SecretRef.Key)
 	}
 
 	creds := obj.Spec.Platform.CredentialsSecretRef
@@ -184,7 +211,7 @@ func (r *HubSpotInstanceReconciler) resolveInputs(ctx context.Context, obj *elem
 	set(&in.organizationSecret, creds.Name, creds.GetOrganizationSecretKey())
 
 	if ev := obj.Spec.Events; ev != nil && ev.SignatureKeySecretRef != nil {
-		set(&in.signatureKey, ev.SignatureKeySecretRef.Name, ev.SignatureKeySecretRef.Key)
+		setInput(&in.signatureKey, ev.SignatureKeySecretRef.Name, ev.SignatureKeySecretRef.Key)
 	}
 	if err != nil {
 		return nil, transientError(elementsv1alpha1.ReasonProgressing, err)

@@ -108,6 +108,7 @@ func (r *HubSpotInstanceReconciler) verifyImport(ctx context.Context, s *session
 				named, ownerOf(tag), tag)
 		}
 	}
+	s.imported = inst
 	return nil
 }
 
@@ -282,9 +283,12 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	obj.Status.InstanceName = s.desired.Name
 	obj.Status.Valid = inst.Valid
 	obj.Status.Disabled = inst.Disabled
-	digest := r.tokenHash(obj.UID, inst.Token)
+	digest, shape := r.tokenHash(obj.UID, inst.Token), ""
+	if obj.Spec.ObserveOnly() {
+		shape = shapeDigest(*inst)
+	}
 	r.memory().update(obj, func(m *remembered) {
-		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest = r.now(), false, nil, digest
+		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest, m.shapeDigest = r.now(), false, nil, digest, shape
 	})
 	r.watchDrift(s, inst.ID, inst.Valid, inst.Disabled, digest, false)
 }
@@ -293,11 +297,17 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 func (r *HubSpotInstanceReconciler) observeRecorded(s *session, id int64) {
 	s.obj.Status.InstanceID = id
 	s.obj.Status.InstanceName = s.desired.Name
-	token, inherited := r.memory().get(s.obj).tokenDigest, false
-	if token == "" && s.tokenSecret.inheritedToken != "" {
-		token, inherited = s.tokenSecret.inheritedToken, true
-	}
+	token, inherited := r.lastSeenToken(s)
 	r.watchDrift(s, id, s.obj.Status.Valid, s.obj.Status.Disabled, token, inherited)
+}
+
+// lastSeenToken is the hash of the token this process last saw, or, after a
+// restart, the one status recorded (inherited, for the listing to verify).
+func (r *HubSpotInstanceReconciler) lastSeenToken(s *session) (string, bool) {
+	if token := r.memory().get(s.obj).tokenDigest; token != "" || s.tokenSecret.inheritedToken == "" {
+		return token, false
+	}
+	return s.tokenSecret.inheritedToken, true
 }
 
 // watchDrift puts the object's instance under its account's listing, with
@@ -306,9 +316,12 @@ func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disa
 	if r.drift == nil || s.in == nil {
 		return
 	}
-	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, member{
-		id: id, valid: valid, disabled: disabled, tokenDigest: token, inherited: inherited,
-		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID})
+	m := member{id: id, valid: valid, disabled: disabled, tokenDigest: token, inherited: inherited,
+		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID}
+	if s.obj.Spec.ObserveOnly() {
+		m.observeOnly, m.shape = true, r.memory().get(s.obj).shapeDigest
+	}
+	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, m)
 }
 
 // accountKey names an endpoint and account without holding its secrets.

@@ -50,6 +50,10 @@ type remembered struct {
 	// tokenDigest digests the element token last seen, for the listing to
 	// compare with; "" when unknown.
 	tokenDigest string
+	// shapeDigest digests the name, tags and configuration last seen of an
+	// instance observed only (ObserveOnly), whose drift the operator reports;
+	// "" otherwise.
+	shapeDigest string
 	// objectVersion is the resourceVersion of our own last write to the
 	// HubSpotInstance: a cached copy with another version may be stale.
 	objectVersion string

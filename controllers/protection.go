@@ -61,9 +61,10 @@ func (r *HubSpotInstanceReconciler) protectCredentials(ctx context.Context, s *s
 }
 
 // needsCredentials: the object may yet delete an instance at Cloud Elements.
+// An ObserveOnly object never does, whatever its deletionPolicy.
 func needsCredentials(obj *elementsv1alpha1.HubSpotInstance) bool {
 	return controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) &&
-		obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyDelete
+		obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyDelete && !obj.Spec.ObserveOnly()
 }
 
 func secretMetadata(namespace, name string) *metav1.PartialObjectMetadata {
@@ -164,8 +165,8 @@ func credentialsSecretHandler() handler.EventHandler {
 }
 
 // mayReleaseCredentials: an update that can end an object's need of its
-// credentials Secret (its finalizer went, its deletion policy or Secret
-// changed). Other updates never free a Secret.
+// credentials Secret (its finalizer went, its deletion or management policy
+// or its Secret changed). Other updates never free a Secret.
 func mayReleaseCredentials(before, after client.Object) bool {
 	old, okOld := before.(*elementsv1alpha1.HubSpotInstance)
 	cur, okNew := after.(*elementsv1alpha1.HubSpotInstance)

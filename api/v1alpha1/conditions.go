@@ -47,6 +47,12 @@ const (
 	ReasonReauthorizationRequired = "ReauthorizationRequired"
 	// ReasonInstanceDisabled: the instance is disabled at Cloud Elements.
 	ReasonInstanceDisabled = "InstanceDisabled"
+	// ReasonInstanceDrifted: with managementPolicy ObserveOnly, the instance
+	// differs from the spec (status.drift says how); nothing is changed.
+	ReasonInstanceDrifted = "InstanceDrifted"
+	// ReasonInstanceNotFound: with managementPolicy ObserveOnly, the recorded
+	// instance no longer exists at Cloud Elements; nothing is created.
+	ReasonInstanceNotFound = "InstanceNotFound"
 	// ReasonSecretConflict: the name of the token Secret, or of the consent-link
 	// Secret, belongs to a Secret the operator does not own.
 	ReasonSecretConflict = "SecretConflict"
@@ -58,6 +64,11 @@ const (
 	ReasonRateLimited = "RateLimited"
 	// ReasonDeletionBlocked: the instance cannot be deleted yet; the finalizer stays.
 	ReasonDeletionBlocked = "DeletionBlocked"
+	// ReasonDeletionProtected: the object is being deleted, but
+	// DeletionProtectionAnnotation forbids deleting its instance; the
+	// finalizer stays until the annotation is removed or deletionPolicy is
+	// Orphan.
+	ReasonDeletionProtected = "DeletionProtected"
 )
 
 // Annotations and the finalizer the operator reads or writes on HubSpotInstances.
@@ -71,6 +82,11 @@ const (
 	// InstanceIDAnnotation records the element instance id. Set it on a new
 	// object to import an existing instance instead of creating one.
 	InstanceIDAnnotation = "elements.cloud-elements.io/instance-id"
+	// DeletionProtectionAnnotation, set to "true", forbids deleting the
+	// element instance at Cloud Elements: deleting the object then waits,
+	// finalizer kept, until the annotation is removed (or set to anything
+	// but "true") or deletionPolicy is set to Orphan.
+	DeletionProtectionAnnotation = "elements.cloud-elements.io/deletion-protection"
 	// CreatePendingAnnotation is written, with an optimistic-lock update,
 	// just before an instance is created, so a crash between create and record
 	// is detected and resolved by looking the instance up by its owner tag.

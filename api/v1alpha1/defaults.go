@@ -39,6 +39,7 @@ const (
 	DefaultEventVendorType                        = EventVendorTypePolling
 	DefaultPollerRefreshIntervalMinutes           = 15
 	DefaultDeletionPolicy                         = DeletionPolicyDelete
+	DefaultManagementPolicy                       = ManagementPolicyFull
 	DefaultPollInterval                           = 10 * time.Minute
 	// MinPollInterval is the shortest pollInterval admission accepts.
 	MinPollInterval = 30 * time.Second
@@ -114,6 +115,16 @@ func (e EventsSpec) GetPollerRefreshIntervalMinutes() int32 {
 // GetDeletionPolicy says what deleting the object does at Cloud Elements.
 func (s HubSpotInstanceSpec) GetDeletionPolicy() DeletionPolicy {
 	return orDefault(s.DeletionPolicy, DefaultDeletionPolicy)
+}
+
+// GetManagementPolicy says whether the operator may change the instance.
+func (s HubSpotInstanceSpec) GetManagementPolicy() ManagementPolicy {
+	return orDefault(s.ManagementPolicy, DefaultManagementPolicy)
+}
+
+// ObserveOnly: the operator only reads the instance at Cloud Elements.
+func (s HubSpotInstanceSpec) ObserveOnly() bool {
+	return s.GetManagementPolicy() == ManagementPolicyObserveOnly
 }
 
 // GetPollInterval is how often the instance is checked for drift. Values

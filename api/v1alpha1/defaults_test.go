@@ -53,6 +53,7 @@ func TestDefaultsMatchCRD(t *testing.T) {
 		"events poller interval (min)": {"events.pollerRefreshIntervalMinutes", float64(v1.EventsSpec{}.GetPollerRefreshIntervalMinutes())},
 		"deletion policy":              {"deletionPolicy", string(zero.GetDeletionPolicy())},
 		"poll interval":                {"pollInterval", zero.GetPollInterval().String()},
+		"management policy":            {"managementPolicy", string(zero.GetManagementPolicy())},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -73,14 +74,15 @@ func TestDefaultsMatchCRD(t *testing.T) {
 
 func TestGettersKeepSetValues(t *testing.T) {
 	spec := v1.HubSpotInstanceSpec{
-		Platform:       v1.PlatformSpec{Endpoint: "https://eu.example/elements/api-v2/"},
-		DeletionPolicy: v1.DeletionPolicyOrphan,
+		Platform:         v1.PlatformSpec{Endpoint: "https://eu.example/elements/api-v2/"},
+		DeletionPolicy:   v1.DeletionPolicyOrphan,
+		ManagementPolicy: v1.ManagementPolicyObserveOnly,
 	}
-	got := []string{spec.Platform.GetEndpoint(), string(spec.GetDeletionPolicy()),
+	got := []string{spec.Platform.GetEndpoint(), string(spec.GetDeletionPolicy()), string(spec.GetManagementPolicy()),
 		v1.OAuth2LegacyAuth{Scopes: []string{"a"}}.GetScopes()[0],
 		string(v1.EventsSpec{VendorType: v1.EventVendorTypeWebhook}.GetVendorType()),
 		string(v1.EventsSpec{VendorType: v1.EventVendorTypeWebhooks}.GetVendorType())}
-	want := []string{"https://eu.example/elements/api-v2", "Orphan", "a", "webhook", "webhooks"}
+	want := []string{"https://eu.example/elements/api-v2", "Orphan", "ObserveOnly", "a", "webhook", "webhooks"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("getters changed set values (-want +got):\n%s", diff)
 	}

@@ -77,6 +77,21 @@ const (
 	DeletionPolicyOrphan DeletionPolicy = "Orphan"
 )
 
+// ManagementPolicy says whether the operator changes the element instance at
+// Cloud Elements or only reads it.
+// +kubebuilder:validation:Enum=Full;ObserveOnly
+type ManagementPolicy string
+
+const (
+	// ManagementPolicyFull creates, updates, re-authorizes, repairs and
+	// deletes the element instance.
+	ManagementPolicyFull ManagementPolicy = "Full"
+	// ManagementPolicyObserveOnly reads an existing element instance,
+	// publishes its token and reports how it differs from the spec, and
+	// never changes it at Cloud Elements.
+	ManagementPolicyObserveOnly ManagementPolicy = "ObserveOnly"
+)
+
 // EventVendorType is how Cloud Elements learns of changes in HubSpot.
 // +kubebuilder:validation:Enum=polling;webhook;webhooks
 type EventVendorType string
@@ -140,10 +155,29 @@ type HubSpotInstanceSpec struct {
 	TokenSecret TokenSecretSpec `json:"tokenSecret,omitempty"`
 
 	// deletionPolicy says whether deleting this object deletes the element
-	// instance at Cloud Elements (Delete) or leaves it there (Orphan).
+	// instance at Cloud Elements (Delete) or leaves it there (Orphan). With
+	// managementPolicy ObserveOnly the instance is always left. The annotation
+	// elements.cloud-elements.io/deletion-protection: "true" holds a Delete
+	// back: the object waits (Ready reason DeletionProtected) until the
+	// annotation is removed or deletionPolicy is set to Orphan.
 	// +optional
 	// +kubebuilder:default=Delete
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// managementPolicy is Full (the default): the operator creates the
+	// element instance, keeps it as the spec says and deletes it as
+	// deletionPolicy says. ObserveOnly adopts the existing instance named by
+	// the annotation elements.cloud-elements.io/instance-id (required),
+	// publishes its token into the token Secret and reports in status how it
+	// differs from the spec (status.drift, Ready reasons InstanceDrifted,
+	// InstanceDisabled, ReauthorizationRequired, InstanceNotFound), and never
+	// makes a write call to Cloud Elements: no create, update, re-authorization
+	// or delete, whatever deletionPolicy says. Only the account credentials
+	// Secret is required then. Setting Full again resumes management: the spec
+	// is applied once if it differs.
+	// +optional
+	// +kubebuilder:default=Full
+	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
 
 	// suspend stops all calls to Cloud Elements for this object until it is
 	// set back to false. The token Secret is left as it is.
@@ -598,6 +632,17 @@ type HubSpotInstanceStatus struct {
 	// +optional
 	AppliedAuthorizationHash string `json:"appliedAuthorizationHash,omitempty"`
 
+	// drift lists how the element instance differs from the spec, as last
+	// observed, while managementPolicy is ObserveOnly (Full changes the
+	// instance instead): its name, its tags (the operator's own k8s: tags
+	// aside) and each configuration key whose value Cloud Elements returns
+	// readable. Secret values come back masked and are not compared; nor are
+	// values from Secrets the operator could not read. Values are never
+	// shown, only keys. Empty when nothing differs.
+	// +optional
+	// +listType=atomic
+	Drift []string `json:"drift,omitempty"`
+
 	// lastSyncTime is when the operator last created, imported or updated the
 	// instance (drift polls that find nothing to do do not move it, so a
 	// quiet object is never rewritten).
@@ -611,7 +656,11 @@ type HubSpotInstanceStatus struct {
 }
 
 // HubSpotInstance declares a HubSpot CRM element instance at Cloud Elements and
-// the Secret that receives its element token.
+// the Secret that receives its element token. Annotations it reads:
+// elements.cloud-elements.io/instance-id imports (or, with managementPolicy
+// ObserveOnly, observes) an existing instance; elements.cloud-elements.io/deletion-protection
+// set to "true" (any other value is off) forbids deleting the instance at
+// Cloud Elements; reconcile.fluxcd.io/requestedAt asks for a full check now.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=hsi,categories=elements

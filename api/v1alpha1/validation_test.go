@@ -148,6 +148,7 @@ var _ = Describe("HubSpotInstance admission", func() {
 		spec := u.Object["spec"].(map[string]any)
 		Expect(spec["platform"]).To(HaveKeyWithValue("endpoint", "https://api.cloud-elements.com/elements/api-v2"))
 		Expect(spec).To(HaveKeyWithValue("deletionPolicy", "Delete"))
+		Expect(spec).To(HaveKeyWithValue("managementPolicy", "Full"))
 		Expect(spec).To(HaveKeyWithValue("pollInterval", "10m"))
 		Expect(spec["platform"].(map[string]any)["credentialsSecretRef"]).To(And(
 			HaveKeyWithValue("userSecretKey", "user-secret"), HaveKeyWithValue("organizationSecretKey", "organization-secret")))
@@ -173,6 +174,8 @@ var _ = Describe("HubSpotInstance admission", func() {
 		Entry("a poller resource with only a url, and a where clause with a space", set(base("APIKey"), "events.poller", map[string]any{
 			"resources": []any{map[string]any{"name": "shipments", "url": "/hubs/ecommerce/shipments?where=updated_at>='${gmtDate:yyyy-MM-dd HH:mm:ss}'"}}})),
 		Entry("free configuration keys", set(base("APIKey"), "configuration", map[string]any{"filter.response.nulls": "false"})),
+		Entry("managementPolicy ObserveOnly", set(base("APIKey"), "managementPolicy", "ObserveOnly")),
+		Entry("managementPolicy Full", set(base("OAuth2"), "managementPolicy", "Full")),
 		Entry("unicode tags", set(base("APIKey"), "tags", []any{"équipe-ventes", "営業"})),
 		Entry("a token Secret template", set(base("APIKey"), "tokenSecret.template.data", map[string]any{
 			"authorization": "User {{ .UserSecret }}, Organization {{ .OrganizationSecret }}, Element {{ .Token }}",
@@ -228,6 +231,9 @@ var _ = Describe("HubSpotInstance admission", func() {
 		Entry("a whitespace-only tag", set(base("APIKey"), "tags", []any{"  "}), "spec.tags", "tags must be non-empty"),
 		Entry("a tag using the owner-tag prefix", set(base("APIKey"), "tags", []any{v1alpha1.OwnerTagPrefix + "other/owner"}), "spec.tags", "reserved for the operator's owner tag"),
 		Entry("deletionPolicy unknown", set(base("APIKey"), "deletionPolicy", "Keep"), "spec.deletionPolicy", `Unsupported value: "Keep"`),
+		Entry("managementPolicy unknown", set(base("APIKey"), "managementPolicy", "Observe"), "spec.managementPolicy", `Unsupported value: "Observe"`),
+		Entry("managementPolicy in the wrong case", set(base("APIKey"), "managementPolicy", "observeOnly"), "spec.managementPolicy", `Unsupported value: "observeOnly"`),
+		Entry("managementPolicy as a boolean", set(base("APIKey"), "managementPolicy", true), "spec.managementPolicy", "must be of type string"),
 		Entry("events callbackURL not a URL", set(base("APIKey"), "events", map[string]any{"enabled": true, "callbackURL": "events.example.com"}), "spec.events.callbackURL", "must be an absolute http:// or https:// URL"),
 		Entry("a poller with vendorType webhook", set(base("APIKey"), "events", map[string]any{"vendorType": "webhook", "poller": pollerBlock()}),
 			"spec.events.poller", "events.poller may only be set when events.vendorType is polling"),

@@ -295,6 +295,11 @@ func (in *HubSpotInstanceStatus) DeepCopyInto(out *HubSpotInstanceStatus) {
 		in, out := &in.AuthorizationExpiresAt, &out.AuthorizationExpiresAt
 		*out = (*in).DeepCopy()
 	}
+	if in.Drift != nil {
+		in, out := &in.Drift, &out.Drift
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.LastSyncTime != nil {
 		in, out := &in.LastSyncTime, &out.LastSyncTime
 		*out = (*in).DeepCopy()

@@ -394,3 +394,30 @@ func TestReauthorizationDue(t *testing.T) {
 		})
 	}
 }
+
+func TestStallHeld(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	type result struct {
+		Wait time.Duration
+		Held bool
+	}
+	cases := map[string]struct {
+		stalled string
+		until   time.Time
+		attempt string
+		want    result
+	}{
+		"nothing refused":                    {"", time.Time{}, "a", result{0, false}},
+		"the same attempt, before its retry": {"a", now.Add(time.Minute), "a", result{time.Minute, true}},
+		"the same attempt, its retry is due": {"a", now, "a", result{0, false}},
+		"something it was made from changed": {"a", now.Add(time.Minute), "b", result{0, false}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			wait, held := stallHeld(tc.stalled, tc.until, tc.attempt, now)
+			if diff := cmp.Diff(tc.want, result{wait, held}); diff != "" {
+				t.Errorf("stallHeld (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -199,6 +199,9 @@ type session struct {
 	// announced: an Event already told what this reconcile did, so becoming
 	// Ready needs no second one.
 	announced bool
+	// heldStall: the reconcile repeated a refused attempt's verdict
+	// without trying again.
+	heldStall bool
 }
 
 func (s *session) concluded() bool { return s.out.reason != "" }
@@ -247,6 +250,7 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	steps := []step{
 		r.resolve,                // every referenced Secret, all problems at once
+		r.holdStall,              // a refused attempt waits for its retry, or for a change
 		r.inspectTokenSecret,     // refuse to go on if its name belongs to somebody else
 		r.verifyImport,           // never take over another object's instance
 		r.adoptInterruptedCreate, // a create whose result was never recorded
@@ -385,6 +389,7 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 	}
 	obj := s.obj
 	err = boundRateLimit(err, r.recordAttempt(obj, err))
+	r.recordStall(s, err)
 	out := s.out
 	switch {
 	case err != nil:
@@ -534,4 +539,57 @@ func randomKey() []byte {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return key
+}
+
+// attemptFingerprint names what an attempt was made from: the desired
+// configuration and authorization, the account, the generation and any
+// reconcile request. Credentials rotated, a spec edited or a person asking
+// for a retry all change it.
+func (r *HubSpotInstanceReconciler) attemptFingerprint(s *session) string {
+	if s.in == nil {
+		return ""
+	}
+	return keyedHash(r.hashKey, "attempt", s.hash, s.authHash, accountKey(r.hashKey, s.in),
+		strconv.FormatInt(s.obj.Generation, 10), s.obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation])
+}
+
+// holdStall: when Cloud Elements refused the very same attempt and its
+// retry time has not come, the reconcile — woken by an unrelated event, say
+// a Secret's labels or the cache meeting a Secret late — says the same again
+// instead of repeating the refused call.
+func (r *HubSpotInstanceReconciler) holdStall(_ context.Context, s *session) error {
+	m := r.memory().get(s.obj)
+	wait, held := stallHeld(m.stalledAttempt, m.stalledUntil, r.attemptFingerprint(s), r.now())
+	ready := meta.FindStatusCondition(s.obj.Status.Conditions, elementsv1alpha1.ConditionReady)
+	if !held || ready == nil || !meta.IsStatusConditionTrue(s.obj.Status.Conditions, elementsv1alpha1.ConditionStalled) {
+		return nil
+	}
+	s.heldStall, s.requeueAfter = true, wait
+	s.conclude(outcome{reason: ready.Reason, message: ready.Message, stalled: true})
+	return nil
+}
+
+// stallHeld decides whether a stall recorded for attempt holds for the
+// attempt at hand, and for how long yet.
+func stallHeld(stalled string, until time.Time, attempt string, now time.Time) (time.Duration, bool) {
+	if stalled == "" || stalled != attempt || !now.Before(until) {
+		return 0, false
+	}
+	return until.Sub(now), true
+}
+
+// recordStall remembers an attempt Cloud Elements refused, until its retry;
+// any other ending forgets it.
+func (r *HubSpotInstanceReconciler) recordStall(s *session, err error) {
+	if s.heldStall {
+		return
+	}
+	var rerr *reconcileError
+	platform := errors.As(err, &rerr) && rerr.stalled && rerr.fromPlatform
+	r.memory().update(s.obj, func(m *remembered) {
+		m.stalledAttempt, m.stalledUntil = "", time.Time{}
+		if platform {
+			m.stalledAttempt, m.stalledUntil = r.attemptFingerprint(s), r.now().Add(stallRetry(s.obj))
+		}
+	})
 }

@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -245,6 +246,14 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
 			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("400"))
 			creates := sim.Total(simulator.OpCreate)
+			Consistently(func() int { return sim.Total(simulator.OpCreate) }).WithTimeout(2 * time.Second).Should(Equal(creates))
+
+			// Events that change nothing the attempt was made from (labels on
+			// the Secrets it reads) do not repeat the refused call.
+			for _, name := range []string{"cloud-elements", "hubspot-key"} {
+				Expect(k8sClient.Patch(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
+					client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"touched":"yes"}}}`)))).To(Succeed())
+			}
 			Consistently(func() int { return sim.Total(simulator.OpCreate) }).WithTimeout(2 * time.Second).Should(Equal(creates))
 
 			// A change of spec is what brings the next attempt.

@@ -71,6 +71,11 @@ type remembered struct {
 	// attempt certainly created nothing: the next one needs no wait and no
 	// owner-tag lookup first.
 	refusedMarker string
+	// stalledAttempt fingerprints an attempt Cloud Elements refused (a
+	// platform stall), which is not repeated before stalledUntil unless
+	// something it was made from changes.
+	stalledAttempt string
+	stalledUntil   time.Time
 	// failing: the last reconcile ended in an error, so the next one is a
 	// retry and draws on its account's retry budget.
 	failing bool

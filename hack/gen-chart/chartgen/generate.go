@@ -308,7 +308,7 @@ func checkImageTag(root string, plain []object) error {
 	}
 	appVersion := get(chart, "appVersion")
 	if appVersion == nil || appVersion.Value == "" {
-		return errors.New("Chart.yaml has no appVersion")
+		return errors.New("no appVersion in Chart.yaml")
 	}
 	for _, o := range plain {
 		if o.kind != "Deployment" {
@@ -500,7 +500,7 @@ func (c *tctx) names(n *yaml.Node) {
 // `up{job="hubspot-operator-controller-manager-metrics-service"}`.
 func (c *tctx) namesInText(n *yaml.Node) {
 	type sub struct{ from, to string }
-	var subs []sub
+	subs := make([]sub, 0, len(c.g.names)+len(c.namespaces))
 	for name := range c.g.names {
 		subs = append(subs, sub{name, fmt.Sprintf("{{ include %q (list %s %q) }}", "hubspot-operator.objectName", c.root, strings.TrimPrefix(name, namePrefix))})
 	}

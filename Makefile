@@ -11,6 +11,7 @@ GO ?= go
 export GOWORK = off
 CONTROLLER_GEN ?= $(GO) tool controller-gen
 KUSTOMIZE ?= $(GO) tool kustomize
+GOLANGCI_LINT ?= $(GO) tool golangci-lint
 # kubectl for install/deploy; the one built by hack/setup-envtest.sh works too.
 KUBECTL ?= kubectl
 CONTAINER_TOOL ?= docker
@@ -53,6 +54,18 @@ fmt: ## Run go fmt against code.
 .PHONY: vet
 vet: ## Run go vet against code.
 	$(GO) vet ./...
+
+# Two runs: the reliability suite is behind a build tag, and the benchcontrast
+# build swaps a file of internal/operator for another, so no one build has
+# every file.
+.PHONY: lint
+lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags.
+	$(GOLANGCI_LINT) run --build-tags reliability ./...
+	$(GOLANGCI_LINT) run --build-tags benchcontrast ./internal/operator/...
+
+.PHONY: lint-fix
+lint-fix: ## Run golangci-lint and apply the fixes it can make.
+	$(GOLANGCI_LINT) run --build-tags reliability --fix ./...
 
 .PHONY: envtest
 envtest: ## Build (or reuse) kube-apiserver, etcd and kubectl for envtest; prints their folder.

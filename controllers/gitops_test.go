@@ -147,7 +147,7 @@ spec:
 			if mf.Manager == "gitops-tool" {
 				continue
 			}
-			Expect(string(mf.FieldsV1.Raw)).NotTo(ContainSubstring(`"f:spec"`),
+			Expect(mf.FieldsV1.GetRawString()).NotTo(ContainSubstring(`"f:spec"`),
 				"manager %s (%s) owns spec fields", mf.Manager, mf.Operation)
 		}
 	})

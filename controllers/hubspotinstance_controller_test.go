@@ -203,7 +203,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 
 			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonSecretConflict)
 			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
-			Expect(len(sim.Instances())).To(Equal(instances), "no instance is created for an object that cannot deliver its token")
+			Expect(sim.Instances()).To(HaveLen(instances), "no instance is created for an object that cannot deliver its token")
 			after := tokenSecret(ns, "taken-element-token")
 			Expect(after.ResourceVersion).To(Equal(theirs.ResourceVersion))
 			Expect(string(after.Data["token"])).To(Equal("somebody else's"))
@@ -224,7 +224,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			msg := condition(got, elementsv1alpha1.ConditionReady).Message
 			Expect(msg).To(ContainSubstring(`Secret ` + ns + `/hubspot-key key "api-key" holds 614400 bytes`))
 			Expect(msg).NotTo(ContainSubstring("kkkk"))
-			Expect(len(sim.Instances())).To(Equal(instances))
+			Expect(sim.Instances()).To(HaveLen(instances))
 		})
 	})
 
@@ -300,7 +300,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1000, Status: 429})
 			obj := apiKeyInstance(ns, "refused-429")
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonRateLimited)
+			eventuallyReason(key(obj), elementsv1alpha1.ReasonRateLimited)
 			Eventually(func() *metav1.Condition { return condition(get(key(obj)), elementsv1alpha1.ConditionStalled) }).
 				WithTimeout(20 * time.Second).ShouldNot(BeNil())
 			Expect(condition(get(key(obj)), elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("attempts in a row"))
@@ -309,7 +309,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 
 			// A change of spec starts the count afresh.
 			sim.ClearFaults()
-			got = get(key(obj))
+			got := get(key(obj))
 			got.Spec.Tags = append(got.Spec.Tags, "retry")
 			Expect(k8sClient.Update(ctx, got)).To(Succeed())
 			Expect(instancesOwnedBy(eventuallyReady(key(obj)))).To(Equal(1))

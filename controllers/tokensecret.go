@@ -227,7 +227,7 @@ func staleManagedFields(current, desired *corev1.Secret) map[string]any {
 			} `json:"f:metadata"`
 			Data map[string]json.RawMessage `json:"f:data"`
 		}
-		if json.Unmarshal(entry.FieldsV1.Raw, &fields) != nil {
+		if json.Unmarshal(entry.FieldsV1.GetRawBytes(), &fields) != nil {
 			continue
 		}
 		for field := range fields.Metadata.Labels {
@@ -321,7 +321,7 @@ func (r *HubSpotInstanceReconciler) desiredTokenSecret(s *session) (*corev1.Secr
 // tokenSecretHash is the keyed hash of the token Secret's data: a viewer of
 // status cannot confirm a guess of the token with it.
 func tokenSecretHash(key []byte, obj *elementsv1alpha1.HubSpotInstance, data map[string][]byte) string {
-	parts := []string{string(obj.UID), "token-secret"}
+	parts := append(make([]string, 0, 2+2*len(data)), string(obj.UID), "token-secret")
 	for _, k := range slices.Sorted(maps.Keys(data)) {
 		parts = append(parts, k, string(data[k]))
 	}

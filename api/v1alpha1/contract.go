@@ -39,7 +39,7 @@ const (
 	EndpointKey   = "endpoint"
 )
 
-// DataHashAnnotation, on the token Secret, is a keyed hash of its data: it
+// DataHashAnnotation is, on the token Secret, a keyed hash of its data: it
 // moves whenever what the Secret holds changes (a new token, or a template
 // input), for Reloader-style controllers and pod templates to react to.
 const DataHashAnnotation = "elements.cloud-elements.io/data-hash"

@@ -122,7 +122,7 @@ func (s HubSpotInstanceSpec) GetManagementPolicy() ManagementPolicy {
 	return orDefault(s.ManagementPolicy, DefaultManagementPolicy)
 }
 
-// ObserveOnly: the operator only reads the instance at Cloud Elements.
+// ObserveOnly says the operator only reads the instance at Cloud Elements.
 func (s HubSpotInstanceSpec) ObserveOnly() bool {
 	return s.GetManagementPolicy() == ManagementPolicyObserveOnly
 }

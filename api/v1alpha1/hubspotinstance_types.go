@@ -97,9 +97,9 @@ const (
 type EventVendorType string
 
 const (
-	// EventVendorTypePolling: Cloud Elements polls HubSpot for changes.
+	// EventVendorTypePolling means Cloud Elements polls HubSpot for changes.
 	EventVendorTypePolling EventVendorType = "polling"
-	// EventVendorTypeWebhook: HubSpot calls Cloud Elements on each change.
+	// EventVendorTypeWebhook means HubSpot calls Cloud Elements on each change.
 	EventVendorTypeWebhook EventVendorType = "webhook"
 	// EventVendorTypeWebhooks is the same choice as spelled in the vendor's
 	// HubSpot webhook example, whose own table says webhook. Which spelling

@@ -428,7 +428,7 @@ func normalize(k kindDir, obj map[string]any, start, end time.Time) error {
 	}
 	at, err := time.Parse(time.RFC3339, value)
 	if err != nil || !strings.HasSuffix(value, "Z") {
-		return fmt.Errorf("%s=%q is not an RFC 3339 UTC time (%v)", requestedAt, value, err)
+		return fmt.Errorf("%s=%q is not an RFC 3339 UTC time (%w)", requestedAt, value, err)
 	}
 	if at.Before(start.Truncate(time.Second)) || at.After(end) {
 		return fmt.Errorf("%s=%q is not the time the action ran (%s to %s)", requestedAt, value, start.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano))

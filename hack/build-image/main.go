@@ -210,7 +210,8 @@ func Build(opts Options) (*Result, error) {
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	img, err = mutate.Append(img,
-		mutate.Addendum{Layer: base, History: v1.History{Created: created, CreatedBy: "COPY " + opts.CABundle + " " + CABundlePath + " # sha256:" + caHash + "; mkdir -m 1777 /tmp", Comment: "hack/build-image"}},
+		mutate.Addendum{Layer: base, History: v1.History{Created: created,
+			CreatedBy: "COPY " + opts.CABundle + " " + CABundlePath + " # sha256:" + caHash + "; mkdir -m 1777 /tmp", Comment: "hack/build-image"}},
 		mutate.Addendum{Layer: app, History: v1.History{Created: created, CreatedBy: "COPY manager /manager # go build -trimpath -ldflags \"-s -w -X main.version=" + opts.Version + "\", CGO_ENABLED=0", Comment: "hack/build-image"}},
 	)
 	if err != nil {

@@ -213,7 +213,7 @@ func normalizeEndpoint(raw string) (string, error) {
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
-		return "", fmt.Errorf("cloud elements endpoint does not parse as a URL: %v", err)
+		return "", fmt.Errorf("cloud elements endpoint does not parse as a URL: %w", err)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":

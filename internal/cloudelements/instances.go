@@ -100,7 +100,7 @@ func (c *Client) OAuthURL(ctx context.Context, req OAuthURLRequest) (*OAuthURLRe
 }
 
 func joinScopes(scopes []string) string {
-	var kept []string
+	kept := make([]string, 0, len(scopes))
 	for _, scope := range scopes {
 		kept = append(kept, strings.Fields(scope)...)
 	}

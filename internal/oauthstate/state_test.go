@@ -105,7 +105,7 @@ func TestIssueGivesEachURLItsOwnNonce(t *testing.T) {
 			t.Fatalf("nonce repeated after %d states", len(seen))
 		}
 		seen[c.Nonce] = true
-		if c.ExpiresAt.Sub(time.Now()) > DefaultTTL {
+		if time.Until(c.ExpiresAt) > DefaultTTL {
 			t.Fatalf("expiry %s is beyond the default TTL", c.ExpiresAt)
 		}
 	}

@@ -385,10 +385,10 @@ func label(labels, name string) string {
 		if eq < 0 {
 			return ""
 		}
-		key, rest := labels[:eq], labels[eq+2:]
-		end := strings.IndexByte(rest, '"')
-		for end > 0 && rest[end-1] == '\\' { // an escaped quote
-			next := strings.IndexByte(rest[end+1:], '"')
+		key, tail := labels[:eq], labels[eq+2:]
+		end := strings.IndexByte(tail, '"')
+		for end > 0 && tail[end-1] == '\\' { // an escaped quote
+			next := strings.IndexByte(tail[end+1:], '"')
 			if next < 0 {
 				return ""
 			}
@@ -398,9 +398,9 @@ func label(labels, name string) string {
 			return ""
 		}
 		if key == name {
-			return rest[:end]
+			return tail[:end]
 		}
-		labels = strings.TrimPrefix(rest[end+1:], ",")
+		labels = strings.TrimPrefix(tail[end+1:], ",")
 	}
 	return ""
 }

@@ -255,13 +255,6 @@ func (l *callLog) lastList() time.Time {
 	return l.lists[len(l.lists)-1].at
 }
 
-// polled is how many distinct instances were read since the last reset.
-func (l *callLog) polled() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.gets)
-}
-
 // pollStats summarizes the GETs since the last reset: per-object periods
 // between consecutive GETs, and how many objects of ids were never polled.
 type pollStats struct {

@@ -146,7 +146,7 @@ func (s *session) text(selector string) string {
 }
 
 // screenshot saves a PNG of the whole page in the artifacts folder.
-func (s *session) screenshot(name string) string {
+func (s *session) screenshot(name string) {
 	GinkgoHelper()
 	png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
 	Expect(err).NotTo(HaveOccurred())
@@ -155,7 +155,6 @@ func (s *session) screenshot(name string) string {
 	Expect(os.WriteFile(path, png, 0o644)).To(Succeed())
 	fmt.Fprintf(GinkgoWriter, "screenshot: %s (%d bytes)\n", path, len(png))
 	AddReportEntry("screenshot "+name, fmt.Sprintf("%s (%d bytes)", path, len(png)))
-	return path
 }
 
 // header reads a response header whatever the case of its name.

@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -91,7 +92,7 @@ func sum(metrics map[string]float64, metric string, match map[string]string) flo
 	total := 0.0
 	for series, v := range metrics {
 		ls, err := promql.ParseMetric(series)
-		if err != nil || ls.Get(labels.MetricName) != metric {
+		if err != nil || ls.Get(model.MetricNameLabel) != metric {
 			continue
 		}
 		ok := true
@@ -279,7 +280,7 @@ func TestMetricsExported(t *testing.T) {
 			if err != nil {
 				t.Fatalf("scraped series %q: %v", series, err)
 			}
-			name := ls.Get(labels.MetricName)
+			name := ls.Get(model.MetricNameLabel)
 			got[name] = append(got[name], ls)
 		}
 		return metrics, got

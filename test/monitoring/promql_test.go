@@ -26,6 +26,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"sigs.k8s.io/yaml"
@@ -212,7 +213,7 @@ func analyse(expr string) (reads, error) {
 		case *parser.VectorSelector:
 			s := selector{metric: n.Name}
 			for _, m := range n.LabelMatchers {
-				if m.Name == labels.MetricName {
+				if m.Name == model.MetricNameLabel {
 					if s.metric == "" && m.Type == labels.MatchEqual {
 						s.metric = m.Value
 					}

@@ -586,12 +586,10 @@ func createAccount(ns, name string, s *sim) {
 	createSecret(ns, name, map[string]string{"user-secret": s.UserSecret, "organization-secret": s.OrgSecret})
 }
 
-// createAPIKey writes a HubSpot API key Secret and returns the key.
-func createAPIKey(ns, name string) string {
+// createAPIKey writes a HubSpot API key Secret.
+func createAPIKey(ns, name string) {
 	GinkgoHelper()
-	key := secretValue("hubspot-api-key")
-	createSecret(ns, name, map[string]string{"api-key": key})
-	return key
+	createSecret(ns, name, map[string]string{"api-key": secretValue("hubspot-api-key")})
 }
 
 // apiKeyObject is the plain API-key HubSpotInstance the crash, fault, blip
@@ -715,8 +713,8 @@ func checkOwnership(s *sim, objs []elementsv1alpha1.HubSpotInstance, tagPrefix s
 	for i := range objs {
 		tag := objs[i].OwnerTag()
 		live[tag] = true
-		switch n := len(o.byOwner[tag]); {
-		case n == 0:
+		switch n := len(o.byOwner[tag]); n {
+		case 0:
 			o.missing++
 		default:
 			o.owners++

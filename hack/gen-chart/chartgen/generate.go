@@ -308,7 +308,7 @@ func checkImageTag(root string, plain []object) error {
 	}
 	appVersion := get(chart, "appVersion")
 	if appVersion == nil || appVersion.Value == "" {
-		return errors.New("Chart.yaml has no appVersion")
+		return errors.New("no appVersion in Chart.yaml")
 	}
 	for _, o := range plain {
 		if o.kind != "Deployment" {
@@ -500,7 +500,7 @@ func (c *tctx) names(n *yaml.Node) {
 // `up{job="hubspot-operator-controller-manager-metrics-service"}`.
 func (c *tctx) namesInText(n *yaml.Node) {
 	type sub struct{ from, to string }
-	var subs []sub
+	subs := make([]sub, 0, len(c.g.names)+len(c.namespaces))
 	for name := range c.g.names {
 		subs = append(subs, sub{name, fmt.Sprintf("{{ include %q (list %s %q) }}", "hubspot-operator.objectName", c.root, strings.TrimPrefix(name, namePrefix))})
 	}
@@ -598,8 +598,8 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 	if err := c.labels(meta); err != nil {
 		return err
 	}
-	switch {
-	case o.kind == "Deployment":
+	switch o.kind {
+	case "Deployment":
 		if err := c.deployment(o); err != nil {
 			return err
 		}
@@ -607,7 +607,7 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 		// values.yaml): the same pod, another share of the objects.
 		before = "{{- range $i, $shard := include \"hubspot-operator.shards\" . | fromJsonArray }}\n{{- if $i }}\n---\n{{- end }}\n"
 		after = "{{- end }}\n"
-	case o.kind == "Service":
+	case "Service":
 		if err := c.selector(get(o.node, "spec", "selector")); err != nil {
 			return err
 		}
@@ -619,12 +619,12 @@ func (g *generator) defaultObject(root string, o object, clusterOnly bool) error
 				return err
 			}
 		}
-	case o.kind == "NetworkPolicy":
+	case "NetworkPolicy":
 		if err := c.podSelector(get(o.node, "spec", "podSelector", "matchLabels")); err != nil {
 			return err
 		}
 		before, after = "{{- if .Values.networkPolicy.enabled }}\n", "{{- end }}\n"
-	case o.kind == "PodDisruptionBudget":
+	case "PodDisruptionBudget":
 		if err := c.podSelector(get(o.node, "spec", "selector", "matchLabels")); err != nil {
 			return err
 		}
@@ -1010,7 +1010,7 @@ func (c *tctx) callbackService(s *yaml.Node) error {
 func (g *generator) namespacedObjects(perWatched, inOperatorNS []object) error {
 	var body strings.Builder
 	body.WriteString(Header)
-	body.WriteString(fmt.Sprintf("# Source: config/namespaced (what it creates in the example watched namespace\n# %s), templated by hack/gen-chart, once per entry of watchNamespaces.\n", g.watched))
+	fmt.Fprintf(&body, "# Source: config/namespaced (what it creates in the example watched namespace\n# %s), templated by hack/gen-chart, once per entry of watchNamespaces.\n", g.watched)
 	body.WriteString("{{- if .Values.rbac.namespaced }}\n")
 	body.WriteString("{{- if not .Values.watchNamespaces }}\n{{- fail \"rbac.namespaced needs watchNamespaces: the namespaces the operator may read Secrets in\" }}\n{{- end }}\n")
 	body.WriteString("{{- range $ns := .Values.watchNamespaces }}\n")

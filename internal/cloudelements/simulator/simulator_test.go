@@ -202,7 +202,8 @@ func TestAuthorizationHeaderForms(t *testing.T) {
 		}
 	}
 	unconfigured := simulator.New(simulator.Options{})
-	if resp := do(t, unconfigured, request{method: "GET", target: "/elements/api-v2/instances", anonymous: true, header: map[string]string{"Authorization": "User , Organization "}}); resp.status != 401 {
+	if resp := do(t, unconfigured, request{method: "GET", target: "/elements/api-v2/instances", anonymous: true,
+		header: map[string]string{"Authorization": "User , Organization "}}); resp.status != 401 {
 		t.Errorf("a simulator without secrets must refuse everyone, got %d", resp.status)
 	}
 }
@@ -301,7 +302,8 @@ func TestOAuthURLAndConsent(t *testing.T) {
 
 	derived := newSimulator(t, simulator.Options{})
 	resp = do(t, derived, request{method: "GET", anonymous: true, target: "http://127.0.0.1:8090/elements/api-v2/elements/hubspotcrm/oauth/url?apiKey=c&apiSecret=s&callbackUrl=https://x&scope="})
-	if got := resp.body["oauthUrl"].(string); !strings.HasPrefix(got, "http://127.0.0.1:8090/simulator/hubspot/oauth/authorize?") || !strings.Contains(got, "&scope=&") || !strings.HasSuffix(got, "&state=hubspotcrm") {
+	if got := resp.body["oauthUrl"].(string); !strings.HasPrefix(got, "http://127.0.0.1:8090/simulator/hubspot/oauth/authorize?") ||
+		!strings.Contains(got, "&scope=&") || !strings.HasSuffix(got, "&state=hubspotcrm") {
 		t.Errorf("oauthUrl from the request host, empty scope kept, state defaulted: %s", got)
 	}
 }
@@ -434,7 +436,8 @@ func TestHTTPKnobs(t *testing.T) {
 	if resp.status != 200 {
 		t.Fatalf("PUT fault: %d %s", resp.status, resp.raw)
 	}
-	if f := sim.Faults()[simulator.OpGet]; f.FailNext != 2 || f.Status != 503 || f.Latency != 5*time.Millisecond || f.HangFor != 250*time.Millisecond || f.RetryAfter != 2*time.Second {
+	if f := sim.Faults()[simulator.OpGet]; f.FailNext != 2 || f.Status != 503 || f.Latency != 5*time.Millisecond ||
+		f.HangFor != 250*time.Millisecond || f.RetryAfter != 2*time.Second {
 		t.Errorf("fault from JSON = %+v", f)
 	}
 	if got := fmt.Sprint(knob("GET", "/faults", "").body["get"]); !strings.Contains(got, "latency:5ms") || !strings.Contains(got, "hangFor:250ms") {
@@ -626,7 +629,8 @@ func TestRequestLogIsRedacted(t *testing.T) {
 	var buf bytes.Buffer
 	sim := newSimulator(t, simulator.Options{Logger: log.New(&buf, "", 0)})
 	code := sim.IssueCode(clientID)
-	do(t, sim, request{method: "GET", anonymous: true, target: "/elements/api-v2/elements/hubspotcrm/oauth/url?apiKey=" + clientID + "&apiSecret=" + clientSecret + "&callbackUrl=https://x"})
+	do(t, sim, request{method: "GET", anonymous: true,
+		target: "/elements/api-v2/elements/hubspotcrm/oauth/url?apiKey=" + clientID + "&apiSecret=" + clientSecret + "&callbackUrl=https://x"})
 	do(t, sim, request{method: "POST", target: "/elements/api-v2/instances", body: oauth2Body(code)})
 	do(t, sim, request{method: "GET", anonymous: true, target: "/simulator/hubspot/oauth/authorize?client_id=c&redirect_uri=https://x&code=" + code})
 	do(t, sim, request{method: "GET", target: "/elements/api-v2/instances", anonymous: true, header: map[string]string{"Authorization": authorization + "x"}})
@@ -984,7 +988,8 @@ func TestCommitFaultDrawsRepeat(t *testing.T) {
 			trace = append(trace, do(t, sim, request{method: http.MethodPost, target: "/elements/api-v2/instances", body: apiKeyBody(fmt.Sprint(i))}).status)
 		}
 		commits := sim.CommitCounts()
-		if late, failed := commits[simulator.OutcomeCommittedLate][simulator.OpCreate], commits[simulator.OutcomeCommittedFailed][simulator.OpCreate]; late+failed == 0 || late+failed == 20 || len(sim.Instances()) != 20 {
+		late, failed := commits[simulator.OutcomeCommittedLate][simulator.OpCreate], commits[simulator.OutcomeCommittedFailed][simulator.OpCreate]
+		if late+failed == 0 || late+failed == 20 || len(sim.Instances()) != 20 {
 			t.Errorf("seed %d: %d late, %d failed, %d instances; every create commits", seed, late, failed, len(sim.Instances()))
 		}
 		return fmt.Sprint(trace, sim.CommitCounts())

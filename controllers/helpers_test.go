@@ -18,6 +18,7 @@ package controllers_test
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -232,17 +233,28 @@ func deleteAndWait(obj *elementsv1alpha1.HubSpotInstance) {
 	}).WithTimeout(20 * time.Second).Should(BeTrue())
 }
 
-// eventsFor lists the Events recorded about one object.
-func eventReasons(obj *elementsv1alpha1.HubSpotInstance) []string {
+// eventsAbout lists the Events about obj.
+func eventsAbout(obj *elementsv1alpha1.HubSpotInstance) []corev1.Event {
 	var list corev1.EventList
 	Expect(k8sClient.List(ctx, &list, client.InNamespace(obj.Namespace))).To(Succeed())
+	return slices.DeleteFunc(list.Items, func(e corev1.Event) bool { return e.InvolvedObject.UID != obj.UID })
+}
+
+func eventReasons(obj *elementsv1alpha1.HubSpotInstance) []string {
 	var reasons []string
-	for _, e := range list.Items {
-		if e.InvolvedObject.UID == obj.UID {
-			reasons = append(reasons, e.Reason)
-		}
+	for _, e := range eventsAbout(obj) {
+		reasons = append(reasons, e.Reason)
 	}
 	return reasons
+}
+
+// eventNotes are the messages of the Events about obj.
+func eventNotes(obj *elementsv1alpha1.HubSpotInstance) []string {
+	var notes []string
+	for _, e := range eventsAbout(obj) {
+		notes = append(notes, e.Message)
+	}
+	return notes
 }
 
 // updateSpec changes an object the way a person would, again on a conflict
@@ -261,17 +273,4 @@ func inManagerCache(ns, name string) {
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	Eventually(func() error { return writes.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m) }).Should(Succeed())
-}
-
-// eventNotes are the messages of the Events about obj.
-func eventNotes(obj *elementsv1alpha1.HubSpotInstance) []string {
-	var list corev1.EventList
-	Expect(k8sClient.List(ctx, &list, client.InNamespace(obj.Namespace))).To(Succeed())
-	var notes []string
-	for _, e := range list.Items {
-		if e.InvolvedObject.UID == obj.UID {
-			notes = append(notes, e.Message)
-		}
-	}
-	return notes
 }

@@ -388,8 +388,7 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		return ctrl.Result{}, err
 	}
 	obj := s.obj
-	err = boundRateLimit(err, r.recordAttempt(obj, err))
-	r.recordStall(s, err)
+	err = r.recordAttempt(s, err)
 	out := s.out
 	switch {
 	case err != nil:
@@ -440,12 +439,14 @@ func stallRetry(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
 	return interval + pollJitter(obj.UID, interval)
 }
 
-// recordAttempt remembers how a reconcile ended: whether it failed (the
-// next one is a retry, on the retry budget) and how many reconciles in a row
-// of this generation were answered 429, which it returns.
-func (r *HubSpotInstanceReconciler) recordAttempt(obj *elementsv1alpha1.HubSpotInstance, err error) int {
+// recordAttempt remembers, in one memory write, how a reconcile ended:
+// whether it failed (the next one is then a retry, on the account's retry
+// budget), how many reconciles in a row Cloud Elements answered 429 for
+// this generation, and which attempt it refused, held until its retry. It
+// returns err, a 429 streak past its bound turned into a stall.
+func (r *HubSpotInstanceReconciler) recordAttempt(s *session, err error) error {
+	obj := s.obj
 	limited := cloudelements.IsRateLimited(err)
-	streak := 0
 	r.memory().update(obj, func(m *remembered) {
 		m.failing = err != nil
 		switch {
@@ -456,9 +457,17 @@ func (r *HubSpotInstanceReconciler) recordAttempt(obj *elementsv1alpha1.HubSpotI
 		default:
 			m.rateLimited++
 		}
-		streak = m.rateLimited
+		err = boundRateLimit(err, m.rateLimited)
+		if s.heldStall {
+			return // the stall it repeated stands as recorded
+		}
+		m.stalledAttempt, m.stalledUntil = "", time.Time{}
+		var rerr *reconcileError
+		if errors.As(err, &rerr) && rerr.stalled && rerr.fromPlatform {
+			m.stalledAttempt, m.stalledUntil = r.attemptFingerprint(s), r.now().Add(stallRetry(obj))
+		}
 	})
-	return streak
+	return err
 }
 
 // requeue decides how the next reconcile comes after one that ended with err:
@@ -576,20 +585,4 @@ func stallHeld(stalled string, until time.Time, attempt string, now time.Time) (
 		return 0, false
 	}
 	return until.Sub(now), true
-}
-
-// recordStall remembers an attempt Cloud Elements refused, until its retry;
-// any other ending forgets it.
-func (r *HubSpotInstanceReconciler) recordStall(s *session, err error) {
-	if s.heldStall {
-		return
-	}
-	var rerr *reconcileError
-	platform := errors.As(err, &rerr) && rerr.stalled && rerr.fromPlatform
-	r.memory().update(s.obj, func(m *remembered) {
-		m.stalledAttempt, m.stalledUntil = "", time.Time{}
-		if platform {
-			m.stalledAttempt, m.stalledUntil = r.attemptFingerprint(s), r.now().Add(stallRetry(s.obj))
-		}
-	})
 }

@@ -202,20 +202,7 @@ func secretConflict(obj *elementsv1alpha1.HubSpotInstance, name string) error {
 // body (nil: none). What the operator wrote is read from the Secret's
 // managedFields.
 func staleManagedFields(current, desired *corev1.Secret) map[string]any {
-	var metadata, data map[string]any
-	drop := func(into *map[string]any, kind, key string) {
-		if *into == nil {
-			*into = map[string]any{}
-		}
-		if kind == "" {
-			(*into)[key] = nil
-			return
-		}
-		if (*into)[kind] == nil {
-			(*into)[kind] = map[string]any{}
-		}
-		(*into)[kind].(map[string]any)[key] = nil
-	}
+	labels, annotations, data := map[string]any{}, map[string]any{}, map[string]any{}
 	for _, entry := range current.ManagedFields {
 		if entry.Manager != elementsv1alpha1.FieldManager || entry.FieldsV1 == nil {
 			continue
@@ -230,38 +217,41 @@ func staleManagedFields(current, desired *corev1.Secret) map[string]any {
 		if json.Unmarshal(entry.FieldsV1.GetRawBytes(), &fields) != nil {
 			continue
 		}
-		for field := range fields.Metadata.Labels {
-			if k, ok := strings.CutPrefix(field, "f:"); ok && !has(desired.Labels, k) && has(current.Labels, k) {
-				drop(&metadata, "labels", k)
-			}
-		}
-		for field := range fields.Metadata.Annotations {
-			if k, ok := strings.CutPrefix(field, "f:"); ok && !has(desired.Annotations, k) && has(current.Annotations, k) {
-				drop(&metadata, "annotations", k)
-			}
-		}
-		for field := range fields.Data {
-			if k, ok := strings.CutPrefix(field, "f:"); ok && !has(desired.Data, k) && has(current.Data, k) {
-				drop(&data, "", k)
-			}
-		}
-	}
-	if metadata == nil && data == nil {
-		return nil
+		dropStale(labels, fields.Metadata.Labels, desired.Labels, current.Labels)
+		dropStale(annotations, fields.Metadata.Annotations, desired.Annotations, current.Annotations)
+		dropStale(data, fields.Data, desired.Data, current.Data)
 	}
 	patch := map[string]any{}
-	if metadata != nil {
+	metadata := map[string]any{}
+	for kind, keys := range map[string]map[string]any{"labels": labels, "annotations": annotations} {
+		if len(keys) > 0 {
+			metadata[kind] = keys
+		}
+	}
+	if len(metadata) > 0 {
 		patch["metadata"] = metadata
 	}
-	if data != nil {
+	if len(data) > 0 {
 		patch["data"] = data
+	}
+	if len(patch) == 0 {
+		return nil
 	}
 	return patch
 }
 
-func has[V any](m map[string]V, k string) bool {
-	_, ok := m[k]
-	return ok
+// dropStale marks for removal (a null in a merge patch) each key among
+// owned, managedFields' "f:<key>" entries, that have holds and want lacks.
+func dropStale[V any](into map[string]any, owned map[string]json.RawMessage, want, have map[string]V) {
+	for field := range owned {
+		k, ok := strings.CutPrefix(field, "f:")
+		if _, wanted := want[k]; !ok || wanted {
+			continue
+		}
+		if _, present := have[k]; present {
+			into[k] = nil
+		}
+	}
 }
 
 // rememberSecret records the token Secret's version as we last wrote or
@@ -354,10 +344,10 @@ func secretMatches(current, desired *corev1.Secret) bool {
 // account secret the template uses, is noticed without reading it.
 func (r *HubSpotInstanceReconciler) secretShapeDigest(s *session, id int64) string {
 	obj := s.obj
-	var template map[string]string
+	var template map[string]elementsv1alpha1.TemplateText
 	accounts := ""
 	if t := obj.Spec.TokenSecret.Template; t != nil {
-		template = t.TemplateData()
+		template = t.Data
 		if s.template != nil && s.template.UsesAccountSecrets() {
 			accounts = keyedHash(r.hashKey, "template-account", s.in.userSecret, s.in.organizationSecret)
 		}

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -36,30 +37,55 @@ import (
 const defaultCreateGrace = time.Minute
 
 // createMarker is the value of the create-pending annotation: who started a
-// create and when. Every create attempt first wins an optimistic-locked
-// write of a fresh marker, so two writers (a frozen old leader, two
-// installs watching one namespace) can never both be creating: the loser
-// sees a young marker and waits.
+// create, when, and for which incarnation (UID) of the object. Every create
+// attempt first wins an optimistic-locked write of a fresh marker, so two
+// writers (a frozen old leader, two installs watching one namespace) can
+// never both be creating: the loser sees a young marker and waits.
+//
+// The marker stays once status records the instance id, so the happy path
+// costs one metadata write rather than two. Status is then the record; the
+// marker is what is left if status is lost (a backup restored without it),
+// and its UID finds the instance by the owner tag it was created with.
 type createMarker struct {
 	at     time.Time
 	holder string
+	uid    types.UID
 }
 
-const markerSeparator = " by "
+const (
+	markerSeparator    = " by "
+	markerUIDSeparator = " for "
+)
 
 func (m createMarker) String() string {
-	return m.at.UTC().Format(time.RFC3339Nano) + markerSeparator + m.holder
+	s := m.at.UTC().Format(time.RFC3339Nano) + markerSeparator + m.holder
+	if m.uid != "" {
+		s += markerUIDSeparator + string(m.uid)
+	}
+	return s
 }
 
 // parseCreateMarker reads a marker. An unreadable time reads as long ago:
 // the owner-tag lookup then decides, which is always safe.
 func parseCreateMarker(v string) createMarker {
-	at, holder, _ := strings.Cut(v, markerSeparator)
+	at, rest, _ := strings.Cut(v, markerSeparator)
+	holder, uid, _ := strings.Cut(rest, markerUIDSeparator)
 	t, err := time.Parse(time.RFC3339Nano, at)
 	if err != nil {
 		t = time.Time{}
 	}
-	return createMarker{at: t, holder: holder}
+	return createMarker{at: t, holder: holder, uid: types.UID(uid)}
+}
+
+// ownerTags are the tags an instance of obj's interrupted create may carry:
+// its own owner tag and, when the marker came with metadata restored onto a
+// new incarnation of the object, the owner tag the create was made with.
+func ownerTags(obj *elementsv1alpha1.HubSpotInstance, marker string) []string {
+	tags := []string{obj.OwnerTag()}
+	if uid := parseCreateMarker(marker).uid; uid != "" && uid != obj.UID {
+		tags = append(tags, elementsv1alpha1.OwnerTagNamespacePrefix(obj.Namespace)+obj.Name+"/"+string(uid))
+	}
+	return tags
 }
 
 // createDecision is what to do about an object without a recorded instance.

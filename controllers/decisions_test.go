@@ -360,9 +360,39 @@ func TestDecideCreate(t *testing.T) {
 }
 
 func TestCreateMarkerRoundTrip(t *testing.T) {
-	m := createMarker{at: time.Date(2026, 11, 29, 15, 4, 5, 123456789, time.UTC), holder: "manager-7f_0a1b2c3d"}
-	if diff := cmp.Diff(m, parseCreateMarker(m.String()), cmp.AllowUnexported(createMarker{})); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
+	at := time.Date(2026, 11, 29, 15, 4, 5, 123456789, time.UTC)
+	for name, m := range map[string]createMarker{
+		"with the object's UID":         {at: at, holder: "manager-7f_0a1b2c3d", uid: "6b1f0c9e-1d2a-4c1b-9a55-0f3e2d1c0b9a"},
+		"written by an earlier version": {at: at, holder: "manager-7f_0a1b2c3d"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(m, parseCreateMarker(m.String()), cmp.AllowUnexported(createMarker{})); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestOwnerTags(t *testing.T) {
+	obj := &elementsv1alpha1.HubSpotInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "crm", UID: "new"}}
+	at := time.Date(2026, 11, 29, 15, 4, 5, 0, time.UTC)
+	prefix := elementsv1alpha1.OwnerTagNamespacePrefix("team") + "crm/"
+	cases := map[string]struct {
+		marker string
+		want   []string
+	}{
+		"no marker":                     {"", []string{prefix + "new"}},
+		"written for this object":       {createMarker{at: at, holder: "p", uid: "new"}.String(), []string{prefix + "new"}},
+		"restored from an earlier one":  {createMarker{at: at, holder: "p", uid: "old"}.String(), []string{prefix + "new", prefix + "old"}},
+		"written by an earlier version": {createMarker{at: at, holder: "p"}.String(), []string{prefix + "new"}},
+		"unreadable":                    {"garbage", []string{prefix + "new"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ownerTags(obj, tc.marker)); diff != "" {
+				t.Errorf("ownerTags (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -511,10 +511,12 @@ func (r *HubSpotInstanceReconciler) nextWakeUp(s *session) time.Duration {
 }
 
 // recordTransition emits an Event when the Ready reason changes, so a
-// retrying failure is announced once rather than on every attempt.
+// retrying failure is announced once rather than on every attempt. An object
+// Ready at its first attempt gets none: its status says all there is, and
+// at thousands of objects an Event each would double the writes of a create.
 func (r *HubSpotInstanceReconciler) recordTransition(before, after *elementsv1alpha1.HubSpotInstance, out outcome) {
 	old := meta.FindStatusCondition(before.Status.Conditions, elementsv1alpha1.ConditionReady)
-	if old != nil && old.Reason == out.reason {
+	if (old != nil && old.Reason == out.reason) || (old == nil && out.ready) {
 		return
 	}
 	eventType := corev1.EventTypeWarning

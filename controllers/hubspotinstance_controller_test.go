@@ -66,13 +66,30 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(metav1.IsControlledBy(sec, obj)).To(BeTrue())
 
 			Expect(obj.Finalizers).To(ContainElement(elementsv1alpha1.Finalizer))
-			Expect(obj.Annotations).To(HaveKeyWithValue(elementsv1alpha1.InstanceIDAnnotation, strconv.FormatInt(inst.ID, 10)))
-			Expect(obj.Annotations).NotTo(HaveKey(elementsv1alpha1.CreatePendingAnnotation))
 			Expect(obj.Status.TokenSecretName).To(Equal("support-element-token"))
 			Expect(obj.Status.AppliedConfigurationHash).NotTo(BeEmpty())
 			Expect(condition(obj, elementsv1alpha1.ConditionReconciling)).To(BeNil())
 			Expect(condition(obj, elementsv1alpha1.ConditionStalled)).To(BeNil())
-			Expect(eventReasons(obj)).To(ContainElement(elementsv1alpha1.EventReasonCreated))
+		})
+
+		It("API key: reaches Ready with three writes, as a plain client would: marker and finalizer, token Secret, status", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			obj := apiKeyInstance(ns, "frugal")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			obj = eventuallyReady(key(obj))
+
+			Expect(obj.Status.InstanceID).NotTo(BeZero(), "status records the instance id")
+			Expect(obj.Annotations).NotTo(HaveKey(elementsv1alpha1.InstanceIDAnnotation), "no second write to the object")
+			marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
+			Expect(marker).To(HaveSuffix(" for "+string(obj.UID)), "the marker stays, naming the incarnation it created for")
+			// Time for a late write or Event to show.
+			Consistently(func() []string { return eventReasons(obj) }).WithTimeout(2*time.Second).Should(BeEmpty(),
+				"a create that is Ready at once needs no Event: status says it")
+			patches, statusPatches := writes.patchesOf(key(obj))
+			Expect(patches).To(Equal(int64(1)), "the marker, with the finalizer")
+			Expect(statusPatches).To(Equal(int64(1)), "Ready, with the instance id")
+			Expect(tokenSecret(ns, "frugal-element-token").Data).To(HaveKey("token"))
 		})
 
 		It("OAuth 2 Legacy: creates the instance from the tokens Secret", func() {
@@ -462,6 +479,33 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(instancesOwnedBy(got)).To(Equal(1))
 			Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonAdopted))
 			Expect(string(tokenSecret(ns, "crashy-element-token").Data["token"])).To(Equal(simInstance(got.Status.InstanceID).Token))
+		})
+
+		It("after a restore that brought metadata but not status, keeps the instance the object was created with", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			original := apiKeyInstance(ns, "restored")
+			original.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
+			Expect(k8sClient.Create(ctx, original)).To(Succeed())
+			original = eventuallyReady(key(original))
+			id := original.Status.InstanceID
+
+			// A backup taken now and restored into an empty namespace of
+			// the same name: new UID, the old annotations, no status.
+			deleteAndWait(original)
+			creates := sim.Total(simulator.OpCreate)
+			restored := apiKeyInstance(ns, "restored")
+			restored.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
+			restored.Annotations = original.Annotations
+			Expect(k8sClient.Create(ctx, restored)).To(Succeed())
+
+			got := eventuallyReady(key(restored))
+			Expect(got.UID).NotTo(Equal(original.UID))
+			Expect(got.Status.InstanceID).To(Equal(id), "the instance it had before the restore")
+			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates), "no second instance")
+			Expect(simInstance(id).Tags).To(ContainElement(got.OwnerTag()), "the instance now carries the new owner tag")
+			Expect(simInstance(id).Tags).NotTo(ContainElement(original.OwnerTag()))
+			Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonAdopted))
 		})
 	})
 

@@ -64,9 +64,9 @@ func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, 
 	if len(found) == 0 {
 		return nil
 	}
-	if err := r.recordInstanceID(ctx, obj, found[0].ID); err != nil {
-		return err
-	}
+	// Recorded by the status write that ends this reconcile; should that
+	// fail, the next one finds the instance the same way.
+	obj.Status.InstanceID = found[0].ID
 	r.announce(s, elementsv1alpha1.EventReasonAdopted, "Create",
 		"found element instance "+formatID(found[0].ID)+" from an interrupted create by its owner tag")
 	obj.Status.AppliedConfigurationHash = ""
@@ -193,10 +193,13 @@ func (r *HubSpotInstanceReconciler) forgetVanishedInstance(ctx context.Context, 
 	}
 	r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonInstanceMissing, "Recreate",
 		"element instance "+formatID(id)+" no longer exists at Cloud Elements; creating it again")
-	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
-		delete(o.Annotations, elementsv1alpha1.InstanceIDAnnotation)
-	}); err != nil {
-		return fmt.Errorf("forgetting vanished instance %d: %w", id, err)
+	if _, annotated := obj.Annotations[elementsv1alpha1.InstanceIDAnnotation]; annotated {
+		// Recorded by an import, or by an earlier version of the operator.
+		if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+			delete(o.Annotations, elementsv1alpha1.InstanceIDAnnotation)
+		}); err != nil {
+			return fmt.Errorf("forgetting vanished instance %d: %w", id, err)
+		}
 	}
 	obj.Status.InstanceID = 0
 	obj.Status.AppliedConfigurationHash = ""
@@ -223,7 +226,7 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 			return err
 		}
 	}
-	marker := createMarker{at: r.now(), holder: r.holder}
+	marker := createMarker{at: r.now(), holder: r.holder, uid: obj.UID}
 	if err := r.markCreatePending(ctx, obj, marker); err != nil {
 		return err
 	}
@@ -241,11 +244,13 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 		}
 		return classifyAPIError("creating the element instance", err)
 	}
-	if err := r.recordInstanceID(ctx, obj, inst.ID); err != nil {
-		return err
-	}
+	// The id is recorded by the status write that ends this reconcile, and
+	// the marker stays: one write to the object per create, not two. Should
+	// the process die before that write, the marker is found, and the
+	// instance by its owner tag once the grace period has passed. No Event:
+	// status tells that the object became Ready, and at thousands of objects
+	// an Event each is as many writes again.
 	r.consumeCode(ctx, s)
-	r.announce(s, elementsv1alpha1.EventReasonCreated, "Create", "created element instance "+formatID(inst.ID))
 	r.applied(s)
 	r.observe(s, inst)
 	return nil
@@ -269,9 +274,18 @@ func (r *HubSpotInstanceReconciler) applied(s *session) {
 	s.obj.Status.LastSyncTime = r.metaNow()
 }
 
-// findOwnedInstances lists the instances that carry the object's owner tag.
+// findOwnedInstances lists the instances that carry the object's owner tag,
+// or the one its create marker was written with.
 func findOwnedInstances(ctx context.Context, api ElementAPI, obj *elementsv1alpha1.HubSpotInstance) ([]cloudelements.Instance, error) {
-	return api.FindInstancesByTag(ctx, obj.OwnerTag())
+	var found []cloudelements.Instance
+	for _, tag := range ownerTags(obj, obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]) {
+		instances, err := api.FindInstancesByTag(ctx, tag)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, instances...)
+	}
+	return found, nil
 }
 
 // observe copies what Cloud Elements said about the instance into status.
@@ -348,23 +362,6 @@ func (r *HubSpotInstanceReconciler) listedOrGet(ctx context.Context, s *session,
 	return s.api.GetInstance(ctx, id)
 }
 
-// recordInstanceID makes the instance id durable on the object the moment it
-// is known, and clears the pending marker.
-func (r *HubSpotInstanceReconciler) recordInstanceID(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, id int64) error {
-	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
-		if o.Annotations == nil {
-			o.Annotations = map[string]string{}
-		}
-		o.Annotations[elementsv1alpha1.InstanceIDAnnotation] = formatID(id)
-		delete(o.Annotations, elementsv1alpha1.CreatePendingAnnotation)
-		controllerutil.AddFinalizer(o, elementsv1alpha1.Finalizer)
-	}); err != nil {
-		return fmt.Errorf("recording element instance %d: %w", id, err)
-	}
-	obj.Status.InstanceID = id
-	return nil
-}
-
 func (r *HubSpotInstanceReconciler) ensureFinalizer(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
 	if controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
 		return nil
@@ -402,8 +399,8 @@ func (r *HubSpotInstanceReconciler) patchObject(ctx context.Context, obj *elemen
 	return err
 }
 
-// instanceIDOf is the recorded instance id: the annotation is the durable
-// record (and the import request); status mirrors it.
+// instanceIDOf is the recorded instance id: the annotation names an import
+// (and was the record of earlier versions); status records the rest.
 func instanceIDOf(obj *elementsv1alpha1.HubSpotInstance) int64 {
 	if id := annotatedInstanceID(obj); id != 0 {
 		return id

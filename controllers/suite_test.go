@@ -167,11 +167,14 @@ var _ = AfterSuite(func() {
 })
 
 // faultyClient can fail the write that records a new instance id, which is
-// what a crash between "POST /instances" and "remember the id" looks like.
+// what a crash between "POST /instances" and "remember the id" looks like,
+// and counts the writes to each HubSpotInstance.
 type faultyClient struct {
 	client.Client
 	failRecords atomic.Int32
 	patches     atomic.Int64
+	// byKey counts the patches of each HubSpotInstance and of its status.
+	byKey sync.Map // "<namespace>/<name>" or "<namespace>/<name>/status" → *atomic.Int64
 	// beforeFinalizerPatch, when set, runs once before the next patch that
 	// touches a HubSpotInstance's finalizers: another writer acting between
 	// our read and our write.
@@ -179,6 +182,45 @@ type faultyClient struct {
 	// beforeTokenApply, when set, runs once before the next write of a
 	// token Secret: somebody creating a Secret of that name meanwhile.
 	beforeTokenApply onceHook
+}
+
+func (c *faultyClient) count(key string) {
+	n, _ := c.byKey.LoadOrStore(key, &atomic.Int64{})
+	n.(*atomic.Int64).Add(1)
+}
+
+// patchesOf counts the patches of one object's metadata and spec, and of its
+// status.
+func (c *faultyClient) patchesOf(key client.ObjectKey) (object, status int64) {
+	if n, ok := c.byKey.Load(key.String()); ok {
+		object = n.(*atomic.Int64).Load()
+	}
+	if n, ok := c.byKey.Load(key.String() + "/status"); ok {
+		status = n.(*atomic.Int64).Load()
+	}
+	return object, status
+}
+
+func (c *faultyClient) Status() client.SubResourceWriter {
+	return faultyStatus{SubResourceWriter: c.Client.Status(), c: c}
+}
+
+type faultyStatus struct {
+	client.SubResourceWriter
+	c *faultyClient
+}
+
+// Patch fails, while failRecords lasts, the status write that would record a
+// new instance id.
+func (w faultyStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if _, ok := obj.(*elementsv1alpha1.HubSpotInstance); ok {
+		if data, err := patch.Data(obj); err == nil && bytes.Contains(data, []byte(`"instanceID":`)) && w.c.failRecords.Load() > 0 {
+			w.c.failRecords.Add(-1)
+			return errSimulatedCrash
+		}
+		w.c.count(client.ObjectKeyFromObject(obj).String() + "/status")
+	}
+	return w.SubResourceWriter.Patch(ctx, obj, patch, opts...)
 }
 
 func (c *faultyClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
@@ -249,12 +291,7 @@ func (c *faultyClient) Patch(ctx context.Context, obj client.Object, patch clien
 				f()
 			}
 		}
-		_, recording := hsi.Annotations[elementsv1alpha1.InstanceIDAnnotation]
-		_, pending := hsi.Annotations[elementsv1alpha1.CreatePendingAnnotation]
-		if recording && !pending && c.failRecords.Load() > 0 {
-			c.failRecords.Add(-1)
-			return errSimulatedCrash
-		}
+		c.count(client.ObjectKeyFromObject(hsi).String())
 	}
 	c.patches.Add(1)
 	return c.Client.Patch(ctx, obj, patch, opts...)

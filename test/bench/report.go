@@ -111,11 +111,13 @@ type restartRun struct {
 	// readyz: the process answered ready; allSeen: the verified gauge
 	// reached n; verified: and nothing was queued or being reconciled.
 	readyz, allSeen, verified time.Duration
-	ceCalls                   map[string]int
-	listings                  []listing
-	api                       apiCounts
-	opByMethod                map[string]float64
-	reconciles                float64
+	// synced: the controller's caches were synced and its workers started.
+	synced     time.Duration
+	ceCalls    map[string]int
+	listings   []listing
+	api        apiCounts
+	opByMethod map[string]float64
+	reconciles float64
 }
 
 type driftRun struct {
@@ -731,19 +733,8 @@ func (r *results) notes(cfg config) string {
 		writes := e.api.writes()
 		objects, events := writes.split()
 		if objects/n > 3.0001 || events > 0 {
-			msg := fmt.Sprintf("**API-server writes per object: %.2f against 3.**", (objects+events)/n)
-			if writes["PATCH hubspotinstances"]/n >= 1.9999 {
-				msg += " The extra write to the object is the instance-id annotation recorded right after the POST " +
-					"(`recordInstanceID`, `controllers/instance.go`), the second half of the exactly-once create; the first, the " +
-					"create-pending marker written before the POST, carries the finalizer."
-			}
-			switch {
-			case events/n > 1.0001:
-				msg += fmt.Sprintf(" %.2f of them are Events: `Created` (`provision`, `controllers/instance.go`) and the Ready "+
-					"transition (`recordTransition`, `controllers/hubspotinstance_controller.go`).", events/n)
-			case events > 0:
-				msg += fmt.Sprintf(" %.2f of them are Events: `Created` (`provision`, `controllers/instance.go`).", events/n)
-			}
+			msg := fmt.Sprintf("**API-server writes per object: %.2f against 3** (the create-pending marker with the finalizer, the token "+
+				"Secret, status): by resource %s.", (objects+events)/n, perObject(writes, e.n))
 			w("%s", msg)
 		}
 	}
@@ -804,7 +795,8 @@ func (r *results) details(cfg config) string {
 		}
 		if rs := sr.restart; rs != nil {
 			w("### Restart: %s, %d objects\n\n", mode, sr.n)
-			w("- Process start → ready: %s; → verified gauge at %d: %s; → all verified and the queue empty: %s\n", secs(rs.readyz), sr.n, secs(rs.allSeen), secs(rs.verified))
+			w("- Process start → ready: %s; → caches synced, workers started: %s; → verified gauge at %d: %s; → all verified and the queue empty: %s\n",
+				secs(rs.readyz), secs(rs.synced), sr.n, secs(rs.allSeen), secs(rs.verified))
 			w("- Cloud Elements calls (until verified +5 s): %s; %s\n", calls(rs.ceCalls), listingsFrom(rs.listings, rs.start))
 			w("- Operator requests by method (the new process): %s; reconciles %.0f\n", methods(rs.opByMethod), rs.reconciles)
 			w("- kube-apiserver: %s\n\n", rs.api)

@@ -51,9 +51,9 @@ type driftPoller struct {
 	// status.tokenHash).
 	tokenHash func(types.UID, string) string
 	tick      time.Duration
-	// settle delays the first listing after objects join, so that the joins
-	// of a restart are verified by a few listings rather than many.
-	settle time.Duration
+	// wake starts a listing at once, not at the next tick: an object this
+	// process has not verified yet joined an account.
+	wake   chan struct{}
 	events chan event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance]
 
 	mu       sync.Mutex
@@ -69,7 +69,30 @@ type account struct {
 	nextList time.Time
 	failures int
 	listing  bool
+	// recent is what the last listing showed of every instance, kept for
+	// recentFor when that listing was made for objects this process had not
+	// verified: the objects that join after it began (a restart's
+	// reconciles join over seconds) are verified by it, not by the next.
+	recent   map[int64]listedInstance
+	recentAt time.Time
 }
+
+// recentFor is how long a listing may verify objects that join after it.
+const recentFor = 30 * time.Second
+
+// listedInstance is what a listing showed of an instance that a member is
+// compared by.
+type listedInstance struct {
+	valid, disabled bool
+	token           string
+}
+
+func (l listedInstance) instance(id int64) *cloudelements.Instance {
+	return &cloudelements.Instance{ID: id, Valid: l.valid, Disabled: l.disabled, Token: l.token}
+}
+
+// unverified: this process has not seen the member's instance yet.
+func (m member) unverified() bool { return m.tokenDigest == "" || m.inherited }
 
 // member is what an object last saw of its instance.
 type member struct {
@@ -163,7 +186,7 @@ func listBackoff(failures int, interval time.Duration) time.Duration {
 }
 
 func newDriftPoller(now func() time.Time, mem *memory, tokenHash func(types.UID, string) string) *driftPoller {
-	return &driftPoller{now: now, mem: mem, tokenHash: tokenHash, tick: time.Second, settle: 2 * time.Second,
+	return &driftPoller{now: now, mem: mem, tokenHash: tokenHash, tick: time.Second, wake: make(chan struct{}, 1),
 		events:   make(chan event.TypedGenericEvent[*elementsv1alpha1.HubSpotInstance], 1024),
 		accounts: map[string]*account{}, memberOf: map[types.NamespacedName]string{}}
 }
@@ -185,13 +208,40 @@ func (p *driftPoller) watch(key types.NamespacedName, accountKey string, api Ele
 	_, known := a.members[key]
 	a.members[key] = m
 	p.memberOf[key] = accountKey
-	if first := p.now().Add(p.settle); !known && (m.tokenDigest == "" || m.inherited) && (a.nextList.IsZero() || first.Before(a.nextList)) {
-		// Never verified by this process: list soon.
-		a.nextList = first
-	}
-	if due := p.now().Add(m.interval); a.nextList.IsZero() || due.Before(a.nextList) {
+	now := p.now()
+	if due := now.Add(m.interval); a.nextList.IsZero() || due.Before(a.nextList) {
 		a.nextList = due
 	}
+	switch {
+	case known || !m.unverified() || a.listing:
+		// Seen by this process, or the running listing's end looks at it.
+	case p.verifyByRecent(a, key, m, now):
+	default:
+		// Never verified by this process: list now.
+		a.nextList = now
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// verifyByRecent settles a member that joined after the account's last
+// listing began, by what that listing showed; false when it is too old or
+// cannot tell (an observed instance is compared by more than it keeps).
+func (p *driftPoller) verifyByRecent(a *account, key types.NamespacedName, m member, now time.Time) bool {
+	if a.recent == nil || now.Sub(a.recentAt) > recentFor || m.observeOnly {
+		return false
+	}
+	var inst *cloudelements.Instance
+	listed, seen := a.recent[m.id]
+	if seen {
+		inst = listed.instance(m.id)
+	}
+	if p.recordVerdict(key, m, inst, seen, a.recentAt, now) != noDrift {
+		p.enqueue(key)
+	}
+	return true
 }
 
 // covers reports whether a listing watches the object's instance.
@@ -239,6 +289,7 @@ func (p *driftPoller) Start(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
+		case <-p.wake:
 		}
 		for key, a := range p.dueAccounts() {
 			running.Add(1)
@@ -258,6 +309,9 @@ func (p *driftPoller) dueAccounts() map[string]*account {
 	now := p.now()
 	due := map[string]*account{}
 	for key, a := range p.accounts {
+		if a.recent != nil && now.Sub(a.recentAt) > recentFor {
+			a.recent = nil // its tokens are not kept a moment longer than they serve
+		}
 		if !a.listing && !a.nextList.After(now) {
 			a.listing = true
 			due[key] = a
@@ -275,14 +329,25 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 		byID[m.id] = objKey
 	}
 	members := maps.Clone(a.members)
+	var recent map[int64]listedInstance
+	for _, m := range members {
+		if m.unverified() {
+			recent = map[int64]listedInstance{}
+			break
+		}
+	}
 	p.mu.Unlock()
 
-	// Compared page by page, keeping only what drifted: a listing of ten
-	// thousand instances never sits in memory whole.
+	// Compared page by page, keeping only what drifted (and, for a listing
+	// made for objects not yet verified, what verifies them): a listing of
+	// ten thousand instances never sits in memory whole.
 	started := p.now()
 	drifted := map[types.NamespacedName]*cloudelements.Instance{}
 	seen := make(map[types.NamespacedName]bool, len(members))
 	err := api.VisitInstancesByTag(ctx, elementsv1alpha1.ManagedTag, func(inst cloudelements.Instance) {
+		if recent != nil {
+			recent[inst.ID] = listedInstance{valid: inst.Valid, disabled: inst.Disabled, token: inst.Token}
+		}
 		objKey, ours := byID[inst.ID]
 		if !ours {
 			return
@@ -309,37 +374,51 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 	// From the start: a listing of many pages does not push the schedule
 	// back by its own length.
 	a.nextList = started.Add(interval + pollJitter(types.UID(key), interval))
-	for objKey, m := range members {
-		if current, still := a.members[objKey]; !still || current.id != m.id {
-			continue // left, or moved to another instance, while the listing ran
+	a.recent, a.recentAt = recent, started
+	for objKey, current := range a.members {
+		m, before := members[objKey]
+		switch {
+		case !before:
+			// Joined while the listing ran.
+			if current.unverified() {
+				p.verifyByRecent(a, objKey, current, now)
+			}
+			continue
+		case current.id != m.id:
+			continue // moved to another instance while the listing ran
 		}
-		inst := drifted[objKey]
-		d := noDrift
-		newer := false
-		p.mem.updateKey(objKey, m.uid, func(r *remembered) {
-			if newer = r.verifiedAt.After(started); newer {
-				// Seen by a reconcile while the listing ran: the
-				// listing is the older news.
-				return
-			}
-			var verified bool
-			d, verified = listingVerdict(m, inst, seen[objKey], r.verifiedAt, now, p.tokenHash)
-			switch {
-			case verified:
-				r.verifiedAt = now
-				if r.tokenDigest == "" {
-					// An inherited token hash, now verified.
-					r.tokenDigest = m.tokenDigest
-				}
-			case d != noDrift:
-				r.pollNow = true
-				r.listed, r.listedAt = inst, now
-			}
-		})
-		if d != noDrift && !newer {
+		if p.recordVerdict(objKey, m, drifted[objKey], seen[objKey], started, now) != noDrift {
 			p.enqueue(objKey)
 		}
 	}
+}
+
+// recordVerdict records what a listing that began at started concluded about a
+// member: verified, or drifted (the object is then due for a look, with
+// what the listing showed). It returns the drift, or noDrift when a
+// reconcile saw the instance after the listing began: the listing is the
+// older news.
+func (p *driftPoller) recordVerdict(objKey types.NamespacedName, m member, inst *cloudelements.Instance, seen bool, started, now time.Time) drift {
+	d := noDrift
+	p.mem.updateKey(objKey, m.uid, func(r *remembered) {
+		if r.verifiedAt.After(started) {
+			return
+		}
+		var verified bool
+		d, verified = listingVerdict(m, inst, seen, r.verifiedAt, now, p.tokenHash)
+		switch {
+		case verified:
+			r.verifiedAt = now
+			if r.tokenDigest == "" {
+				// An inherited token hash, now verified.
+				r.tokenDigest = m.tokenDigest
+			}
+		case d != noDrift:
+			r.pollNow = true
+			r.listed, r.listedAt = inst, now
+		}
+	})
+	return d
 }
 
 func (a *account) shortestInterval() time.Duration {

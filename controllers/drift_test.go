@@ -89,3 +89,45 @@ func TestListBackoff(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyByRecent(t *testing.T) {
+	tokenHash := func(uid types.UID, token string) string { return string(uid) + "/" + token }
+	listedAt := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	restarted := member{id: 7, valid: true, uid: "u", tokenDigest: tokenHash("u", "tok"), inherited: true}
+	observed := restarted
+	observed.observeOnly = true
+	listing := map[int64]listedInstance{7: {valid: true, token: "tok"}}
+	type want struct {
+		Settled, Verified, Enqueued bool
+	}
+	cases := map[string]struct {
+		m      member
+		recent map[int64]listedInstance
+		now    time.Time
+		want   want
+	}{
+		"as status recorded it":           {restarted, listing, listedAt.Add(time.Second), want{Settled: true, Verified: true}},
+		"its token changed":               {restarted, map[int64]listedInstance{7: {valid: true, token: "new"}}, listedAt.Add(time.Second), want{Settled: true, Enqueued: true}},
+		"invalid since":                   {restarted, map[int64]listedInstance{7: {token: "tok"}}, listedAt.Add(time.Second), want{Settled: true, Enqueued: true}},
+		"not in the listing":              {restarted, map[int64]listedInstance{}, listedAt.Add(time.Second), want{Settled: true, Enqueued: true}},
+		"the listing is too old":          {restarted, listing, listedAt.Add(recentFor + time.Second), want{}},
+		"no listing kept":                 {restarted, nil, listedAt.Add(time.Second), want{}},
+		"observed only: compared by more": {observed, listing, listedAt.Add(time.Second), want{}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			mem := newMemory()
+			p := newDriftPoller(func() time.Time { return tc.now }, mem, tokenHash)
+			a := &account{members: map[types.NamespacedName]member{}, recent: tc.recent, recentAt: listedAt}
+			key := types.NamespacedName{Namespace: "ns", Name: "obj"}
+			var got want
+			got.Settled = p.verifyByRecent(a, key, tc.m, tc.now)
+			r := mem.objects[key]
+			got.Verified = r != nil && !r.verifiedAt.IsZero() && r.tokenDigest == tc.m.tokenDigest
+			got.Enqueued = len(p.events) == 1
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("verifyByRecent (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -160,6 +160,28 @@ var _ = Describe("drift detection by account listing", func() {
 		}
 	})
 
+	It("after a restart, the objects that join after a listing began are verified by it, not by another", func() {
+		objs := readyObjects("late-1", "late-2", "late-3", "late-4")
+		gets := sim.Total(simulator.OpGet)
+		reconciler.ForgetEverything()
+		Expect(forceReconcile(key(objs[0])).RequeueAfter).To(BeZero())
+		Eventually(func() bool { return reconciler.VerifiedByListing(key(objs[0])) }).WithTimeout(20*time.Second).Should(BeTrue(), reconciler.DriftState)
+
+		// Every later listing fails: only the one that ran can verify the
+		// objects a restart's reconciles bring after it.
+		sim.SetFault(simulator.OpList, simulator.Fault{FailNext: 1000, Status: http.StatusServiceUnavailable})
+		DeferCleanup(sim.ClearFaults)
+		for _, obj := range objs[1:] {
+			Expect(forceReconcile(key(obj)).RequeueAfter).To(BeZero())
+		}
+		Eventually(func(g Gomega) {
+			for _, obj := range objs[1:] {
+				g.Expect(reconciler.VerifiedByListing(key(obj))).To(BeTrue(), obj.Name)
+			}
+		}).WithTimeout(10*time.Second).Should(Succeed(), reconciler.DriftState)
+		Expect(sim.Total(simulator.OpGet)).To(Equal(gets), "no GET")
+	})
+
 	It("a credentials Secret shared by many objects is read from the API server once per change, not once per object", func() {
 		credentials := client.ObjectKey{Namespace: ns, Name: "cloud-elements"}
 		// The first object settles the Secret: read, and protected by a

@@ -405,26 +405,36 @@ func TestMayReleaseCredentials(t *testing.T) {
 		return obj
 	}
 	cases := map[string]struct {
-		after *elementsv1alpha1.HubSpotInstance
-		want  bool
+		after  *elementsv1alpha1.HubSpotInstance
+		want   bool
+		before *elementsv1alpha1.HubSpotInstance // base(nil) when nil
 	}{
-		"a status or marker write": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Status.Valid = true }), false},
-		"a tag added":              {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Tags = []string{"x"} }), false},
-		"its finalizer removed":    {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Finalizers = nil }), true},
+		"a status or marker write": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Status.Valid = true }), false, nil},
+		"the finalizer added, taking the protection on": {base(nil), false,
+			base(func(o *elementsv1alpha1.HubSpotInstance) { o.Finalizers = nil })},
+		"a tag added": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Tags = []string{"x"} }), false, nil},
+		"its finalizer removed as it is deleted": {base(func(o *elementsv1alpha1.HubSpotInstance) {
+			o.Finalizers, o.DeletionTimestamp = nil, &metav1.Time{Time: time.Now()}
+		}), true, base(func(o *elementsv1alpha1.HubSpotInstance) { o.DeletionTimestamp = &metav1.Time{Time: time.Now()} })},
+		"its finalizer removed, still alive: it may create again": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Finalizers = nil }), false, nil},
 		"deletion policy to Orphan": {base(func(o *elementsv1alpha1.HubSpotInstance) {
 			o.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
-		}), true},
-		"another credentials Secret": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Platform.CredentialsSecretRef.Name = "other" }), true},
+		}), true, nil},
+		"another credentials Secret": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Platform.CredentialsSecretRef.Name = "other" }), true, nil},
 		"ObserveOnly: nothing left to delete": {base(func(o *elementsv1alpha1.HubSpotInstance) {
 			o.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyObserveOnly
-		}), true},
+		}), true, nil},
 		"managementPolicy spelled out as Full": {base(func(o *elementsv1alpha1.HubSpotInstance) {
 			o.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyFull
-		}), false},
+		}), false, nil},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := mayReleaseCredentials(base(nil), tc.after); got != tc.want {
+			before := tc.before
+			if before == nil {
+				before = base(nil)
+			}
+			if got := mayReleaseCredentials(before, tc.after); got != tc.want {
 				t.Errorf("mayReleaseCredentials = %t, want %t", got, tc.want)
 			}
 		})

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -90,6 +91,9 @@ type HubSpotInstanceReconciler struct {
 	inputs *inputSecrets
 	// protectionWrites marks our own finalizer writes on credentials Secrets.
 	protectionWrites *protectionWrites
+	// protecting shares one protection write of a Secret version among the
+	// reconciles that find it unprotected at once.
+	protecting singleflight.Group
 	// retries bounds, per account, the calls of objects whose last attempt
 	// failed.
 	retries *retryBudgets

@@ -206,6 +206,20 @@ var _ = Describe("drift detection by account listing", func() {
 		Expect(apiReads.readsOf(credentials)-before).To(BeNumerically("<=", 2), "the new version read once, for all %d objects", len(objs))
 	})
 
+	It("a mass create protects the shared credentials Secret with one write, and does not send it to the protection controller per object", func() {
+		names := make([]string, 12)
+		for i := range names {
+			names[i] = fmt.Sprintf("protected-%d", i)
+		}
+		before := reconcilesOf("credentials-protection")
+		readyObjects(names...)
+		Expect(writes.secretPatchesOf(client.ObjectKey{Namespace: ns, Name: "cloud-elements"})).To(Equal(int64(1)), "one protection write")
+		// Deciding whether a Secret may be released costs a look at its
+		// users: one per object in a mass create would be quadratic. Only
+		// the Secret's own update (the protection added) is looked at.
+		Expect(reconcilesOf("credentials-protection")-before).To(BeNumerically("<=", 1), "objects taking the protection on cannot release it")
+	})
+
 	It("an instance that predates the common tag is verified by its own GET, and gets the tag", func() {
 		existing := createInstanceByHand("tagless")
 		obj := apiKeyInstance(ns, "tagless")
@@ -217,7 +231,10 @@ var _ = Describe("drift detection by account listing", func() {
 })
 
 // reconciles counts the HubSpotInstance reconciles the manager ran.
-func reconciles() float64 {
+func reconciles() float64 { return reconcilesOf("hubspotinstance") }
+
+// reconcilesOf counts the reconciles one of the manager's controllers ran.
+func reconcilesOf(controller string) float64 {
 	families, err := metrics.Registry.Gather()
 	Expect(err).NotTo(HaveOccurred())
 	total := 0.0
@@ -227,7 +244,7 @@ func reconciles() float64 {
 		}
 		for _, m := range family.GetMetric() {
 			for _, label := range m.GetLabel() {
-				if label.GetName() == "controller" && label.GetValue() == "hubspotinstance" {
+				if label.GetName() == "controller" && label.GetValue() == controller {
 					total += m.GetCounter().GetValue()
 				}
 			}

@@ -75,16 +75,27 @@ func secretMetadata(namespace, name string) *metav1.PartialObjectMetadata {
 }
 
 // addCredentialsFinalizer protects the object's credentials Secret. Many
-// objects share one Secret, so a conflict is retried on a fresh read.
+// objects share one Secret, and a mass create has many workers find it
+// unprotected at once: they share one write, and a cache that has not yet
+// seen that write is not written again. A conflict with somebody else's
+// write is retried on a fresh read.
 func (r *HubSpotInstanceReconciler) addCredentialsFinalizer(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
 	m := secretMetadata(obj.Namespace, string(obj.Spec.Platform.CredentialsSecretRef.Name))
 	key := client.ObjectKeyFromObject(m)
 	if err := r.Get(ctx, key, m); err != nil {
 		return client.IgnoreNotFound(err) // resolve already named a missing Secret
 	}
-	if controllerutil.ContainsFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer) || !m.DeletionTimestamp.IsZero() {
+	if controllerutil.ContainsFinalizer(m, elementsv1alpha1.CredentialsInUseFinalizer) || !m.DeletionTimestamp.IsZero() ||
+		r.protectionWrites.protectedFrom(key, m.ResourceVersion) {
 		return nil
 	}
+	_, err, _ := r.protecting.Do(key.String()+"@"+m.ResourceVersion, func() (any, error) {
+		return nil, r.protect(ctx, key, m)
+	})
+	return err
+}
+
+func (r *HubSpotInstanceReconciler) protect(ctx context.Context, key client.ObjectKey, m *metav1.PartialObjectMetadata) error {
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		from := m.ResourceVersion
@@ -94,6 +105,7 @@ func (r *HubSpotInstanceReconciler) addCredentialsFinalizer(ctx context.Context,
 		if err == nil {
 			// Only the finalizer changed, on exactly the version read.
 			r.inputs.advance(key, from, m.ResourceVersion)
+			r.protectionWrites.protected(key, from)
 		}
 		if apierrors.IsConflict(err) {
 			if gerr := r.apiReader.Get(ctx, key, m); gerr != nil {
@@ -152,7 +164,8 @@ func credentialsSecretHandler() handler.EventHandler {
 		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			if !mayReleaseCredentials(e.ObjectOld, e.ObjectNew) {
 				// Status and marker writes, thousands of them in a mass
-				// create, cannot free a Secret: not worth a look each.
+				// create, cannot free a Secret, and neither can an object
+				// taking the protection on: not worth a look each.
 				return
 			}
 			enqueue(q, e.ObjectOld)
@@ -173,8 +186,19 @@ func mayReleaseCredentials(before, after client.Object) bool {
 	if !okOld || !okNew {
 		return true
 	}
-	return needsCredentials(old) != needsCredentials(cur) ||
+	return (mayNeedCredentials(old) && !mayNeedCredentials(cur)) ||
 		old.Spec.Platform.CredentialsSecretRef.Name != cur.Spec.Platform.CredentialsSecretRef.Name
+}
+
+// mayNeedCredentials: the object may need its credentials Secret to delete
+// an instance, now or once it has created one. A create protects the Secret
+// before the object's own finalizer is written (nothing that can fail may
+// come between that write and the POST), so an object still alive counts
+// even before its finalizer: else the protection added for its create could
+// be released before the create is recorded.
+func mayNeedCredentials(obj *elementsv1alpha1.HubSpotInstance) bool {
+	return needsCredentials(obj) || (obj.DeletionTimestamp.IsZero() &&
+		obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyDelete && !obj.Spec.ObserveOnly())
 }
 
 // Reconcile releases a Secret nobody needs any more.
@@ -184,13 +208,13 @@ func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	var users elementsv1alpha1.HubSpotInstanceList
-	// Read only, so the cache's objects are not copied: a Secret shared by
-	// ten thousand objects would otherwise cost ten thousand copies a look.
-	if err := p.List(ctx, &users, client.InNamespace(req.Namespace), client.MatchingFields{secretRefIndex: req.Name},
-		client.UnsafeDisableDeepCopy); err != nil {
+	// One user is enough, and it is only read: a Secret shared by ten
+	// thousand objects costs one copy a look, not ten thousand.
+	if err := p.List(ctx, &users, client.InNamespace(req.Namespace), client.MatchingFields{credentialsNeededIndex: req.Name},
+		client.Limit(1), client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, err
 	}
-	if anyNeeds(users.Items, req.Name) {
+	if len(users.Items) > 0 {
 		return ctrl.Result{}, nil
 	}
 	if p.AllShards != nil {
@@ -214,7 +238,7 @@ func (p *CredentialsProtection) Reconcile(ctx context.Context, req ctrl.Request)
 // anyNeeds: one of objs may still need the credentials Secret secret.
 func anyNeeds(objs []elementsv1alpha1.HubSpotInstance, secret string) bool {
 	for i := range objs {
-		if u := &objs[i]; string(u.Spec.Platform.CredentialsSecretRef.Name) == secret && needsCredentials(u) {
+		if u := &objs[i]; string(u.Spec.Platform.CredentialsSecretRef.Name) == secret && mayNeedCredentials(u) {
 			return true
 		}
 	}
@@ -253,10 +277,29 @@ func (p *CredentialsProtection) neededByAnyShard(ctx context.Context, namespace,
 type protectionWrites struct {
 	mu   sync.Mutex
 	from map[types.NamespacedName]string
+	// addedTo is the version each Secret had when we last added the
+	// protection to it: a cached copy still at that version is behind.
+	addedTo map[types.NamespacedName]string
 }
 
 func newProtectionWrites() *protectionWrites {
-	return &protectionWrites{from: map[types.NamespacedName]string{}}
+	return &protectionWrites{from: map[types.NamespacedName]string{}, addedTo: map[types.NamespacedName]string{}}
+}
+
+// protected records that our protection was added to the Secret key at
+// version from.
+func (w *protectionWrites) protected(key types.NamespacedName, from string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.addedTo[key] = from
+}
+
+// protectedFrom: a copy of the Secret at version is one our protection was
+// added to, and the cache has not caught up with that write yet.
+func (w *protectionWrites) protectedFrom(key types.NamespacedName, version string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.addedTo[key] == version
 }
 
 // expect announces a protection write on the Secret key at version from.

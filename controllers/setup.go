@@ -43,6 +43,19 @@ import (
 // secretRefIndex indexes HubSpotInstances by the names of the Secrets they read.
 const secretRefIndex = ".spec.secretRefs"
 
+// credentialsNeededIndex indexes HubSpotInstances by the credentials Secret
+// they may need to delete their instance (mayNeedCredentials), so that
+// whether anybody still needs a Secret is one index lookup, not a walk over
+// every object that reads it.
+const credentialsNeededIndex = ".spec.platform.credentialsSecretRef.needed"
+
+func credentialsNeeded(o client.Object) []string {
+	if obj := o.(*elementsv1alpha1.HubSpotInstance); mayNeedCredentials(obj) {
+		return []string{string(obj.Spec.Platform.CredentialsSecretRef.Name)}
+	}
+	return nil
+}
+
 // SetupWithManager registers the controller. Secrets are watched as
 // metadata only: no informer holds Secret data, which is what keeps memory
 // flat in clusters full of unrelated Secrets; the data of the Secrets objects
@@ -51,6 +64,9 @@ func (r *HubSpotInstanceReconciler) SetupWithManager(ctx context.Context, mgr ct
 	registerConditionMetrics(r.memory())
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &elementsv1alpha1.HubSpotInstance{}, secretRefIndex,
 		func(o client.Object) []string { return referencedSecrets(o.(*elementsv1alpha1.HubSpotInstance)) }); err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &elementsv1alpha1.HubSpotInstance{}, credentialsNeededIndex, credentialsNeeded); err != nil {
 		return err
 	}
 	protection := &CredentialsProtection{Client: mgr.GetClient(), writes: r.protectionWrites}

@@ -76,15 +76,17 @@ func TestCredentialsProtectionKeepsASecretAnotherShardNeeds(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "creds",
 				Finalizers: []string{elementsv1alpha1.CredentialsInUseFinalizer}}}
-			// Ours no longer needs it: its finalizer is gone.
+			// Ours no longer needs it: it is to leave its instance.
 			ours := user("ours", "shard1")
 			ours.Finalizers = nil
+			ours.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
 			theirs := user("theirs", "shard2")
 			if !tc.otherShardNeedsIt {
 				theirs.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
 			}
 			cache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secret, ours.DeepCopy()).
-				WithIndex(&elementsv1alpha1.HubSpotInstance{}, secretRefIndex, index).Build()
+				WithIndex(&elementsv1alpha1.HubSpotInstance{}, secretRefIndex, index).
+				WithIndex(&elementsv1alpha1.HubSpotInstance{}, credentialsNeededIndex, credentialsNeeded).Build()
 			apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ours.DeepCopy(), theirs).Build()
 			p := &CredentialsProtection{Client: cache}
 			if tc.allShards {

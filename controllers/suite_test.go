@@ -33,6 +33,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/rest"
@@ -201,6 +202,14 @@ func (c *faultyClient) patchesOf(key client.ObjectKey) (object, status int64) {
 	return object, status
 }
 
+// secretPatchesOf counts the patches of a Secret's metadata.
+func (c *faultyClient) secretPatchesOf(key client.ObjectKey) int64 {
+	if n, ok := c.byKey.Load("secret:" + key.String()); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
 func (c *faultyClient) Status() client.SubResourceWriter {
 	return faultyStatus{SubResourceWriter: c.Client.Status(), c: c}
 }
@@ -292,6 +301,9 @@ func (c *faultyClient) Patch(ctx context.Context, obj client.Object, patch clien
 			}
 		}
 		c.count(client.ObjectKeyFromObject(hsi).String())
+	}
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok && m.Kind == "Secret" {
+		c.count("secret:" + client.ObjectKeyFromObject(m).String())
 	}
 	c.patches.Add(1)
 	return c.Client.Patch(ctx, obj, patch, opts...)

@@ -102,9 +102,10 @@ func OwnerTagNamespacePrefix(namespace string) string {
 }
 
 // Event reasons recorded on HubSpotInstances for what the operator did. A
-// change of the Ready condition is recorded too, with the condition reason.
+// change of the Ready condition is recorded too, with the condition reason,
+// but not an object's first Ready when it got there at its first attempt:
+// a routine create is told by status alone.
 const (
-	EventReasonCreated               = "Created"
 	EventReasonAdopted               = "Adopted"
 	EventReasonImported              = "Imported"
 	EventReasonUpdated               = "Updated"

@@ -111,13 +111,15 @@ type restartRun struct {
 	// readyz: the process answered ready; allSeen: the verified gauge
 	// reached n; verified: and nothing was queued or being reconciled.
 	readyz, allSeen, verified time.Duration
-	// synced: the controller's caches were synced and its workers started.
-	synced     time.Duration
-	ceCalls    map[string]int
-	listings   []listing
-	api        apiCounts
-	opByMethod map[string]float64
-	reconciles float64
+	// synced: the controller's caches were synced and its workers started;
+	// syncFloor: a plain cache of the same objects synced, measured just
+	// before the restart.
+	synced, syncFloor time.Duration
+	ceCalls           map[string]int
+	listings          []listing
+	api               apiCounts
+	opByMethod        map[string]float64
+	reconciles        float64
 }
 
 type driftRun struct {
@@ -526,8 +528,14 @@ func (r *results) table(cfg config) string {
 		bound := time.Duration(float64(pages(sc.n)) / cfg.qps * float64(time.Second))
 		ratio := rs.verified.Seconds() / bound.Seconds()
 		row("6", fmt.Sprintf("Restart with %d Ready: time until all verified ÷ ⌈N/200⌉ list calls at the limit (%d / %g/s)", sc.n, pages(sc.n), cfg.qps),
-			fmt.Sprintf("**%s×** = %s from process start / %s (%s; %d GETs; %.0f reconciles)", ratioString(ratio, 2), secs(rs.verified), secs(bound),
-				listingsFrom(rs.listings, rs.start), rs.ceCalls["get"], rs.reconciles), "≤ 2×", met(ratio <= 2))
+			fmt.Sprintf("**%s×** = %s from process start / %s (caches synced at %s; %s; %d GETs; %.0f reconciles)", ratioString(ratio, 2), secs(rs.verified), secs(bound),
+				secs(rs.synced), listingsFrom(rs.listings, rs.start), rs.ceCalls["get"], rs.reconciles), "≤ 2×", met(ratio <= 2))
+		if rs.syncFloor > 0 {
+			floor := rs.syncFloor + bound
+			row("6", "Restart, the Kubernetes share in the floor: time until all verified ÷ (a plain controller-runtime cache of the same objects synced + the list calls at the limit)",
+				fmt.Sprintf("**%s×** = %s / (%s + %s)", ratioString(rs.verified.Seconds()/floor.Seconds(), 2), secs(rs.verified), secs(rs.syncFloor), secs(bound)),
+				"— (what is ours)", "")
+		}
 		writes := writesOf(rs.opByMethod)
 		row("6", "Restart: writes by the operator", fmt.Sprintf("**%.0f** (kube-apiserver saw %.0f writes in all)", writes, rs.api.writes().total()), "0", met(writes == 0))
 	}
@@ -703,15 +711,17 @@ func (r *results) notes(cfg config) string {
 			first, last = rs.listings[0].first.Sub(rs.start), rs.listings[len(rs.listings)-1].last.Sub(rs.start)
 		}
 		bound := time.Duration(float64(pages(sc.n)) / cfg.qps * float64(time.Second))
-		msg := fmt.Sprintf("**Restart at N=%d:** the process was ready after %s; the first page of a listing came at %s (a listing waits 2 s after "+
-			"the first object joins its account), the last at %s; the verified gauge reached %d at %s, the queue was empty at %s. "+
+		msg := fmt.Sprintf("**Restart at N=%d:** the process was ready after %s and its caches synced at %s (a plain cache of the same objects, "+
+			"timed just before, syncs in %s: kube-apiserver's list of %d HubSpotInstances in JSON, which no operator avoids); the first page of "+
+			"a listing came at %s (the first object to join its account starts it), the last at %s; the verified gauge reached %d at %s, the queue was empty at %s. "+
 			"No instance was read by a GET (%d GETs). The new process made %.0f reconciles (%.2f per object: one from its cache's initial "+
 			"list, one for each object the listing cannot yet vouch for, since its token digest is in process memory only) and %.2f API-server "+
-			"requests per object (%s).", sc.n, secs(rs.readyz), secs(first), secs(last), sc.n, secs(rs.allSeen), secs(rs.verified), rs.ceCalls["get"],
+			"requests per object (%s).", sc.n, secs(rs.readyz), secs(rs.synced), secs(rs.syncFloor), sc.n, secs(first), secs(last), sc.n, secs(rs.allSeen), secs(rs.verified), rs.ceCalls["get"],
 			rs.reconciles, rs.reconciles/float64(sc.n), sumMethods(rs.opByMethod)/float64(sc.n), perMethod(rs.opByMethod, sc.n))
 		if ratio := rs.verified.Seconds() / bound.Seconds(); ratio > 2 {
-			msg += fmt.Sprintf(" So the goal of 2 × %s is missed (%s×): Cloud Elements is not what bounds a restart any more; the reconciles "+
-				"of the objects are, at %d workers, with their API-server reads, and the listing's 2 s settle.", secs(bound), ratioString(ratio, 2), cfg.concurrency)
+			msg += fmt.Sprintf(" So the goal of 2 × %s is missed (%s×): Cloud Elements is not what bounds a restart any more; the cache sync "+
+				"(%s of it in a plain cache) and the %.0f first reconciles, at %d workers, are.", secs(bound), ratioString(ratio, 2), secs(rs.syncFloor),
+				rs.reconciles, cfg.concurrency)
 		}
 		w("%s", msg)
 	}

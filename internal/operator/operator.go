@@ -330,24 +330,6 @@ func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Cl
 	return nil, nil, errors.New("could not read or create the OAuth state key Secret")
 }
 
-// SlimCachedObjects drops what the operator never reads from its cache:
-// managedFields everywhere, and the labels and annotations of metadata-only
-// objects (Secrets), where `kubectl apply` keeps a last-applied copy of the whole
-// Secret — data included. Memory then stays flat however many unrelated
-// Secrets the cluster holds, and no Secret data sits in the cache.
-func SlimCachedObjects(obj any) (any, error) {
-	if accessor, ok := obj.(metav1.Object); ok {
-		accessor.SetManagedFields(nil)
-	}
-	if partial, ok := obj.(*metav1.PartialObjectMetadata); ok {
-		// Of a cached Secret only its existence, owner references and
-		// resourceVersion are read; labels and data are read uncached.
-		partial.SetAnnotations(nil)
-		partial.SetLabels(nil)
-	}
-	return obj, nil
-}
-
 func splitList(s string) []string {
 	var out []string
 	for _, part := range strings.Split(s, ",") {

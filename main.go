@@ -45,6 +45,12 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	setupLog := ctrl.Log.WithName("setup")
 	cloudelements.Version = version
+	gc, err := operator.TuneRuntime(flag.CommandLine, opts)
+	if err != nil {
+		setupLog.Error(err, "invalid garbage collector settings")
+		os.Exit(1)
+	}
+	setupLog.Info("garbage collector", "gogc", gc.GCPercent, "memoryLimitBytes", gc.MemoryLimit)
 
 	ctx := ctrl.SetupSignalHandler()
 	mgr, err := operator.New(ctx, ctrl.GetConfigOrDie(), opts)

@@ -250,15 +250,21 @@ func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj 
 }
 
 // referencedSecrets lists the Secrets a spec reads or writes, for the field index that
-// maps a changed Secret back to the objects that need it.
+// maps a changed Secret back to the objects that need it. The Secrets named
+// after the object itself are left out: ownedSecretOf finds their object by
+// name, and an index entry of its own for each of thousands of objects
+// would cost more memory than the rest of the index.
 func referencedSecrets(obj *elementsv1alpha1.HubSpotInstance) []string {
-	// The token Secret's name is included: when an unowned Secret that
-	// blocked it (SecretConflict) is deleted, the object must hear of it.
-	names := []string{string(obj.Spec.Platform.CredentialsSecretRef.Name), obj.TokenSecretName()}
+	names := []string{string(obj.Spec.Platform.CredentialsSecretRef.Name)}
+	if obj.Spec.TokenSecret.Name != "" {
+		// A token Secret named in the spec: when an unowned Secret of that
+		// name that blocked it (SecretConflict) is deleted, the object must
+		// hear of it.
+		names = append(names, string(obj.Spec.TokenSecret.Name))
+	}
 	auth := obj.Spec.Auth
 	if auth.OAuth2 != nil {
-		// The consent-link Secret too, for the same reason.
-		names = append(names, string(auth.OAuth2.ClientSecretRef.Name), obj.AuthorizationSecretName())
+		names = append(names, string(auth.OAuth2.ClientSecretRef.Name))
 		if auth.OAuth2.AuthorizationCodeSecretRef != nil {
 			names = append(names, string(auth.OAuth2.AuthorizationCodeSecretRef.Name))
 		}

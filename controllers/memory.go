@@ -34,26 +34,24 @@ import (
 type memory struct {
 	mu      sync.Mutex
 	objects map[types.NamespacedName]*remembered
+	// spare is a zero seldom that updates lend to objects without one,
+	// taken back when they leave it zero.
+	spare *seldom
 }
 
+// remembered is what the operator knows of one object. It is kept for
+// every object for the life of the process, so what only some objects ever
+// need (a drift listing's find, an observed instance's shape, a consent
+// link, a refused or stalled attempt, a streak of 429s) lives apart in
+// seldom, which is there only while some of it is set.
 type remembered struct {
 	uid types.UID
 	// verifiedAt is when the instance was last seen at Cloud Elements; the
 	// next drift poll is due pollInterval later.
 	verifiedAt time.Time
-	// pollNow: the account's listing found the instance drifted (or not at
-	// all), so the next reconcile looks at it; listed is what the listing
-	// showed, which spares a GET.
-	pollNow  bool
-	listed   *cloudelements.Instance
-	listedAt time.Time
 	// tokenDigest digests the element token last seen, for the listing to
 	// compare with; "" when unknown.
 	tokenDigest string
-	// shapeDigest digests the name, tags and configuration last seen of an
-	// instance observed only (ObserveOnly), whose drift the operator reports;
-	// "" otherwise.
-	shapeDigest string
 	// objectVersion is the resourceVersion of our own last write to the
 	// HubSpotInstance: a cached copy with another version may be stale.
 	objectVersion string
@@ -61,8 +59,34 @@ type remembered struct {
 	// the token Secret: if its resourceVersion moved, somebody edited it.
 	secretVersion string
 	secretDigest  string
+	// readyStatus and readyReason feed the hubspot_operator_instances gauge,
+	// stalled (the Stalled condition is True) the
+	// hubspot_operator_instances_stalled gauge.
+	readyStatus, readyReason string
+	stalled                  bool
+	// pollNow: the account's listing found the instance drifted (or not at
+	// all), so the next reconcile looks at it.
+	pollNow bool
+	// failing: the last reconcile ended in an error, so the next one is a
+	// retry and draws on its account's retry budget.
+	failing bool
+	// Its fields read and write as remembered's own: get and update see to
+	// it that it is never nil there, and that no two copies share it.
+	*seldom
+}
+
+// seldom is the part of remembered that most objects never need.
+type seldom struct {
+	// listed is what the account's listing showed of a drifted instance,
+	// which spares a GET; listedAt is when.
+	listed   *cloudelements.Instance
+	listedAt time.Time
+	// shapeDigest digests the name, tags and configuration last seen of an
+	// instance observed only (ObserveOnly), whose drift the operator reports;
+	// "" otherwise.
+	shapeDigest string
 	// linkVersion and linkDigest describe our last write (or check) of the
-	// consent-link Secret, the same way.
+	// consent-link Secret, the same way as the token Secret's.
 	linkVersion string
 	linkDigest  string
 	// linkNonce is the nonce of the link we last wrote or checked.
@@ -76,41 +100,33 @@ type remembered struct {
 	// something it was made from changes.
 	stalledAttempt string
 	stalledUntil   time.Time
-	// failing: the last reconcile ended in an error, so the next one is a
-	// retry and draws on its account's retry budget.
-	failing bool
 	// rateLimited counts the reconciles in a row answered 429, for
 	// generation rateLimitedGeneration.
 	rateLimited           int
 	rateLimitedGeneration int64
-	// readyStatus and readyReason feed the hubspot_operator_instances gauge,
-	// stalled (the Stalled condition is True) the
-	// hubspot_operator_instances_stalled gauge.
-	readyStatus, readyReason string
-	stalled                  bool
 }
 
 func newMemory() *memory { return &memory{objects: map[types.NamespacedName]*remembered{}} }
 
+// get returns a copy of what is remembered of obj, with a seldom of its
+// own: the caller reads it without the lock while updates go on.
 func (m *memory) get(obj client.Object) remembered {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	c := remembered{seldom: new(seldom)}
 	if r, ok := m.objects[client.ObjectKeyFromObject(obj)]; ok && r.uid == obj.GetUID() {
-		return *r
+		own := c.seldom
+		c = *r
+		if r.seldom != nil {
+			*own = *r.seldom
+		}
+		c.seldom = own
 	}
-	return remembered{}
+	return c
 }
 
 func (m *memory) update(obj client.Object, change func(*remembered)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	key := client.ObjectKeyFromObject(obj)
-	r, ok := m.objects[key]
-	if !ok || r.uid != obj.GetUID() {
-		r = &remembered{uid: obj.GetUID()}
-		m.objects[key] = r
-	}
-	change(r)
+	m.updateKey(client.ObjectKeyFromObject(obj), obj.GetUID(), change)
 }
 
 // updateKey is update for an object known by key and UID only.
@@ -122,7 +138,20 @@ func (m *memory) updateKey(key types.NamespacedName, uid types.UID, change func(
 		r = &remembered{uid: uid}
 		m.objects[key] = r
 	}
+	if r.seldom == nil {
+		if m.spare == nil {
+			m.spare = new(seldom)
+		}
+		r.seldom = m.spare
+	}
 	change(r)
+	switch {
+	case *r.seldom == (seldom{}):
+		// Nothing seldom (any more): the zero struct serves the next update.
+		m.spare, r.seldom = r.seldom, nil
+	case r.seldom == m.spare:
+		m.spare = nil
+	}
 }
 
 func (m *memory) forget(key types.NamespacedName) {

@@ -20,12 +20,14 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -104,11 +106,40 @@ func (r *HubSpotInstanceReconciler) objectsReadingSecret(ctx context.Context, se
 		client.MatchingFields{secretRefIndex: secret.GetName()}); err != nil {
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
+	reqs := make([]reconcile.Request, 0, len(list.Items)+1)
 	for _, item := range list.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&item)})
 	}
+	if owner, ok := r.namedAfter(ctx, secret); ok {
+		reqs = append(reqs, reconcile.Request{NamespacedName: owner})
+	}
 	return reqs
+}
+
+// namedAfter finds the object a Secret is named after (its token Secret by
+// default, its consent-link Secret), which the field index leaves out. An
+// owned Secret wakes its owner anyway; this is for the one the object does
+// not own, whose deletion (a SecretConflict resolved) it must hear of.
+func (r *HubSpotInstanceReconciler) namedAfter(ctx context.Context, secret client.Object) (types.NamespacedName, bool) {
+	name := secret.GetName()
+	for _, suffix := range []string{elementsv1alpha1.TokenSecretSuffix, elementsv1alpha1.ConsentLinkSuffix} {
+		base, found := strings.CutSuffix(name, suffix)
+		if !found || base == "" {
+			continue
+		}
+		key := types.NamespacedName{Namespace: secret.GetNamespace(), Name: base}
+		obj := &elementsv1alpha1.HubSpotInstance{}
+		if err := r.Get(ctx, key, obj); err != nil {
+			return key, false
+		}
+		switch suffix {
+		case elementsv1alpha1.TokenSecretSuffix:
+			return key, obj.Spec.TokenSecret.Name == ""
+		default:
+			return key, obj.Spec.Auth.OAuth2 != nil
+		}
+	}
+	return types.NamespacedName{}, false
 }
 
 // ownerInShard passes the events of Secrets whose owner this shard

@@ -69,8 +69,12 @@ const AuthorizationNonceAnnotation = "elements.cloud-elements.io/oauth-state-non
 // can read. The suffix is as long as "-element-token": names up to the
 // 239 characters the CRD allows still give a valid Secret name.
 func (in *HubSpotInstance) AuthorizationSecretName() string {
-	return in.Name + "-oauth-consent"
+	return in.Name + ConsentLinkSuffix
 }
+
+// ConsentLinkSuffix makes the consent-link Secret's name: the object's
+// name and this.
+const ConsentLinkSuffix = "-oauth-consent"
 
 // CallbackSecretName is the Secret, owned by the object, through which the
 // callback server hands an authorization code (or a refusal) to the

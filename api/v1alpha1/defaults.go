@@ -137,12 +137,16 @@ func (s HubSpotInstanceSpec) GetPollInterval() time.Duration {
 	return s.PollInterval.Duration
 }
 
+// TokenSecretSuffix makes the token Secret's default name: the object's
+// name and this.
+const TokenSecretSuffix = "-element-token"
+
 // TokenSecretName is the name of the Secret receiving the element token.
 func (in *HubSpotInstance) TokenSecretName() string {
 	if in.Spec.TokenSecret.Name != "" {
 		return string(in.Spec.TokenSecret.Name)
 	}
-	return in.Name + "-element-token"
+	return in.Name + TokenSecretSuffix
 }
 
 // ElementInstanceName is the element instance's name at Cloud Elements.

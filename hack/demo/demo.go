@@ -306,7 +306,8 @@ func (d *demo) startOperator(cfg *rest.Config) error {
 		return err
 	}
 	var o operator.Options
-	o.BindFlags(flag.NewFlagSet("operator", flag.ContinueOnError)) // the defaults
+	flags := flag.NewFlagSet("operator", flag.ContinueOnError)
+	o.BindFlags(flags) // the defaults
 	o.MetricsAddr = d.metricsAddr
 	o.SecureMetrics = false // plain http on loopback, for curl
 	o.ProbeAddr = "0"
@@ -315,6 +316,9 @@ func (d *demo) startOperator(cfg *rest.Config) error {
 	o.CallbackAddr = d.callbackAddr
 	o.AllowLoopback = true // the simulator, or any local stand-in, on loopback
 	cloudelements.Version = "demo"
+	if _, err := operator.TuneRuntime(flags, o); err != nil {
+		return err
+	}
 
 	// The rate limits main.go gets from ctrl.GetConfig, not envtest's
 	// "go fast" ones: the demo shows the operator as it runs in a cluster.

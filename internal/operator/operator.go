@@ -105,6 +105,10 @@ type Options struct {
 	OperatorNamespace   string
 	StateKeySecret      string
 	StateTTL            time.Duration
+	// GCPercent and MemoryLimitRatio are the garbage collector's settings,
+	// which TuneRuntime applies: New leaves the process's runtime alone.
+	GCPercent        int
+	MemoryLimitRatio float64
 }
 
 // BindFlags registers the operator's flags with their defaults.
@@ -150,6 +154,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", defaultOperatorNamespace(), "Namespace holding the operator's own Secrets (the OAuth state signing key).")
 	fs.StringVar(&o.StateKeySecret, "oauth-state-key-secret", "hubspot-operator-oauth-state", "Secret holding the OAuth state signing key; created if absent.")
 	fs.DurationVar(&o.StateTTL, "oauth-state-ttl", oauthstate.DefaultTTL, fmt.Sprintf("How long an authorization URL stays usable, between %v and %v.", oauthstate.MinTTL, oauthstate.MaxTTL))
+	fs.IntVar(&o.GCPercent, "gc-percent", DefaultGCPercent, "The Go garbage collector's GOGC: the heap may grow by this percentage of what is live before it is collected. "+
+		"Lower holds less memory per object for more CPU; the GOGC environment variable, when set, replaces this default.")
+	fs.Float64Var(&o.MemoryLimitRatio, "memory-limit-ratio", DefaultMemoryLimitRatio, "Share of the container's memory limit (cgroup) the Go runtime tries to stay under (its soft limit, GOMEMLIMIT), "+
+		"collecting harder as it comes near rather than being killed; 0 sets none. The GOMEMLIMIT environment variable, when set, replaces this default.")
 }
 
 // defaultOperatorNamespace is the pod's namespace when running in-cluster.
@@ -328,24 +336,6 @@ func loadStateSigner(ctx context.Context, reader client.Reader, writer client.Cl
 		}
 	}
 	return nil, nil, errors.New("could not read or create the OAuth state key Secret")
-}
-
-// SlimCachedObjects drops what the operator never reads from its cache:
-// managedFields everywhere, and the labels and annotations of metadata-only
-// objects (Secrets), where `kubectl apply` keeps a last-applied copy of the whole
-// Secret — data included. Memory then stays flat however many unrelated
-// Secrets the cluster holds, and no Secret data sits in the cache.
-func SlimCachedObjects(obj any) (any, error) {
-	if accessor, ok := obj.(metav1.Object); ok {
-		accessor.SetManagedFields(nil)
-	}
-	if partial, ok := obj.(*metav1.PartialObjectMetadata); ok {
-		// Of a cached Secret only its existence, owner references and
-		// resourceVersion are read; labels and data are read uncached.
-		partial.SetAnnotations(nil)
-		partial.SetLabels(nil)
-	}
-	return obj, nil
 }
 
 func splitList(s string) []string {

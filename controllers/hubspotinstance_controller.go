@@ -543,9 +543,15 @@ func (r *HubSpotInstanceReconciler) event(obj *elementsv1alpha1.HubSpotInstance,
 	}
 }
 
-// rememberWrite records the resourceVersion our last write produced.
+// rememberWrite records the resourceVersion our last write produced, and
+// forgets the instance a create left to record once status holds its id.
 func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotInstance) {
-	r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
+	r.memory().update(obj, func(m *remembered) {
+		m.objectVersion = obj.ResourceVersion
+		if m.createdID != 0 && m.createdID == obj.Status.InstanceID {
+			m.createdMarker, m.createdID = "", 0
+		}
+	})
 }
 
 func (r *HubSpotInstanceReconciler) memory() *memory { return r.mem }

@@ -471,6 +471,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			createCredentials(ns)
 			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
 			writes.failRecords.Store(1)
+			writes.crashOnFailedRecord.Store(reconciler.ForgetEverything)
 			obj := apiKeyInstance(ns, "crashy")
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 
@@ -479,6 +480,20 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(instancesOwnedBy(got)).To(Equal(1))
 			Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonAdopted))
 			Expect(string(tokenSecret(ns, "crashy-element-token").Data["token"])).To(Equal(simInstance(got.Status.InstanceID).Token))
+		})
+
+		It("records an instance whose status write was lost with the next reconcile: no wait, no lookup", func() {
+			createCredentials(ns)
+			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
+			writes.failRecords.Store(1)
+			obj := apiKeyInstance(ns, "conflicted")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+
+			got := eventuallyReady(key(obj))
+			Expect(writes.failRecords.Load()).To(BeZero(), "the status write was failed once")
+			Expect(instancesOwnedBy(got)).To(Equal(1))
+			Expect(eventReasons(got)).NotTo(ContainElement(elementsv1alpha1.EventReasonAdopted),
+				"this process knew what it had created: no owner-tag lookup, which would announce an adoption")
 		})
 
 		It("after a restore that brought metadata but not status, keeps the instance the object was created with", func() {

@@ -45,7 +45,13 @@ func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, 
 	if instanceIDOf(obj) != 0 || marker == "" {
 		return nil
 	}
-	decision, wait := decideCreate(marker, r.memory().get(obj).refusedMarker, r.now(), r.createGrace)
+	remembered := r.memory().get(obj)
+	if remembered.createdMarker == marker {
+		// Ours, and its status write was lost: this one records it.
+		obj.Status.InstanceID = remembered.createdID
+		return nil
+	}
+	decision, wait := decideCreate(marker, remembered.refusedMarker, r.now(), r.createGrace)
 	switch decision {
 	case createNow:
 		return nil
@@ -250,6 +256,7 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	// instance by its owner tag once the grace period has passed. No Event:
 	// status tells that the object became Ready, and at thousands of objects
 	// an Event each is as many writes again.
+	r.memory().update(obj, func(m *remembered) { m.createdMarker, m.createdID = marker.String(), inst.ID })
 	r.consumeCode(ctx, s)
 	r.applied(s)
 	r.observe(s, inst)

@@ -95,6 +95,12 @@ type seldom struct {
 	// attempt certainly created nothing: the next one needs no wait and no
 	// owner-tag lookup first.
 	refusedMarker string
+	// createdMarker and createdID: the instance this process created under
+	// that create marker, until status records it. A status write that
+	// failed (a conflict with somebody's edit) then costs no wait for the
+	// grace period and no owner-tag lookup.
+	createdMarker string
+	createdID     int64
 	// stalledAttempt fingerprints an attempt Cloud Elements refused (a
 	// platform stall), which is not repeated before stalledUntil unless
 	// something it was made from changes.

@@ -173,7 +173,10 @@ var _ = AfterSuite(func() {
 type faultyClient struct {
 	client.Client
 	failRecords atomic.Int32
-	patches     atomic.Int64
+	// crashOnFailedRecord, when set, runs as a failed record write returns:
+	// the process losing what it remembers, as a crash would.
+	crashOnFailedRecord onceHook
+	patches             atomic.Int64
 	// byKey counts the patches of each HubSpotInstance and of its status.
 	byKey sync.Map // "<namespace>/<name>" or "<namespace>/<name>/status" → *atomic.Int64
 	// beforeFinalizerPatch, when set, runs once before the next patch that
@@ -225,6 +228,9 @@ func (w faultyStatus) Patch(ctx context.Context, obj client.Object, patch client
 	if _, ok := obj.(*elementsv1alpha1.HubSpotInstance); ok {
 		if data, err := patch.Data(obj); err == nil && bytes.Contains(data, []byte(`"instanceID":`)) && w.c.failRecords.Load() > 0 {
 			w.c.failRecords.Add(-1)
+			if f := w.c.crashOnFailedRecord.take(); f != nil {
+				f()
+			}
 			return errSimulatedCrash
 		}
 		w.c.count(client.ObjectKeyFromObject(obj).String() + "/status")

@@ -718,8 +718,8 @@ func (r *results) notes(cfg config) string {
 		msg := fmt.Sprintf("**Restart at N=%d:** the process was ready after %s and its caches synced at %s (a plain cache of the same objects, "+
 			"timed just before, syncs in %s: kube-apiserver's list of %d HubSpotInstances in JSON, which no operator avoids); the first page of "+
 			"a listing came at %s (the first object to join its account starts it), the last at %s; the verified gauge reached %d at %s, the queue was empty at %s. "+
-			"No instance was read by a GET (%d GETs). The new process made %.0f reconciles (%.2f per object: one from its cache's initial "+
-			"list, one for each object the listing cannot yet vouch for, since its token digest is in process memory only) and %.2f API-server "+
+			"No instance was read by a GET (%d GETs). The new process made %.0f reconciles (%.2f per object, from its cache's initial list: "+
+			"each joins its account's listing, which vouches for it by the token hash status recorded) and %.2f API-server "+
 			"requests per object (%s).", sc.n, secs(rs.readyz), secs(rs.synced), secs(rs.syncFloor), sc.n, secs(first), secs(last), sc.n, secs(rs.allSeen), secs(rs.verified), rs.ceCalls["get"],
 			rs.reconciles, rs.reconciles/float64(sc.n), sumMethods(rs.opByMethod)/float64(sc.n), perMethod(rs.opByMethod, sc.n))
 		if ratio := rs.verified.Seconds() / bound.Seconds(); ratio > 2 {

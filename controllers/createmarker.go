@@ -83,7 +83,7 @@ func parseCreateMarker(v string) createMarker {
 func ownerTags(obj *elementsv1alpha1.HubSpotInstance, marker string) []string {
 	tags := []string{obj.OwnerTag()}
 	if uid := parseCreateMarker(marker).uid; uid != "" && uid != obj.UID {
-		tags = append(tags, elementsv1alpha1.OwnerTagNamespacePrefix(obj.Namespace)+obj.Name+"/"+string(uid))
+		tags = append(tags, elementsv1alpha1.OwnerTagOf(obj.Namespace, obj.Name, uid))
 	}
 	return tags
 }

@@ -45,13 +45,13 @@ func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, 
 	if instanceIDOf(obj) != 0 || marker == "" {
 		return nil
 	}
-	remembered := r.memory().get(obj)
-	if remembered.createdMarker == marker {
+	mem := r.memory().get(obj)
+	if mem.createdMarker == marker {
 		// Ours, and its status write was lost: this one records it.
-		obj.Status.InstanceID = remembered.createdID
+		obj.Status.InstanceID = mem.createdID
 		return nil
 	}
-	decision, wait := decideCreate(marker, remembered.refusedMarker, r.now(), r.createGrace)
+	decision, wait := decideCreate(marker, mem.refusedMarker, r.now(), r.createGrace)
 	switch decision {
 	case createNow:
 		return nil

@@ -128,6 +128,10 @@ func (r *HubSpotInstanceReconciler) namedAfter(ctx context.Context, secret clien
 			continue
 		}
 		key := types.NamespacedName{Namespace: secret.GetNamespace(), Name: base}
+		if owner := metav1.GetControllerOf(secret); owner != nil && owner.Kind == "HubSpotInstance" && owner.Name == base {
+			// Its own Secret: the watch of owned Secrets wakes it.
+			return key, false
+		}
 		obj := &elementsv1alpha1.HubSpotInstance{}
 		if err := r.Get(ctx, key, obj); err != nil {
 			return key, false

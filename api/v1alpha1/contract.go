@@ -16,6 +16,8 @@ limitations under the License.
 
 package v1alpha1
 
+import "k8s.io/apimachinery/pkg/types"
+
 // The names shared by the reconciler, the OAuth callback server, the
 // manager's wiring, the tests and the workloads that read the token Secret.
 // They are part of the operator's contract, so they live beside the API.
@@ -96,7 +98,14 @@ const ManagedTag = OwnerTagPrefix + "managed-by-hubspot-operator"
 // "create exactly once" possible: after a crash between create and record,
 // the instance is found again by this tag instead of being created twice.
 func (in *HubSpotInstance) OwnerTag() string {
-	return OwnerTagNamespacePrefix(in.Namespace) + in.Name + "/" + string(in.UID)
+	return OwnerTagOf(in.Namespace, in.Name, in.UID)
+}
+
+// OwnerTagOf is the owner tag of one incarnation (UID) of the object
+// namespace/name: an object restored onto a new UID looks for what its
+// earlier incarnation created by that one's tag.
+func OwnerTagOf(namespace, name string, uid types.UID) string {
+	return OwnerTagNamespacePrefix(namespace) + name + "/" + string(uid)
 }
 
 // OwnerTagNamespacePrefix is what the owner tags of every object in a

@@ -45,6 +45,18 @@ func apiError(status int) *cloudelements.APIError {
 	return &cloudelements.APIError{StatusCode: status, Operation: "test", Message: http.StatusText(status)}
 }
 
+// platformError is the platform's own JSON error.
+func platformError(status int) *cloudelements.APIError {
+	e := apiError(status)
+	e.PlatformError = true
+	return e
+}
+
+// proxyError is an answer whose body was not the platform's JSON error.
+func proxyError(status int) *cloudelements.APIError {
+	return &cloudelements.APIError{StatusCode: status, Operation: "test"}
+}
+
 func connRefused() error {
 	return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 }
@@ -192,16 +204,21 @@ func TestNothingCreated(t *testing.T) {
 		err  error
 		want bool
 	}{
-		"400 refused":                         {apiError(400), true},
-		"401 refused":                         {apiError(401), true},
-		"404 refused":                         {apiError(404), true},
-		"408 request timeout":                 {apiError(408), false},
-		"409 refused":                         {apiError(409), true},
-		"429 refused":                         {apiError(429), true},
-		"500 may have created":                {apiError(500), false},
-		"502 may have created":                {apiError(502), false},
-		"503 (a proxy may have forwarded it)": {apiError(503), false},
-		"504 may have created":                {apiError(504), false},
+		"400 refused":                         {platformError(400), true},
+		"401 refused":                         {platformError(401), true},
+		"403 refused":                         {platformError(403), true},
+		"404 refused":                         {platformError(404), true},
+		"422 refused":                         {platformError(422), true},
+		"400 from a proxy, not the platform":  {proxyError(400), false},
+		"401 from a proxy, not the platform":  {proxyError(401), false},
+		"408 request timeout":                 {platformError(408), false},
+		"409 being created":                   {platformError(409), false},
+		"429 (also a timeout on SAP)":         {platformError(429), false},
+		"405 unexpected":                      {platformError(405), false},
+		"500 may have created":                {platformError(500), false},
+		"502 may have created":                {platformError(502), false},
+		"503 (a proxy may have forwarded it)": {platformError(503), false},
+		"504 may have created":                {platformError(504), false},
 		"client-side rate limit":              {cloudelements.ErrClientRateLimited, true},
 		"connection refused":                  {connRefused(), true},
 		"client timeout":                      {context.DeadlineExceeded, false},

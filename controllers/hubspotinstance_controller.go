@@ -206,6 +206,9 @@ type session struct {
 	// heldStall: the reconcile repeated a refused attempt's verdict
 	// without trying again.
 	heldStall bool
+	// awaitingCreate: the reconcile only waited for a create in doubt to
+	// show up; it asked Cloud Elements nothing.
+	awaitingCreate bool
 }
 
 func (s *session) concluded() bool { return s.out.reason != "" }
@@ -454,6 +457,9 @@ func (r *HubSpotInstanceReconciler) recordAttempt(s *session, err error) error {
 	r.memory().update(obj, func(m *remembered) {
 		m.failing = err != nil
 		switch {
+		case !limited && s.awaitingCreate:
+			// Waiting out a 429'd create is no answer: the streak stands,
+			// so a 429 that never lifts still ends in a refusal.
 		case !limited:
 			m.rateLimited = 0
 		case m.rateLimitedGeneration != obj.Generation:

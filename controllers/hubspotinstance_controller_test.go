@@ -312,24 +312,35 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 		})
 
 		It("429 that does not pass: a refusal after a bounded number of tries, not an endless wait", func() {
-			// Without Retry-After the workqueue's backoff brings the tries
-			// quickly, as SAP's size-limit 429s would.
-			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1000, Status: 429})
+			// An update, whose 429 certainly changed nothing: a create's 429
+			// is a create in doubt, each try a grace period apart. Without
+			// Retry-After the workqueue's backoff brings the tries quickly,
+			// as SAP's size-limit 429s would.
 			obj := apiKeyInstance(ns, "refused-429")
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			eventuallyReady(key(obj))
+			sim.SetFault(simulator.OpUpdate, simulator.Fault{FailNext: 1000, Status: 429})
+			updateSpec(key(obj), func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Tags = append(o.Spec.Tags, "refused") })
 			eventuallyReason(key(obj), elementsv1alpha1.ReasonRateLimited)
 			Eventually(func() *metav1.Condition { return condition(get(key(obj)), elementsv1alpha1.ConditionStalled) }).
 				WithTimeout(20 * time.Second).ShouldNot(BeNil())
 			Expect(condition(get(key(obj)), elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("attempts in a row"))
-			creates := sim.Total(simulator.OpCreate)
-			Consistently(func() int { return sim.Total(simulator.OpCreate) }).WithTimeout(2 * time.Second).Should(Equal(creates))
+			updates := sim.Total(simulator.OpUpdate)
+			Consistently(func() int { return sim.Total(simulator.OpUpdate) }).WithTimeout(2 * time.Second).Should(Equal(updates))
 
 			// A change of spec starts the count afresh.
 			sim.ClearFaults()
-			got := get(key(obj))
-			got.Spec.Tags = append(got.Spec.Tags, "retry")
-			Expect(k8sClient.Update(ctx, got)).To(Succeed())
+			updateSpec(key(obj), func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Tags = append(o.Spec.Tags, "retry") })
 			Expect(instancesOwnedBy(eventuallyReady(key(obj)))).To(Equal(1))
+		})
+
+		It("429 to a create: a create in doubt, looked up after the grace period, never sent twice blindly", func() {
+			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1, Status: 429})
+			obj := apiKeyInstance(ns, "create-429")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReadyWithin(key(obj), 30*time.Second)
+			Expect(instancesOwnedBy(got)).To(Equal(1))
+			Expect(sim.Total(simulator.OpCreate)).To(BeNumerically(">=", 2))
 		})
 
 		It("5xx: APIUnavailable while it lasts, retried with backoff, then Ready", func() {

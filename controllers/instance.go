@@ -60,7 +60,7 @@ func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, 
 		s.conclude(outcome{reason: elementsv1alpha1.ReasonProgressing, progressing: true,
 			message: fmt.Sprintf("a create started at %s has not been confirmed; the instance is looked up by its owner tag in %s, before any new create",
 				m.at.UTC().Format(time.RFC3339), wait.Round(time.Second))})
-		s.requeueAfter = wait
+		s.requeueAfter, s.awaitingCreate = wait, true
 		return nil
 	}
 	found, err := findOwnedInstances(ctx, s.api, obj)
@@ -248,7 +248,7 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 			// consent link is published.
 			r.consumeCode(ctx, s)
 		}
-		return classifyAPIError("creating the element instance", err)
+		return createFailed(err)
 	}
 	// The id is recorded by the status write that ends this reconcile, and
 	// the marker stays: one write to the object per create, not two. Should
@@ -261,6 +261,19 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	r.applied(s)
 	r.observe(s, inst)
 	return nil
+}
+
+// createFailed describes a failed create. An answer that does not prove
+// nothing was created (a 409 "being created", say) is never a stall: the
+// instance may exist, and the owner-tag lookup after the grace period must
+// get its turn rather than wait for a person.
+func createFailed(err error) error {
+	classified := classifyAPIError("creating the element instance", err)
+	var rerr *reconcileError
+	if nothingCreated(err) || !errors.As(classified, &rerr) || !rerr.stalled {
+		return classified
+	}
+	return fmt.Errorf("creating the element instance: the answer does not prove that nothing was created, so the instance is looked up by its owner tag before any new create: %w", err)
 }
 
 // reauthorizationDue: new credentials are at hand that were never sent — a

@@ -69,6 +69,16 @@ var _ = Describe("Never a duplicate, never stuck", func() {
 		Consistently(func() int { return instancesOwnedBy(got) }).WithTimeout(2 * time.Second).Should(Equal(1))
 	})
 
+	It("a 409 'being created' from a platform that committed the create is not taken for 'nothing created'", func() {
+		sim.SetFault(simulator.OpCreate, simulator.Fault{CommitFailNext: 1, CommitFailStatus: http.StatusConflict,
+			CommitFailBody: `{"message":"Instance is being created","requestId":"r-409"}`})
+		obj := apiKeyInstance(ns, "committed-409")
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		got := eventuallyReadyWithin(key(obj), 30*time.Second)
+		Consistently(func() int { return instancesOwnedBy(got) }).WithTimeout(2 * time.Second).Should(Equal(1))
+		Expect(eventReasons(got)).To(ContainElement(elementsv1alpha1.EventReasonAdopted))
+	})
+
 	It("two managers reconciling the same objects create each instance once", func() {
 		second := startSecondManager(ns)
 		defer second()

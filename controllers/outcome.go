@@ -114,17 +114,31 @@ func boundRateLimit(err error, streak int) error {
 }
 
 // nothingCreated reports whether a failed create certainly created nothing:
-// the platform refused it (4xx, 429), our own rate limiter stopped it, or it
-// never connected. After a timeout, a dropped connection or any 5xx the
-// instance may exist — a proxy answers 503 after forwarding — and only the
-// owner-tag lookup, after the grace period, can tell.
+// the request never left (our own rate limiter, a refused connection), or
+// the platform itself refused it with its JSON error for a status that only
+// ever means "this request was not acted on". Everything else may have
+// created an instance: a timeout, a dropped connection, any 5xx (a proxy
+// answers 503 after forwarding), a 409 ("being created"), a 429 (SAP Open
+// Connectors answers 429 for a timeout too), a 408, and any answer that is
+// not the platform's own error body. Only the owner-tag lookup, after the
+// grace period, can tell then.
 func nothingCreated(err error) bool {
 	var apiErr *cloudelements.APIError
 	if errors.As(err, &apiErr) {
-		code := apiErr.StatusCode
-		return code >= 400 && code < 500 && code != http.StatusRequestTimeout
+		return apiErr.PlatformError && refusalStatuses[apiErr.StatusCode]
 	}
 	return errors.Is(err, cloudelements.ErrClientRateLimited) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// refusalStatuses are the answers the platform gives before acting on a
+// request: it is malformed, unauthenticated, forbidden, names nothing, or
+// fails validation.
+var refusalStatuses = map[int]bool{
+	http.StatusBadRequest:          true,
+	http.StatusUnauthorized:        true,
+	http.StatusForbidden:           true,
+	http.StatusNotFound:            true,
+	http.StatusUnprocessableEntity: true,
 }
 
 // outcomeFromError describes a failed reconcile.

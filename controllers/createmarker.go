@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
 // defaultCreateGrace is used when the manager does not derive the grace
@@ -86,6 +88,28 @@ func ownerTags(obj *elementsv1alpha1.HubSpotInstance, marker string) []string {
 		tags = append(tags, elementsv1alpha1.OwnerTagOf(obj.Namespace, obj.Name, uid))
 	}
 	return tags
+}
+
+// claimedBy splits what an owner-tag lookup (or a GET of a recorded id)
+// found. An instance that carries one of tags and no other object's owner
+// tag is ours. One that names another owner besides, or instead, is
+// contested: a tag smuggled in by another tenant, or an instance another
+// object has claimed since; it is never adopted or deleted. Each instance
+// counts once, however many lookups found it.
+func claimedBy(found []cloudelements.Instance, tags []string) (ours []cloudelements.Instance, contested []int64) {
+	seen := map[int64]bool{}
+	for _, inst := range found {
+		if seen[inst.ID] {
+			continue
+		}
+		seen[inst.ID] = true
+		if slices.ContainsFunc(inst.Tags, func(t string) bool { return elementsv1alpha1.IsOwnerTag(t) && !slices.Contains(tags, t) }) {
+			contested = append(contested, inst.ID)
+			continue
+		}
+		ours = append(ours, inst)
+	}
+	return ours, contested
 }
 
 // createDecision is what to do about an object without a recorded instance.

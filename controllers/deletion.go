@@ -51,8 +51,12 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 		if d == orphanObserved {
 			why = "managementPolicy is ObserveOnly"
 		}
+		what := "any element instance of this object"
+		if id := ownedInstanceID(obj); id != 0 {
+			what = "element instance " + formatID(id)
+		}
 		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonOrphaned, "Delete",
-			why+": element instance "+formatID(ownedInstanceID(obj))+" is left at Cloud Elements")
+			why+": "+what+" is left at Cloud Elements")
 	default:
 		if err := r.deleteInstance(ctx, obj); err != nil {
 			return err
@@ -108,10 +112,12 @@ func deletionProtected(obj *elementsv1alpha1.HubSpotInstance) bool {
 	return obj.Annotations[elementsv1alpha1.DeletionProtectionAnnotation] == "true"
 }
 
-// mayHaveInstance: an instance is recorded, or a create was started whose
-// result was never recorded.
+// mayHaveInstance: an instance is recorded, a create was started whose
+// result was never recorded, or an import may have tagged an instance as
+// this object's before status recorded it.
 func mayHaveInstance(obj *elementsv1alpha1.HubSpotInstance) bool {
-	return ownedInstanceID(obj) != 0 || obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != ""
+	return ownedInstanceID(obj) != 0 || obj.Annotations[elementsv1alpha1.CreatePendingAnnotation] != "" ||
+		annotatedInstanceID(obj) != 0
 }
 
 // deletionProtectedOutcome says why the object stays, and the two ways on.
@@ -127,14 +133,16 @@ func deletionProtectedOutcome(obj *elementsv1alpha1.HubSpotInstance) outcome {
 		elementsv1alpha1.DeletionProtectionAnnotation, what, obj.Name, obj.Namespace)}
 }
 
-// deleteInstance deletes the recorded instance, or, after an interrupted
-// create, every instance found with the object's owner tag — once a create
-// that may still commit has had its grace period.
+// deleteInstance deletes the instances proven to be this object's: the one
+// status recorded, once a GET shows that no other object has claimed it
+// since, or, when status recorded none, those found by the object's own
+// owner tag — once a create that may still commit has had its grace period.
+// The import annotation is never proof: anyone who may create an object may
+// write it, naming any instance of the account.
 func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
 	if !mayHaveInstance(obj) {
 		return nil
 	}
-	ids := []int64{ownedInstanceID(obj)}
 	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
 	if err := checkPlatformUnchanged(obj, elementsv1alpha1.ReasonDeletionBlocked); err != nil {
 		return err
@@ -147,27 +155,37 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 	if err != nil {
 		return stalledError(elementsv1alpha1.ReasonDeletionBlocked, "spec.platform.endpoint: %w", err)
 	}
-	if ids[0] == 0 {
-		found, err := findOwnedInstances(ctx, api, obj)
-		if err != nil {
+	var found []cloudelements.Instance
+	if id := ownedInstanceID(obj); id != 0 {
+		inst, err := api.GetInstance(ctx, id)
+		switch {
+		case cloudelements.IsNotFound(err):
+			return nil
+		case err != nil:
+			return classifyAPIError("checking element instance "+formatID(id)+" before deleting it", err)
+		}
+		found = []cloudelements.Instance{*inst}
+	} else {
+		if found, err = findOwnedInstances(ctx, api, obj); err != nil {
 			return classifyAPIError("looking up an interrupted create before deleting", err)
 		}
-		ids = ids[:0]
-		for _, inst := range found {
-			ids = append(ids, inst.ID)
-		}
 		decision, wait := decideCreate(marker, r.memory().get(obj).refusedMarker, r.now(), r.createGrace)
-		if len(ids) == 0 && decision == waitForInFlight {
+		if len(found) == 0 && decision == waitForInFlight {
 			return &reconcileError{reason: elementsv1alpha1.ReasonDeletionBlocked, retryAfter: wait,
 				err: fmt.Errorf("a create started at %s may still commit at Cloud Elements; deleting once it has had %s",
 					parseCreateMarker(marker).at.UTC().Format(time.RFC3339), r.createGrace)}
 		}
 	}
-	for _, id := range ids {
-		if err := api.DeleteInstance(ctx, id); err != nil && !cloudelements.IsNotFound(err) {
-			return classifyAPIError("deleting element instance "+formatID(id), err)
+	ours, contested := claimedBy(found, ownerTags(obj, marker))
+	for _, id := range contested {
+		r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonOrphaned, "Delete",
+			"element instance "+formatID(id)+" carries another object's owner tag: it is not this object's to delete, and is left at Cloud Elements")
+	}
+	for _, inst := range ours {
+		if err := api.DeleteInstance(ctx, inst.ID); err != nil && !cloudelements.IsNotFound(err) {
+			return classifyAPIError("deleting element instance "+formatID(inst.ID), err)
 		}
-		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonDeleted, "Delete", "deleted element instance "+formatID(id))
+		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonDeleted, "Delete", "deleted element instance "+formatID(inst.ID))
 	}
 	return nil
 }

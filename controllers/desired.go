@@ -186,3 +186,18 @@ func reauthorizationRequest(obj *elementsv1alpha1.HubSpotInstance, in *inputs, d
 	desired.ProviderData = providerDataFor(obj, in)
 	return desired
 }
+
+// checkTags repeats admission's rules on tags for objects stored before a
+// rule existed: a tag the platform would sanitise into an owner tag, or that
+// claims the owner-tag prefix, could hand this object's instance to another
+// object's lookup.
+func checkTags(tags []string) error {
+	for i, tag := range tags {
+		if strings.HasPrefix(tag, elementsv1alpha1.OwnerTagPrefix) || strings.ContainsAny(tag, "<>&") {
+			return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+				"spec.tags[%d] must not start with %q nor contain '<', '>' or '&': Cloud Elements strips markup from tags, which could turn it into another object's owner tag",
+				i, elementsv1alpha1.OwnerTagPrefix)
+		}
+	}
+	return nil
+}

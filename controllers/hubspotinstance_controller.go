@@ -343,6 +343,9 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 	if err := checkPlatformUnchanged(s.obj, elementsv1alpha1.ReasonInvalidConfiguration); err != nil {
 		return err
 	}
+	if err := checkTags(s.obj.Spec.Tags); err != nil {
+		return err
+	}
 	in, err := r.resolveInputs(ctx, s.obj)
 	if err != nil {
 		return err
@@ -417,6 +420,13 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		if perr := r.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil {
 			if apierrors.IsNotFound(perr) {
 				return ctrl.Result{}, nil
+			}
+			if apierrors.IsInvalid(perr) {
+				// A bug of ours, never the user's: said where a person looks,
+				// once per change of the refusal, and retried with backoff.
+				logger.Error(perr, "the API server refused the status write")
+				r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonStatusRefused, "Reconcile",
+					"the API server refused the status write: "+perr.Error())
 			}
 			return ctrl.Result{}, errors.Join(err, perr)
 		}
@@ -545,9 +555,13 @@ func (r *HubSpotInstanceReconciler) announce(s *session, reason, action, note st
 
 func (r *HubSpotInstanceReconciler) event(obj *elementsv1alpha1.HubSpotInstance, eventType, reason, action, note string) {
 	if r.recorder != nil {
-		r.recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+		r.recorder.Eventf(obj, nil, eventType, reason, action, "%s", boundedText(note, maxEventNote))
 	}
 }
+
+// maxEventNote is the API server's bound on an Event's note (1 KiB): a
+// longer one would be refused, and the Event lost.
+const maxEventNote = 1024
 
 // rememberWrite records the resourceVersion our last write produced, and
 // forgets the instance a create left to record once status holds its id.

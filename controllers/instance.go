@@ -67,16 +67,42 @@ func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, 
 	if err != nil {
 		return classifyAPIError("looking up an interrupted create", err)
 	}
-	if len(found) == 0 {
+	ours, contested := claimedBy(found, ownerTags(obj, marker))
+	if len(contested) > 0 || len(ours) > 1 {
+		return ambiguousAdoption(ours, contested)
+	}
+	if len(ours) == 0 {
 		return nil
 	}
 	// Recorded by the status write that ends this reconcile; should that
 	// fail, the next one finds the instance the same way.
-	obj.Status.InstanceID = found[0].ID
+	obj.Status.InstanceID = ours[0].ID
 	r.announce(s, elementsv1alpha1.EventReasonAdopted, "Create",
-		"found element instance "+formatID(found[0].ID)+" from an interrupted create by its owner tag")
+		"found element instance "+formatID(ours[0].ID)+" from an interrupted create by its owner tag")
 	obj.Status.AppliedConfigurationHash = ""
 	return nil
+}
+
+// ambiguousAdoption refuses to pick among the instances an owner-tag lookup
+// found: taking the first would be a guess, and a wrong guess hands this
+// object (and its deletion) an instance that is not its own.
+func ambiguousAdoption(ours []cloudelements.Instance, contested []int64) error {
+	ids := make([]int64, 0, len(ours)+len(contested))
+	for _, inst := range ours {
+		ids = append(ids, inst.ID)
+	}
+	ids = append(ids, contested...)
+	return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+		"the owner-tag lookup of an interrupted create found element instances %s, of which %d also carry another object's owner tag: the operator adopts none of them and creates none; delete the ones that are not this object's at Cloud Elements, or name this object's with annotation %s",
+		boundedList(formatIDs(ids)), len(contested), elementsv1alpha1.InstanceIDAnnotation)
+}
+
+func formatIDs(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = formatID(id)
+	}
+	return out
 }
 
 // verifyImport checks an instance named by the import annotation before the
@@ -437,13 +463,11 @@ func annotatedInstanceID(obj *elementsv1alpha1.HubSpotInstance) int64 {
 	return 0
 }
 
-// ownedInstanceID is the instance this object may delete: the one status
-// recorded as its own, before an annotation that may have been edited.
+// ownedInstanceID is the instance status recorded as this object's: the
+// only id that is proof of ownership by itself. The import annotation is
+// not, until verifyImport has checked it and status recorded it.
 func ownedInstanceID(obj *elementsv1alpha1.HubSpotInstance) int64 {
-	if obj.Status.InstanceID != 0 {
-		return obj.Status.InstanceID
-	}
-	return annotatedInstanceID(obj)
+	return obj.Status.InstanceID
 }
 
 func validInstanceID(v string) bool {

@@ -126,15 +126,16 @@ func observationOutcome(obj *elementsv1alpha1.HubSpotInstance) outcome {
 func observedDrift(inst *cloudelements.Instance, desired cloudelements.InstanceRequest) []string {
 	var out []string
 	if inst.Name != desired.Name {
-		out = append(out, fmt.Sprintf("name: %q at Cloud Elements, %q in the spec", inst.Name, desired.Name))
+		out = append(out, fmt.Sprintf("name: %q at Cloud Elements, %q in the spec",
+			boundedText(inst.Name, maxListedItem), boundedText(desired.Name, maxListedItem)))
 	}
 	have, want := userTags(inst.Tags), userTags(desired.Tags)
 	var tags []string
 	if missing := without(want, have); len(missing) > 0 {
-		tags = append(tags, "missing "+strings.Join(missing, ", "))
+		tags = append(tags, "missing "+boundedList(missing))
 	}
 	if extra := without(have, want); len(extra) > 0 {
-		tags = append(tags, "not in the spec "+strings.Join(extra, ", "))
+		tags = append(tags, "not in the spec "+boundedList(extra))
 	}
 	if len(tags) > 0 {
 		out = append(out, "tags: "+strings.Join(tags, "; "))
@@ -159,7 +160,10 @@ func observedDrift(inst *cloudelements.Instance, desired cloudelements.InstanceR
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(notes)) {
-		out = append(out, "configuration "+key+": "+notes[key])
+		out = append(out, "configuration "+boundedText(key, maxListedItem)+": "+notes[key])
+	}
+	if len(out) > maxListed {
+		out = append(out[:maxListed-1], fmt.Sprintf("… and %d more", len(out)-maxListed+1))
 	}
 	return out
 }

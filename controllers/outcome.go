@@ -20,8 +20,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -156,6 +158,7 @@ func summarize(obj *elementsv1alpha1.HubSpotInstance, out outcome) {
 	status := &obj.Status
 	gen := obj.Generation
 	status.ObservedGeneration = gen
+	out.message = boundedText(out.message, maxConditionMessage)
 
 	ready := metav1.Condition{Type: elementsv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 		Reason: out.reason, Message: out.message, ObservedGeneration: gen}
@@ -175,4 +178,43 @@ func setWhileTrue(status *elementsv1alpha1.HubSpotInstanceStatus, condType strin
 	}
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: condType, Status: metav1.ConditionTrue,
 		Reason: reason, Message: message, ObservedGeneration: gen})
+}
+
+// maxConditionMessage bounds a condition's message well inside the API's
+// 32 KiB: a message built from what an endpoint or an instance says (its
+// tags, its errors) must never make the status write itself refused.
+const maxConditionMessage = 4096
+
+// boundedText cuts s to at most limit bytes on a rune boundary, saying how
+// much was left out.
+func boundedText(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	room := min(40, limit/2) // for the note
+	cut := limit - room
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
+}
+
+// maxListed and maxListedItem bound a list quoted in a message or status.
+const (
+	maxListed     = 10
+	maxListedItem = 128
+)
+
+// boundedList joins items for a message: at most maxListed, each at most
+// maxListedItem bytes, then how many more there are.
+func boundedList(items []string) string {
+	shown := items[:min(len(items), maxListed)]
+	parts := make([]string, 0, len(shown)+1)
+	for _, item := range shown {
+		parts = append(parts, boundedText(item, maxListedItem))
+	}
+	if more := len(items) - len(shown); more > 0 {
+		parts = append(parts, fmt.Sprintf("… and %d more", more))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -16,7 +16,11 @@ limitations under the License.
 
 package v1alpha1
 
-import "k8s.io/apimachinery/pkg/types"
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+)
 
 // The names shared by the reconciler, the OAuth callback server, the
 // manager's wiring, the tests and the workloads that read the token Secret.
@@ -108,6 +112,12 @@ func OwnerTagOf(namespace, name string, uid types.UID) string {
 	return OwnerTagNamespacePrefix(namespace) + name + "/" + string(uid)
 }
 
+// IsOwnerTag says whether tag names an object as its instance's owner: the
+// operator's prefix, and not the tag every managed instance carries.
+func IsOwnerTag(tag string) bool {
+	return strings.HasPrefix(tag, OwnerTagPrefix) && tag != ManagedTag
+}
+
 // OwnerTagNamespacePrefix is what the owner tags of every object in a
 // namespace start with.
 func OwnerTagNamespacePrefix(namespace string) string {
@@ -119,14 +129,17 @@ func OwnerTagNamespacePrefix(namespace string) string {
 // but not an object's first Ready when it got there at its first attempt:
 // a routine create is told by status alone.
 const (
-	EventReasonAdopted               = "Adopted"
-	EventReasonImported              = "Imported"
-	EventReasonUpdated               = "Updated"
-	EventReasonReauthorized          = "Reauthorized"
-	EventReasonInstanceMissing       = "InstanceMissing"
-	EventReasonTokenSecretRestored   = "TokenSecretRestored"
-	EventReasonDeleted               = "Deleted"
-	EventReasonOrphaned              = "Orphaned"
+	EventReasonAdopted             = "Adopted"
+	EventReasonImported            = "Imported"
+	EventReasonUpdated             = "Updated"
+	EventReasonReauthorized        = "Reauthorized"
+	EventReasonInstanceMissing     = "InstanceMissing"
+	EventReasonTokenSecretRestored = "TokenSecretRestored"
+	EventReasonDeleted             = "Deleted"
+	EventReasonOrphaned            = "Orphaned"
+	// EventReasonStatusRefused: the API server refused a status write; the
+	// note names the field.
+	EventReasonStatusRefused         = "StatusRefused"
 	EventReasonAuthorizationReceived = "AuthorizationReceived"
 	EventReasonAuthorizationDenied   = ReasonAuthorizationDenied
 )

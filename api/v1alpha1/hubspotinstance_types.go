@@ -122,13 +122,16 @@ type HubSpotInstanceSpec struct {
 	InstanceName string `json:"instanceName,omitempty"`
 
 	// tags are attached to the element instance, in addition to the tag the
-	// operator uses to recognise its own instances. They form a set.
+	// operator uses to recognise its own instances. They form a set. Cloud
+	// Elements strips markup from tags, so '<', '>' and '&' are refused: a
+	// tag must read back as written, and never become an owner tag.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=50
 	// +kubebuilder:validation:items:MaxLength=255
 	// +kubebuilder:validation:XValidation:rule="self.all(t, t.size() > 0 && t.trim() == t)",message="tags must be non-empty and must not start or end with whitespace"
 	// +kubebuilder:validation:XValidation:rule="self.all(t, !t.startsWith('k8s:'))",message="tags starting with 'k8s:' are reserved for the operator's owner tag"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !t.contains('<') && !t.contains('>') && !t.contains('&'))",message="tags must not contain '<', '>' or '&': Cloud Elements strips markup from tags, which could turn a tag into another object's owner tag"
 	Tags []string `json:"tags,omitempty"`
 
 	// auth selects the authentication mode and references its credentials.

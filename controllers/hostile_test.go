@@ -1,0 +1,143 @@
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+)
+
+// What a tenant who may only edit HubSpotInstances in their own namespace
+// tries against another namespace's instances, and against the status the
+// operator must always be able to write.
+var _ = Describe("A hostile tenant", func() {
+	var ns string
+
+	BeforeEach(func() { ns = apiKeyNamespace() })
+
+	// theirs is an instance another namespace's object owns.
+	theirs := func() int64 {
+		return createInstanceByHand("theirs", elementsv1alpha1.OwnerTagOf("other-team", "crm", "5f1b7c1e-0000-4000-8000-0000000000aa")).ID
+	}
+	naming := func(obj *elementsv1alpha1.HubSpotInstance, id int64) {
+		obj.Annotations = map[string]string{elementsv1alpha1.InstanceIDAnnotation: strconv.FormatInt(id, 10)}
+	}
+	stillThere := func(id int64) {
+		GinkgoHelper()
+		Consistently(func() bool { _, ok := sim.Instance(id); return ok }).WithTimeout(2 * time.Second).Should(BeTrue(),
+			"element instance %d of another object survives", id)
+	}
+	markedPending := func(k client.ObjectKey) *elementsv1alpha1.HubSpotInstance {
+		GinkgoHelper()
+		var obj *elementsv1alpha1.HubSpotInstance
+		Eventually(func() string {
+			obj = get(k)
+			return obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
+		}).WithTimeout(20 * time.Second).ShouldNot(BeEmpty())
+		return obj
+	}
+
+	Describe("deleting an object deletes only an instance proven to be its own", func() {
+		It("not the instance its import annotation names, with the operator's finalizer written by the user", func() {
+			id := theirs()
+			obj := apiKeyInstance(ns, "wrecker")
+			naming(obj, id)
+			obj.Finalizers = []string{elementsv1alpha1.Finalizer}
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			deleteAndWait(obj)
+			stillThere(id)
+		})
+
+		It("not the instance an annotation added after a refused create names", func() {
+			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1000, Status: 400})
+			obj := apiKeyInstance(ns, "refused-then-named")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
+			Expect(got.Finalizers).To(ContainElement(elementsv1alpha1.Finalizer))
+			sim.ClearFaults()
+			id := theirs()
+			got.Annotations[elementsv1alpha1.InstanceIDAnnotation] = strconv.FormatInt(id, 10)
+			Expect(k8sClient.Update(ctx, got)).To(Succeed())
+			deleteAndWait(got)
+			stillThere(id)
+		})
+	})
+
+	Describe("an interrupted create's owner-tag lookup adopts only an instance that is certainly its own", func() {
+		// The create is answered 500 and commits nothing; the instances the
+		// lookup then finds were made by somebody else, within the grace
+		// period that keeps the operator from looking or creating again.
+		interrupted := func(name string) *elementsv1alpha1.HubSpotInstance {
+			GinkgoHelper()
+			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1000, Status: 500})
+			obj := apiKeyInstance(ns, name)
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			return markedPending(key(obj))
+		}
+
+		It("never one that also carries another object's owner tag (smuggled past the platform's sanitising)", func() {
+			obj := interrupted("smuggled")
+			sim.ClearFaults()
+			planted := createInstanceByHand("attacker", elementsv1alpha1.OwnerTagOf("ns-a", "attacker", "5f1b7c1e-0000-4000-8000-0000000000bb"), obj.OwnerTag())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
+			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring(strconv.FormatInt(planted.ID, 10)))
+			Expect(got.Status.InstanceID).To(BeZero())
+			deleteAndWait(got)
+			stillThere(planted.ID)
+		})
+
+		It("never the first of several: Stalled, naming them all", func() {
+			obj := interrupted("several")
+			sim.ClearFaults()
+			a := createInstanceByHand("one", obj.OwnerTag())
+			b := createInstanceByHand("two", obj.OwnerTag())
+			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
+			msg := condition(got, elementsv1alpha1.ConditionReady).Message
+			Expect(msg).To(ContainSubstring(strconv.FormatInt(a.ID, 10)))
+			Expect(msg).To(ContainSubstring(strconv.FormatInt(b.ID, 10)))
+			Expect(got.Status.InstanceID).To(BeZero())
+			Expect(instancesOwnedBy(got)).To(Equal(2), "nothing more was created")
+		})
+	})
+
+	It("cannot keep status from being written: an observed instance with 400 long tags", func() {
+		tags := make([]string, 400)
+		for i := range tags {
+			tags[i] = fmt.Sprintf("tag-%03d-%s", i, strings.Repeat("x", 200))
+		}
+		id := createInstanceByHand("tagged-to-the-brim", tags...).ID
+		obj := apiKeyInstance(ns, "observer")
+		obj.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyObserveOnly
+		naming(obj, id)
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInstanceDrifted)
+		msg := condition(got, elementsv1alpha1.ConditionReady).Message
+		Expect(len(msg)).To(BeNumerically("<=", 4096))
+		Expect(msg).To(ContainSubstring("and 390 more"))
+		Expect(len(got.Status.Drift)).To(BeNumerically("<=", 10))
+	})
+})

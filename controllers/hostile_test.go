@@ -47,7 +47,7 @@ var _ = Describe("A hostile tenant", func() {
 	}
 	stillThere := func(id int64) {
 		GinkgoHelper()
-		Consistently(func() bool { _, ok := sim.Instance(id); return ok }).WithTimeout(2 * time.Second).Should(BeTrue(),
+		Consistently(func() bool { _, ok := sim.Instance(id); return ok }).WithTimeout(2*time.Second).Should(BeTrue(),
 			"element instance %d of another object survives", id)
 	}
 	markedPending := func(k client.ObjectKey) *elementsv1alpha1.HubSpotInstance {

@@ -159,6 +159,8 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 	if id := ownedInstanceID(obj); id != 0 {
 		inst, err := api.GetInstance(ctx, id)
 		switch {
+		case cloudelements.IsNotFound(err) && obj.Status.InstanceAccount != "" && obj.Status.InstanceAccount != accountKey(r.hashKey, in):
+			return accountChangedError(obj, id, "does not let this object go, which would leave the instance behind unseen")
 		case cloudelements.IsNotFound(err):
 			return nil
 		case err != nil:

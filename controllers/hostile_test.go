@@ -124,6 +124,57 @@ var _ = Describe("A hostile tenant", func() {
 		})
 	})
 
+	Describe("the account, not the Secret's name, is what an instance is bound to", func() {
+		// The simulator serves one account: new secrets for it stand in for
+		// a rotation, and, with the instance removed, for another account
+		// in which the recorded id reads 404.
+		readyWithAccount := func(name string) *elementsv1alpha1.HubSpotInstance {
+			GinkgoHelper()
+			obj := apiKeyInstance(ns, name)
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			Expect(got.Status.InstanceAccount).NotTo(BeEmpty())
+			DeferCleanup(func() { sim.RotateAccountSecrets(userSecret, orgSecret) })
+			return got
+		}
+		putCredentials := func(user, org string) {
+			Expect(k8sClient.Update(ctx, secret(ns, "cloud-elements", map[string]string{"user-secret": user, "organization-secret": org}))).To(Succeed())
+		}
+
+		It("a rotation of the same account's secrets keeps the instance", func() {
+			got := readyWithAccount("rotated")
+			creates := sim.Total(simulator.OpCreate)
+			sim.RotateAccountSecrets("user-secret-rotated", "organization-secret-rotated")
+			putCredentials("user-secret-rotated", "organization-secret-rotated")
+			Eventually(func() string { return get(key(got)).Status.InstanceAccount }).ShouldNot(Equal(got.Status.InstanceAccount))
+			after := eventuallyReady(key(got))
+			Expect(after.Status.InstanceID).To(Equal(got.Status.InstanceID))
+			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates))
+		})
+
+		It("another account's values in the same Secret: the recorded instance is not found, and nothing is created or let go", func() {
+			got := readyWithAccount("switched")
+			creates := sim.Total(simulator.OpCreate)
+			sim.RotateAccountSecrets("user-secret-other", "organization-secret-other")
+			Expect(sim.Remove(got.Status.InstanceID)).To(Succeed())
+			putCredentials("user-secret-other", "organization-secret-other")
+			stopped := eventuallyReason(key(got), elementsv1alpha1.ReasonAccountChanged)
+			Expect(condition(stopped, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+			Expect(condition(stopped, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("creates no new instance"))
+			Expect(stopped.Status.InstanceID).To(Equal(got.Status.InstanceID))
+			Consistently(func() int { return sim.Total(simulator.OpCreate) }).WithTimeout(2 * time.Second).Should(Equal(creates))
+
+			By("deleting it waits for the credentials, or for deletionPolicy Orphan")
+			Expect(k8sClient.Delete(ctx, stopped)).To(Succeed())
+			Consistently(func() error { return k8sClient.Get(ctx, key(got), &elementsv1alpha1.HubSpotInstance{}) }).
+				WithTimeout(2 * time.Second).Should(Succeed())
+			updateSpec(key(got), func(o *elementsv1alpha1.HubSpotInstance) {
+				o.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
+			})
+			deleteAndWait(got)
+		})
+	})
+
 	It("cannot keep status from being written: an observed instance with 400 long tags", func() {
 		tags := make([]string, 400)
 		for i := range tags {

@@ -168,6 +168,12 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 	var inst *cloudelements.Instance
 	var err error
 	switch {
+	case r.accountChanged(s):
+		// New credentials: the instance must be found with them before
+		// anything is sent; a rotation of the same account's secrets
+		// finds it, another account's do not.
+		r.lookAgainUntilSeen(obj)
+		inst, err = s.api.GetInstance(ctx, id)
 	case r.reauthorizationDue(s):
 		inst, err = s.api.ReauthorizeInstance(ctx, id, reauthorizationRequest(obj, s.in, s.desired))
 		if cloudelements.IsInvalidRequest(err) {
@@ -222,6 +228,9 @@ func (r *HubSpotInstanceReconciler) forgetVanishedInstance(ctx context.Context, 
 	if obj.Status.InstanceID != id {
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"annotation %s names element instance %d, which does not exist at Cloud Elements", elementsv1alpha1.InstanceIDAnnotation, id)
+	}
+	if r.accountChanged(s) {
+		return accountChangedError(obj, id, "creates no new instance")
 	}
 	r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonInstanceMissing, "Recreate",
 		"element instance "+formatID(id)+" no longer exists at Cloud Elements; creating it again")
@@ -340,6 +349,9 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	obj := s.obj
 	obj.Status.InstanceID = inst.ID
 	obj.Status.InstancePlatform = platformIdentity(obj)
+	if s.in != nil {
+		obj.Status.InstanceAccount = accountKey(r.hashKey, s.in)
+	}
 	obj.Status.InstanceName = s.desired.Name
 	obj.Status.Valid = inst.Valid
 	obj.Status.Disabled = inst.Disabled
@@ -382,6 +394,23 @@ func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disa
 		m.observeOnly, m.shape = true, r.memory().get(s.obj).shapeDigest
 	}
 	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, m)
+}
+
+// accountChanged: the credentials at hand are not those the recorded
+// instance was last seen with. Objects recorded before the account was
+// (an empty hash) are taken as unchanged until their next look records it.
+func (r *HubSpotInstanceReconciler) accountChanged(s *session) bool {
+	recorded := s.obj.Status.InstanceAccount
+	return recorded != "" && s.in != nil && recorded != accountKey(r.hashKey, s.in)
+}
+
+// accountChangedError stops an object whose recorded instance is not found
+// with changed credentials: Cloud Elements answers 404 for another
+// account's instance too, so "gone" cannot be told from "elsewhere".
+func accountChangedError(obj *elementsv1alpha1.HubSpotInstance, id int64, what string) error {
+	return stalledError(elementsv1alpha1.ReasonAccountChanged,
+		"element instance %d is not found with the credentials now in Secret %s, which are not those it was last seen with: it may live in another account, so the operator %s; put back the credentials of the account it lives in, or delete this object with deletionPolicy Orphan and create a new one",
+		id, obj.Spec.Platform.CredentialsSecretRef.Name, what)
 }
 
 // accountKey names an endpoint and account without holding its secrets.

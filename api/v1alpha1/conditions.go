@@ -53,6 +53,11 @@ const (
 	// ReasonInstanceNotFound: with managementPolicy ObserveOnly, the recorded
 	// instance no longer exists at Cloud Elements; nothing is created.
 	ReasonInstanceNotFound = "InstanceNotFound"
+	// ReasonAccountChanged: the recorded instance is not found with the
+	// credentials now referenced, which are not those it was last seen
+	// with: it may live in another account, so nothing is created (or, on
+	// deletion, let go) until the credentials are put back.
+	ReasonAccountChanged = "AccountChanged"
 	// ReasonSecretConflict: the name of the token Secret, or of the consent-link
 	// Secret, belongs to a Secret the operator does not own.
 	ReasonSecretConflict = "SecretConflict"

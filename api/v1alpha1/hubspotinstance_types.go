@@ -594,6 +594,13 @@ type HubSpotInstanceStatus struct {
 	// +optional
 	TokenSecretResourceVersion string `json:"tokenSecretResourceVersion,omitempty"`
 
+	// instanceAccount is a keyed hash of the account (endpoint and the
+	// credentials' values) the recorded instance was last seen in: a
+	// recorded instance that is not found with other credentials may live in
+	// another account, so the operator then creates nothing.
+	// +optional
+	InstanceAccount string `json:"instanceAccount,omitempty"`
+
 	// instancePlatform is the endpoint and credentials (Secret and keys, never
 	// values) the recorded instance lives behind; the operator refuses to
 	// act on the instance through any other.

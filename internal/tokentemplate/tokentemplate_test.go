@@ -191,6 +191,16 @@ func TestHostileTemplates(t *testing.T) {
 		"many values past the work bound": {
 			data:    keys(8, `{{ .Token | toJson | trim | trim | trim | squote }}`),
 			refused: `may produce more than 2097152 bytes in all`},
+		"the templates of the README, the samples and the admission tests": {
+			data: map[string]string{
+				"authorization": "User {{ .UserSecret }}, Organization {{ .OrganizationSecret }}, Element {{ .Token }}",
+				"config.json":   `{"endpoint": {{ .Endpoint | toJson }}, "id": {{ .InstanceID }}, "host": "{{ .Endpoint | trimPrefix "https://" }}"}`,
+				"app.env":       "TOKEN={{ .Token | quote }}\nELEMENT={{ .ElementKey | upper }}\n",
+				"element.json":  `{"element": {{ .ElementKey | toJson }}, "token": {{ .Token | toJson }}}`,
+				"lowered":       `{{ trimPrefix "x" (.Token | lower) }}`,
+				"quoted":        `{{ .Token | b64enc | quote }}`,
+			},
+			refused: accepted},
 		"the largest that fits every bound": {
 			data:    keys(6, `{{ .Token | toJson | trim | trim | trim | squote }}`),
 			refused: accepted},

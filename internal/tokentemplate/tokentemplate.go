@@ -114,27 +114,10 @@ var maxValueBytes = map[string]int{
 // standIns are the longest values of all, of a byte each encoder expands
 // most (an invalid UTF-8 byte), so that rendering them once at Parse meets
 // every failure a render could meet.
-var standIns = func() Values {
-	v := &Values{}
-	for _, name := range Names() {
-		s := strings.Repeat("\xff", maxValueBytes[name])
-		switch name {
-		case "Token":
-			v.Token = s
-		case "InstanceID":
-			v.InstanceID = s
-		case "ElementKey":
-			v.ElementKey = s
-		case "Endpoint":
-			v.Endpoint = s
-		case "UserSecret":
-			v.UserSecret = s
-		case "OrganizationSecret":
-			v.OrganizationSecret = s
-		}
-	}
-	return *v
-}()
+var standIns = Values{Token: standIn("Token"), InstanceID: standIn("InstanceID"), ElementKey: standIn("ElementKey"),
+	Endpoint: standIn("Endpoint"), UserSecret: standIn("UserSecret"), OrganizationSecret: standIn("OrganizationSecret")}
+
+func standIn(name string) string { return strings.Repeat("\xff", maxValueBytes[name]) }
 
 // Error says which key's template failed, and why, without any value.
 type Error struct {
@@ -322,6 +305,9 @@ func (a *analysis) pipe(p *parse.PipeNode) (int, error) {
 		}
 		a.work += size
 		piped = &operand{max: size}
+	}
+	if piped == nil {
+		return 0, errors.New("an action needs a value")
 	}
 	return piped.max, nil
 }

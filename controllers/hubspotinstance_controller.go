@@ -357,7 +357,8 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 	s.in, s.api = in, api
 	if t := s.obj.Spec.TokenSecret.Template; t != nil {
 		// Refused before anything is created: a template that cannot
-		// render would leave an instance without its Secret.
+		// render would leave an instance without its Secret. Parse renders
+		// it once with stand-in values, so what it accepts renders.
 		if s.template, err = tokentemplate.Parse(t.TemplateData()); err != nil {
 			return stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.tokenSecret.template.data: %w", err)
 		}

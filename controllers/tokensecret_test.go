@@ -115,6 +115,45 @@ var _ = Describe("the token Secret for workloads", func() {
 		eventuallyReady(key(obj))
 	})
 
+	It("a template is checked whole before anything is created: $.Nope stalls the object and no create call reaches Cloud Elements", func() {
+		creates := sim.Total(simulator.OpCreate)
+		obj := apiKeyInstance(ns, "nope-templated")
+		obj.Spec.TokenSecret.Template = &elementsv1alpha1.TokenSecretTemplate{Data: map[string]elementsv1alpha1.TemplateText{
+			"authorization": "Element {{ .Token }}", "nope": "{{ $.Nope }}"}}
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
+		Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+		Expect(sim.Total(simulator.OpCreate)).To(Equal(creates), "no create call")
+		Expect(instancesOwnedBy(got)).To(BeZero())
+		Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring(`spec.tokenSecret.template.data: key "nope": unknown value $.Nope`))
+		Expect(got.Status.InstanceID).To(BeZero())
+	})
+
+	It("a template written to exhaust the operator's memory stalls its object, and another object gets Ready meanwhile", func() {
+		hostile := apiKeyInstance(ns, "hostile-templated")
+		hostile.Spec.TokenSecret.Template = &elementsv1alpha1.TokenSecretTemplate{Data: map[string]elementsv1alpha1.TemplateText{
+			"token": `{{ $a := replace "" .Token .Token }}{{ $b := replace "" $a $a }}{{ $c := replace "" $b $b }}ok`}}
+		Expect(k8sClient.Create(ctx, hostile)).To(Succeed())
+		neighbour := apiKeyInstance(ns, "neighbour-templated")
+		neighbour.Spec.TokenSecret.Template = &elementsv1alpha1.TokenSecretTemplate{Data: authorizationTemplate}
+		Expect(k8sClient.Create(ctx, neighbour)).To(Succeed())
+
+		got := eventuallyReason(key(hostile), elementsv1alpha1.ReasonInvalidConfiguration)
+		Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+		Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring(`spec.tokenSecret.template.data: key "token": variables are not supported`))
+		Expect(instancesOwnedBy(got)).To(BeZero())
+
+		ready := eventuallyReady(key(neighbour))
+		Expect(string(tokenSecret(ns, "neighbour-templated-element-token").Data["authorization"])).
+			To(Equal("User " + userSecret + ", Organization " + orgSecret + ", Element " + simInstance(ready.Status.InstanceID).Token))
+
+		// Fixed, it gets Ready too: the operator was never hurt.
+		updateSpec(key(hostile), func(o *elementsv1alpha1.HubSpotInstance) {
+			o.Spec.TokenSecret.Template.Data = map[string]elementsv1alpha1.TemplateText{"token": `{{ replace "-" "_" .Token | b64enc }}`}
+		})
+		eventuallyReady(key(hostile))
+	})
+
 	It("the token hash, lastTokenChangeTime and the data-hash annotation move when the token changes, and not at rest", func() {
 		obj := apiKeyInstance(ns, "signalled")
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())

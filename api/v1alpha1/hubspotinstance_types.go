@@ -521,15 +521,21 @@ type TokenSecretSpec struct {
 // TokenSecretTemplate renders the token Secret's data from Go templates.
 type TokenSecretTemplate struct {
 	// data maps each key of the Secret to a Go template (text/template) of
-	// its value. A template may use .Token (the element token), .InstanceID,
+	// its value: text and actions, each action a value piped through
+	// functions. Values: .Token (the element token), .InstanceID,
 	// .ElementKey, .Endpoint and, only if it asks for them, the account's
-	// .UserSecret and .OrganizationSecret, for example
+	// .UserSecret and .OrganizationSecret ($.Token is .Token), and string
+	// literals, for example
 	// "User {{ .UserSecret }}, Organization {{ .OrganizationSecret }}, Element {{ .Token }}".
-	// Functions: upper, lower, trim, trimPrefix, trimSuffix, replace, quote,
-	// squote, b64enc, b64dec, toJson (Sprig's names and argument order) and
-	// text/template's own; range, define, block and template calls are
-	// refused. The Secret holds exactly these keys; it is rendered again
-	// whenever the token, the instance or a value used changes.
+	// Functions: upper, lower, trim, trimPrefix, trimSuffix, replace (its
+	// first argument a non-empty string literal), quote, squote, b64enc,
+	// toJson (Sprig's names and argument order). Nothing else: no if, with,
+	// range, variables, comparisons, printf, define, block or template calls,
+	// so that a value never depends on a branch on a secret. A key may render
+	// to at most 64 KiB and all keys to 512 KiB, with the longest values the
+	// template may be given (8 KiB for the token and each account secret).
+	// The Secret holds exactly these keys; it is rendered again whenever the
+	// token, the instance or a value used changes.
 	// +required
 	// +kubebuilder:validation:MinProperties=1
 	// +kubebuilder:validation:MaxProperties=32

@@ -112,6 +112,10 @@ type member struct {
 	// shape digests its name, tags and configuration as last seen, whose
 	// changes an observed instance reports; "" when unknown or not wanted.
 	shape string
+	// owner is the object's owner tag: an instance that comes to carry
+	// another one was claimed by another object, whose token is then no
+	// longer this object's to copy.
+	owner string
 }
 
 // drift is what a listing says about one member.
@@ -125,6 +129,7 @@ const (
 	driftToken    drift = "token changed"
 	driftUnknown  drift = "token not yet known"
 	driftShape    drift = "name, tags or configuration changed"
+	driftClaimed  drift = "another object's owner tag"
 )
 
 // driftOf compares a member with its instance in a listing.
@@ -132,6 +137,8 @@ func driftOf(m member, inst cloudelements.Instance, listed bool, tokenHash func(
 	switch {
 	case !listed:
 		return driftMissing
+	case m.owner != "" && slices.ContainsFunc(inst.Tags, func(t string) bool { return elementsv1alpha1.IsOwnerTag(t) && t != m.owner }):
+		return driftClaimed
 	case inst.Valid != m.valid:
 		return driftValidity
 	case inst.Disabled != m.disabled:

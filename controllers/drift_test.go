@@ -33,6 +33,8 @@ func TestDriftOf(t *testing.T) {
 		Configuration: map[string]string{"filter.response.nulls": "true"}}
 	observed := seen
 	observed.observeOnly, observed.shape = true, shapeDigest(same)
+	owned := seen
+	owned.owner = "k8s:ns/app/u"
 	with := func(change func(*cloudelements.Instance)) cloudelements.Instance {
 		inst := same
 		change(&inst)
@@ -60,6 +62,10 @@ func TestDriftOf(t *testing.T) {
 			i.Configuration = map[string]string{"filter.response.nulls": "false"}
 		}), true, driftShape},
 		"observed only, as last seen": {observed, same, true, noDrift},
+		"its own owner tag":           {owned, with(func(i *cloudelements.Instance) { i.Tags = []string{"a", "k8s:ns/app/u"} }), true, noDrift},
+		"claimed by another object": {owned, with(func(i *cloudelements.Instance) {
+			i.Tags = []string{"a", "k8s:managed-by-hubspot-operator", "k8s:other/app/v"}
+		}), true, driftClaimed},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

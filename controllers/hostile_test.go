@@ -175,6 +175,64 @@ var _ = Describe("A hostile tenant", func() {
 		})
 	})
 
+	Describe("ownership is re-checked, and import races have one winner", func() {
+		It("an observer stops copying the token once another object imports the instance", func() {
+			id := createInstanceByHand("shared").ID
+			observer := apiKeyInstance(ns, "observer")
+			observer.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyObserveOnly
+			naming(observer, id)
+			Expect(k8sClient.Create(ctx, observer)).To(Succeed())
+			// Named and tagged otherwise than the spec says: observed, drifted.
+			eventuallyReason(key(observer), elementsv1alpha1.ReasonInstanceDrifted)
+
+			importer := apiKeyInstance(ns, "importer")
+			naming(importer, id)
+			Expect(k8sClient.Create(ctx, importer)).To(Succeed())
+			eventuallyReady(key(importer))
+
+			clock.Advance(2 * time.Minute) // the account's next listing
+			got := eventuallyReason(key(observer), elementsv1alpha1.ReasonInvalidConfiguration)
+			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring("belongs to " + ns + "/importer"))
+		})
+
+		It("two objects importing one untagged instance at once: one owner, the other Stalled", func() {
+			id := createInstanceByHand("contended").ID
+			// Slow reads keep both checks in flight together, so both see
+			// the instance untagged before either tags it.
+			sim.SetFault(simulator.OpGet, simulator.Fault{Latency: time.Second})
+			first, second := apiKeyInstance(ns, "first"), apiKeyInstance(ns, "second")
+			naming(first, id)
+			naming(second, id)
+			Expect(k8sClient.Create(ctx, first)).To(Succeed())
+			Expect(k8sClient.Create(ctx, second)).To(Succeed())
+			var owner, loser *elementsv1alpha1.HubSpotInstance
+			Eventually(func(g Gomega) {
+				a, b := get(key(first)), get(key(second))
+				ra, rb := condition(a, elementsv1alpha1.ConditionReady), condition(b, elementsv1alpha1.ConditionReady)
+				g.Expect(ra).NotTo(BeNil())
+				g.Expect(rb).NotTo(BeNil())
+				g.Expect([]string{ra.Reason, rb.Reason}).To(ConsistOf(elementsv1alpha1.ReasonAvailable, elementsv1alpha1.ReasonInvalidConfiguration))
+				owner, loser = a, b
+				if rb.Reason == elementsv1alpha1.ReasonAvailable {
+					owner, loser = b, a
+				}
+			}).WithTimeout(30 * time.Second).Should(Succeed())
+			sim.ClearFaults()
+			Expect(owner.Status.InstanceID).To(Equal(id))
+			Expect(loser.Status.InstanceID).To(BeZero())
+			Expect(condition(loser, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
+			var ownerTags []string
+			for _, t := range simInstance(id).Tags {
+				if elementsv1alpha1.IsOwnerTag(t) {
+					ownerTags = append(ownerTags, t)
+				}
+			}
+			Expect(ownerTags).To(ConsistOf(owner.OwnerTag()))
+			deleteAndWait(loser)
+			stillThere(id)
+		})
+	})
+
 	It("cannot keep status from being written: an observed instance with 400 long tags", func() {
 		tags := make([]string, 400)
 		for i := range tags {

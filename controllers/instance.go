@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,12 +134,10 @@ func (r *HubSpotInstanceReconciler) verifyImport(ctx context.Context, s *session
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"element instance %d is an instance of element %q, not %s: it cannot be imported", named, key, cloudelements.ElementKey)
 	}
-	for _, tag := range inst.Tags {
-		if strings.HasPrefix(tag, elementsv1alpha1.OwnerTagPrefix) && tag != obj.OwnerTag() && tag != elementsv1alpha1.ManagedTag {
-			return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
-				"element instance %d belongs to %s (owner tag %q): the operator will not take it over",
-				named, ownerOf(tag), tag)
-		}
+	if tag, claimed := foreignOwnerTag(obj, inst); claimed {
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"element instance %d belongs to %s (owner tag %q): the operator will not take it over",
+			named, ownerOf(tag), boundedText(tag, maxListedItem))
 	}
 	s.imported = inst
 	return nil
@@ -188,6 +187,16 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 		}
 	case obj.Status.AppliedConfigurationHash != s.hash:
 		inst, err = r.updateInstance(ctx, s, id)
+		if err == nil && s.imported != nil {
+			// Another object importing the same instance at the same time
+			// passed the same check, and the platform keeps the last
+			// write's tags: read them back, and only the object whose owner
+			// tag stayed records the instance.
+			inst, err = s.api.GetInstance(ctx, id)
+			if err == nil {
+				err = checkClaim(obj, inst)
+			}
+		}
 		if err == nil {
 			reason := elementsv1alpha1.EventReasonUpdated
 			if obj.Status.AppliedConfigurationHash == "" {
@@ -215,8 +224,35 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 	case err != nil:
 		return classifyAPIError("element instance "+formatID(id), err)
 	}
+	if err := checkClaim(obj, inst); err != nil {
+		return err
+	}
 	r.observe(s, inst)
 	return nil
+}
+
+// checkClaim stops an object whose instance carries another object's owner
+// tag: that object imported it, or won a race to, and this one must neither
+// change it nor copy its token any longer.
+func checkClaim(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelements.Instance) error {
+	if tag, claimed := foreignOwnerTag(obj, inst); claimed {
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"element instance %d belongs to %s (owner tag %q): another object imported it, so this one no longer changes it or copies its token; delete this object with deletionPolicy Orphan, or import another instance with a new object",
+			inst.ID, ownerOf(tag), boundedText(tag, maxListedItem))
+	}
+	return nil
+}
+
+// foreignOwnerTag is an owner tag on inst that is not obj's (nor that of the
+// incarnation its create marker names).
+func foreignOwnerTag(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelements.Instance) (string, bool) {
+	ours := ownerTags(obj, obj.Annotations[elementsv1alpha1.CreatePendingAnnotation])
+	for _, tag := range inst.Tags {
+		if elementsv1alpha1.IsOwnerTag(tag) && !slices.Contains(ours, tag) {
+			return tag, true
+		}
+	}
+	return "", false
 }
 
 // forgetVanishedInstance handles a 404 for an instance we knew: it was
@@ -389,7 +425,7 @@ func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disa
 		return
 	}
 	m := member{id: id, valid: valid, disabled: disabled, tokenDigest: token, inherited: inherited,
-		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID}
+		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID, owner: s.obj.OwnerTag()}
 	if s.obj.Spec.ObserveOnly() {
 		m.observeOnly, m.shape = true, r.memory().get(s.obj).shapeDigest
 	}

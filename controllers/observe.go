@@ -70,6 +70,9 @@ func (r *HubSpotInstanceReconciler) observeInstance(ctx context.Context, s *sess
 			return classifyAPIError("element instance "+formatID(id), err)
 		}
 	}
+	if err := checkClaim(obj, inst); err != nil {
+		return err
+	}
 	r.observe(s, inst)
 	obj.Status.InstanceName = inst.Name
 	obj.Status.Drift = observedDrift(inst, s.desired)

@@ -601,8 +601,8 @@ const maxEventNote = 1024
 func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotInstance) {
 	r.memory().update(obj, func(m *remembered) {
 		m.objectVersion = obj.ResourceVersion
-		if m.createdID != 0 && m.createdID == obj.Status.InstanceID {
-			m.createdMarker, m.createdID = "", 0
+		if m.created != nil && m.created.id == obj.Status.InstanceID {
+			m.created = nil
 		}
 	})
 }

@@ -163,6 +163,18 @@ func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, obj *
 	return nil
 }
 
+// recordCreated puts into status what the lost record of our own create
+// said: without what the create applied, the instance would look as if it
+// had never been authorized or configured, and be re-authorized and updated
+// for nothing.
+func (r *HubSpotInstanceReconciler) recordCreated(obj *elementsv1alpha1.HubSpotInstance, c *createdInstance) {
+	obj.Status.InstanceID = c.id
+	obj.Status.InstancePlatform = platformIdentity(obj)
+	obj.Status.AppliedConfigurationHash, obj.Status.AppliedAuthorizationHash = c.configurationHash, c.authorizationHash
+	obj.Status.Valid, obj.Status.Disabled = c.valid, c.disabled
+	obj.Status.LastSyncTime = r.metaNow()
+}
+
 // processIdentity names this process in create markers.
 func processIdentity() string {
 	host, _ := os.Hostname()

@@ -418,9 +418,20 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 	})
 
 	if !equality.Semantic.DeepEqual(before.Status, obj.Status) {
-		if perr := r.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil {
+		if perr := r.Status().Patch(ctx, obj, statusPatch(before, obj)); perr != nil {
 			if apierrors.IsNotFound(perr) {
 				return ctrl.Result{}, nil
+			}
+			if apierrors.IsConflict(perr) {
+				// Another writer (a second manager) recorded something since
+				// our read: our verdict may be out of date, and is not
+				// written; the next reconcile concludes again.
+				logger.V(1).Info("status changed during reconcile; retrying", "error", perr.Error())
+				res, rerr := requeue(err, conflictRetry, stallRetry(obj))
+				if rerr == nil && res.RequeueAfter == 0 {
+					res.RequeueAfter = conflictRetry
+				}
+				return res, rerr
 			}
 			if apierrors.IsInvalid(perr) {
 				// A bug of ours, never the user's: said where a person looks,
@@ -445,6 +456,27 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		logger.Info("stalled; a person should look", "reason", rerr.reason, "message", rerr.Error(), "retriedByItself", rerr.fromPlatform)
 	}
 	return requeue(err, r.nextWakeUp(s), stallRetry(obj))
+}
+
+// statusPatch is the status write of a reconcile. It carries status only:
+// a diff from before would also carry the metadata our own writes changed
+// during the reconcile (a create marker, a finalizer), resourceVersion
+// included, which the API server takes as a lock — and then the record of a
+// new instance loses to whatever another writer wrote since our marker.
+//
+// A write that records an instance says the most there is to say and goes
+// through whatever came between. One that records none was concluded
+// without one (waiting for a create, or failing before any) and another
+// writer may have recorded it meanwhile: as a merge patch it would put that
+// conclusion over the record, and, status changes waking nobody, leave it
+// there. So it holds only if the object is still as read, or as our own
+// writes since left it.
+func statusPatch(before, obj *elementsv1alpha1.HubSpotInstance) client.Patch {
+	base := &elementsv1alpha1.HubSpotInstance{TypeMeta: obj.TypeMeta, ObjectMeta: obj.ObjectMeta, Spec: obj.Spec, Status: before.Status}
+	if obj.Status.InstanceID != 0 {
+		return client.MergeFrom(base)
+	}
+	return client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
 }
 
 // maxStallRetry caps how long a platform-side stall waits for its retry.
@@ -569,8 +601,8 @@ const maxEventNote = 1024
 func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotInstance) {
 	r.memory().update(obj, func(m *remembered) {
 		m.objectVersion = obj.ResourceVersion
-		if m.createdID != 0 && m.createdID == obj.Status.InstanceID {
-			m.createdMarker, m.createdID = "", 0
+		if m.created != nil && m.created.id == obj.Status.InstanceID {
+			m.created = nil
 		}
 	})
 }

@@ -497,6 +497,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			createCredentials(ns)
 			createSecret(ns, "hubspot-key", map[string]string{"api-key": "k"})
 			writes.failRecords.Store(1)
+			before := platformWrites()
 			obj := apiKeyInstance(ns, "conflicted")
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 
@@ -505,6 +506,11 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(instancesOwnedBy(got)).To(Equal(1))
 			Expect(eventReasons(got)).NotTo(ContainElement(elementsv1alpha1.EventReasonAdopted),
 				"this process knew what it had created: no owner-tag lookup, which would announce an adoption")
+			after := platformWrites()
+			Expect(after[simulator.OpCreate] - before[simulator.OpCreate]).To(Equal(1))
+			for _, op := range []string{simulator.OpReauthorize, simulator.OpUpdate, simulator.OpPatch, simulator.OpSetConfiguration} {
+				Expect(after[op]-before[op]).To(BeZero(), "%s calls: the instance was created as desired", op)
+			}
 		})
 
 		It("after a restore that brought metadata but not status, keeps the instance the object was created with", func() {

@@ -47,9 +47,9 @@ func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, 
 		return nil
 	}
 	mem := r.memory().get(obj)
-	if mem.createdMarker == marker {
+	if c := mem.created; c != nil && c.marker == marker {
 		// Ours, and its status write was lost: this one records it.
-		obj.Status.InstanceID = mem.createdID
+		r.recordCreated(obj, c)
 		return nil
 	}
 	decision, wait := decideCreate(marker, mem.refusedMarker, r.now(), r.createGrace)
@@ -327,7 +327,10 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	// instance by its owner tag once the grace period has passed. No Event:
 	// status tells that the object became Ready, and at thousands of objects
 	// an Event each is as many writes again.
-	r.memory().update(obj, func(m *remembered) { m.createdMarker, m.createdID = marker.String(), inst.ID })
+	r.memory().update(obj, func(m *remembered) {
+		m.created = &createdInstance{marker: marker.String(), id: inst.ID,
+			configurationHash: s.hash, authorizationHash: s.authHash, valid: inst.Valid, disabled: inst.Disabled}
+	})
 	r.consumeCode(ctx, s)
 	r.applied(s)
 	r.observe(s, inst)

@@ -95,12 +95,11 @@ type seldom struct {
 	// attempt certainly created nothing: the next one needs no wait and no
 	// owner-tag lookup first.
 	refusedMarker string
-	// createdMarker and createdID: the instance this process created under
-	// that create marker, until status records it. A status write that
-	// failed (a conflict with somebody's edit) then costs no wait for the
-	// grace period and no owner-tag lookup.
-	createdMarker string
-	createdID     int64
+	// created is the instance this process created, until status records
+	// it. A status write that failed then costs no wait for the grace
+	// period, no owner-tag lookup, and no call to apply again what the
+	// create applied.
+	created *createdInstance
 	// stalledAttempt fingerprints an attempt Cloud Elements refused (a
 	// platform stall), which is not repeated before stalledUntil unless
 	// something it was made from changes.
@@ -110,6 +109,15 @@ type seldom struct {
 	// generation rateLimitedGeneration.
 	rateLimited           int
 	rateLimitedGeneration int64
+}
+
+// createdInstance is what a create made, under which create marker, and
+// what it applied: what the status write that failed would have recorded.
+type createdInstance struct {
+	marker                               string
+	id                                   int64
+	configurationHash, authorizationHash string
+	valid, disabled                      bool
 }
 
 func newMemory() *memory { return &memory{objects: map[types.NamespacedName]*remembered{}} }

@@ -217,6 +217,12 @@ func eventuallyReadyWithin(k client.ObjectKey, timeout time.Duration) *elementsv
 // memory, on one namespace: a second replica without leader election, a
 // frozen old leader, or the namespaced install beside the cluster-wide one.
 func startSecondManager(ns string) (stop func()) {
+	return startSecondManagerWith(ns, func(c client.Client) client.Client { return c })
+}
+
+// startSecondManagerWith is startSecondManager whose writes go through wrap,
+// which can hold some of them back to force an interleaving.
+func startSecondManagerWith(ns string, wrap func(client.Client) client.Client) (stop func()) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 operator.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -227,7 +233,7 @@ func startSecondManager(ns string) (stop func()) {
 	Expect(err).NotTo(HaveOccurred())
 	signer, err := oauthstate.NewSigner([]byte("0123456789abcdef0123456789abcdef"), 0)
 	Expect(err).NotTo(HaveOccurred())
-	r := controllers.New(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
+	r := controllers.New(wrap(mgr.GetClient()), mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
 		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true}),

@@ -94,6 +94,10 @@ type HubSpotInstanceReconciler struct {
 	// protecting shares one protection write of a Secret version among the
 	// reconciles that find it unprotected at once.
 	protecting singleflight.Group
+	// clusterName is this cluster's part of every object's identity
+	// (cluster, namespace, name); "" leaves instances without identity tags,
+	// so nothing is adopted by identity.
+	clusterName string
 	// retries bounds, per account, the calls of objects whose last attempt
 	// failed.
 	retries *retryBudgets
@@ -118,6 +122,16 @@ func WithWatchSelector(selector labels.Selector) Option {
 // one); the manager derives it from its OAuth state signing key.
 func WithHashKey(key []byte) Option {
 	return func(r *HubSpotInstanceReconciler) { r.hashKey = key }
+}
+
+// WithClusterName sets this cluster's name in the identity of every object
+// (cluster, namespace, name): an object adopts an instance tagged with its
+// identity that no live object records, which is what makes a cluster
+// rebuilt from Git, or an object re-applied after deletionPolicy Orphan,
+// get its instance back. Two live clusters sharing an account must never
+// share a name.
+func WithClusterName(name string) Option {
+	return func(r *HubSpotInstanceReconciler) { r.clusterName = name }
 }
 
 // WithReconcileTimeout bounds one reconcile (default 2 minutes).

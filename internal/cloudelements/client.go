@@ -44,6 +44,11 @@ const (
 	DefaultTimeout = 30 * time.Second
 	DefaultQPS     = 10
 	DefaultBurst   = 20
+	// DefaultListTimeout bounds one whole listing. 100 pages at the
+	// client's rate take 10 seconds, and a page that is slow but within
+	// DefaultTimeout still leaves time for several; without it, 100 pages
+	// of 30 seconds each would hold a listing for 50 minutes.
+	DefaultListTimeout = 3 * time.Minute
 )
 
 // Version is the operator version reported in the User-Agent; set by -ldflags.
@@ -76,6 +81,7 @@ type Options struct {
 	QPS                float64       // 0 → DefaultQPS; used only when Limiter is nil
 	Burst              int           // 0 → DefaultBurst; used only when Limiter is nil
 	UserAgent          string        // "" → "hubspot-operator/" + Version
+	ListTimeout        time.Duration // bounds one whole listing, every page; 0 → DefaultListTimeout
 }
 
 func (o Options) String() string {
@@ -95,6 +101,7 @@ type Client struct {
 	limiter       *rate.Limiter
 	userAgent     string
 	secrets       []string
+	listTimeout   time.Duration
 }
 
 // New returns a Client. The endpoint must be an http or https URL with a
@@ -125,6 +132,10 @@ func New(opts Options) (*Client, error) {
 	c.httpClient = noRedirects(opts.HTTPClient)
 	if c.userAgent == "" {
 		c.userAgent = "hubspot-operator/" + Version
+	}
+	c.listTimeout = opts.ListTimeout
+	if c.listTimeout <= 0 {
+		c.listTimeout = DefaultListTimeout
 	}
 	if c.limiter == nil {
 		qps, burst := opts.QPS, opts.Burst

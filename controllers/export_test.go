@@ -62,3 +62,15 @@ func (r *HubSpotInstanceReconciler) DriftState() string {
 	}
 	return out
 }
+
+// RetryBudgetAccounts is how many accounts' retry budgets are held.
+func (r *HubSpotInstanceReconciler) RetryBudgetAccounts() int {
+	return r.retries.byAccount.Len()
+}
+
+// DriftAccounts is how many accounts the listings watch.
+func (r *HubSpotInstanceReconciler) DriftAccounts() int {
+	r.drift.mu.Lock()
+	defer r.drift.mu.Unlock()
+	return len(r.drift.accounts)
+}

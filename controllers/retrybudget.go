@@ -55,7 +55,9 @@ type retryBudgets struct {
 }
 
 func newRetryBudgets(qps float64, burst int, opts ...keyedrate.Option) *retryBudgets {
-	return &retryBudgets{qps: rate.Limit(qps), burst: max(burst, 1), now: time.Now, byAccount: keyedrate.New(opts...)}
+	b := &retryBudgets{qps: rate.Limit(qps), burst: max(burst, 1), now: time.Now}
+	b.byAccount = keyedrate.New(append([]keyedrate.Option{keyedrate.WithClock(func() time.Time { return b.now() })}, opts...)...)
+	return b
 }
 
 // allow takes a token from the account's budget, if one is left.

@@ -44,7 +44,7 @@ func TestRetryBudgets(t *testing.T) {
 func TestRetryBudgetsForgetAccountsNoLongerUsed(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	budgets := newRetryBudgets(DefaultRetryQPS, DefaultRetryBurst, keyedrate.WithIdle(time.Minute), keyedrate.WithClock(clock))
+	budgets := newRetryBudgets(DefaultRetryQPS, DefaultRetryBurst, keyedrate.WithIdle(time.Minute))
 	budgets.now = clock
 	largest := 0
 	for i := range 1000 {

@@ -63,14 +63,9 @@ func (r *HubSpotInstanceReconciler) DriftState() string {
 	return out
 }
 
-// RetryBudgetAccounts is how many accounts' retry budgets are held.
-func (r *HubSpotInstanceReconciler) RetryBudgetAccounts() int {
-	return r.retries.byAccount.Len()
-}
-
-// DriftAccounts is how many accounts the listings watch.
-func (r *HubSpotInstanceReconciler) DriftAccounts() int {
-	r.drift.mu.Lock()
-	defer r.drift.mu.Unlock()
-	return len(r.drift.accounts)
+// HoldsRetryBudget reports whether a retry budget is held for the account
+// an endpoint and its secrets name.
+func (r *HubSpotInstanceReconciler) HoldsRetryBudget(endpoint, userSecret, organizationSecret string) bool {
+	in := &inputs{endpoint: endpoint, userSecret: userSecret, organizationSecret: organizationSecret}
+	return r.retries.byAccount.Holds(accountKey(r.hashKey, in))
 }

@@ -114,6 +114,14 @@ func (l *Limiters) Len() int {
 	return len(l.byKey)
 }
 
+// Holds reports whether key has a bucket now.
+func (l *Limiters) Holds(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.byKey[key]
+	return ok
+}
+
 // forgettable: the bucket has not been used for idle, and is full, so a
 // fresh one would answer exactly as it does. A bucket that is not full yet
 // still holds back its key's callers, and is kept until it is.

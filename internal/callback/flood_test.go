@@ -100,6 +100,8 @@ var _ = Describe("A flood of forged callbacks", func() {
 		stopFlood()
 		flooding.Wait()
 
+		GinkgoWriter.Printf("forged callbacks: %d answered 429, %d answered 403; the genuine one: %d\n",
+			throttled.Load(), refused.Load(), resp.StatusCode)
 		Expect(resp.StatusCode).To(Equal(http.StatusOK), string(body))
 		Expect(floodStillRunning).To(BeTrue(), "the genuine consent must be answered during the flood")
 		sec, err := callbackSecretOf(obj)

@@ -17,13 +17,17 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 )
 
 func TestDriftOf(t *testing.T) {
@@ -135,5 +139,45 @@ func TestVerifyByRecent(t *testing.T) {
 				t.Errorf("verifyByRecent (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A listing past its deadline is a failing listing like any other: the
+// account backs off, and no object is looked at one by one.
+func TestAListingPastItsDeadlineBacksOffWithoutACallPerObject(t *testing.T) {
+	const user, org = "listing-user-secret", "listing-org-secret"
+	sim := simulator.New(simulator.Options{UserSecret: user, OrganizationSecret: org, Seed: 7})
+	// Slower than the listing may take, well within the per-request timeout.
+	sim.SetFault(simulator.OpList, simulator.Fault{Latency: 2 * time.Second})
+	server := httptest.NewServer(sim)
+	t.Cleanup(server.Close)
+	api, err := cloudelements.New(cloudelements.Options{Endpoint: server.URL + simulator.APIPrefix,
+		UserSecret: user, OrganizationSecret: org, ListTimeout: 100 * time.Millisecond,
+		Limiter: rate.NewLimiter(rate.Inf, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	tokenHash := func(uid types.UID, token string) string { return string(uid) + "/" + token }
+	p := newDriftPoller(func() time.Time { return now }, newMemory(), tokenHash)
+	for i, name := range []string{"slow-1", "slow-2"} {
+		p.watch(types.NamespacedName{Namespace: "ns", Name: name}, "account", api,
+			member{id: int64(i + 1), valid: true, uid: types.UID(name), interval: 2 * time.Minute})
+	}
+	for key, a := range p.dueAccounts() {
+		p.list(context.Background(), key, a)
+	}
+
+	a := p.accounts["account"]
+	type outcome struct {
+		Failures     int
+		RetryIn      time.Duration
+		Gets, Queued int
+	}
+	got := outcome{Failures: a.failures, RetryIn: a.nextList.Sub(now), Gets: sim.Total(simulator.OpGet), Queued: len(p.events)}
+	want := outcome{Failures: 1, RetryIn: listBackoff(1, 2*time.Minute)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after a listing past its deadline (-want +got):\n%s", diff)
 	}
 }

@@ -62,3 +62,10 @@ func (r *HubSpotInstanceReconciler) DriftState() string {
 	}
 	return out
 }
+
+// HoldsRetryBudget reports whether a retry budget is held for the account
+// an endpoint and its secrets name.
+func (r *HubSpotInstanceReconciler) HoldsRetryBudget(endpoint, userSecret, organizationSecret string) bool {
+	in := &inputs{endpoint: endpoint, userSecret: userSecret, organizationSecret: organizationSecret}
+	return r.retries.byAccount.Holds(accountKey(r.hashKey, in))
+}

@@ -175,6 +175,7 @@ func New(c client.Client, apiReader client.Reader, recorder events.EventRecorder
 	for _, opt := range opts {
 		opt(r)
 	}
+	r.retries.now = func() time.Time { return r.now() }
 	return r
 }
 

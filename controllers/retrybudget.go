@@ -18,11 +18,12 @@ package controllers
 
 import (
 	"errors"
-	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/keyedrate"
 )
 
 // errRetryBudget stops a retry before it reaches Cloud Elements. Nothing was
@@ -42,27 +43,26 @@ const (
 // the failures' share of it, so that a burst of failing objects (a bad batch,
 // an incident) cannot spend the account's calls and hold up the work people
 // asked for.
+//
+// The account key changes whenever a credentials Secret does: the budget of
+// an account no longer used is forgotten once it is full again (see
+// keyedrate), so credentials rotated in a loop leave nothing behind.
 type retryBudgets struct {
-	qps   rate.Limit
-	burst int
-	mu    sync.Mutex
-	byKey map[string]*rate.Limiter
+	qps       rate.Limit
+	burst     int
+	now       func() time.Time
+	byAccount *keyedrate.Limiters
 }
 
-func newRetryBudgets(qps float64, burst int) *retryBudgets {
-	return &retryBudgets{qps: rate.Limit(qps), burst: max(burst, 1), byKey: map[string]*rate.Limiter{}}
+func newRetryBudgets(qps float64, burst int, opts ...keyedrate.Option) *retryBudgets {
+	b := &retryBudgets{qps: rate.Limit(qps), burst: max(burst, 1), now: time.Now}
+	b.byAccount = keyedrate.New(append([]keyedrate.Option{keyedrate.WithClock(func() time.Time { return b.now() })}, opts...)...)
+	return b
 }
 
 // allow takes a token from the account's budget, if one is left.
 func (b *retryBudgets) allow(account string) bool {
-	b.mu.Lock()
-	l := b.byKey[account]
-	if l == nil {
-		l = rate.NewLimiter(b.qps, b.burst)
-		b.byKey[account] = l
-	}
-	b.mu.Unlock()
-	return l.Allow()
+	return b.byAccount.Get(account, b.qps, b.burst).AllowN(b.now(), 1)
 }
 
 // WithRetryBudget sets how many attempts per second (and in a burst) the

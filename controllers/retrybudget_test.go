@@ -17,9 +17,13 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/keyedrate"
 )
 
 func TestRetryBudgets(t *testing.T) {
@@ -32,5 +36,24 @@ func TestRetryBudgets(t *testing.T) {
 	want := []bool{true, true, false, true}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("allow (-want +got):\n%s\nthe burst is spent per account, and accounts do not share it", diff)
+	}
+}
+
+// The account key changes with the credentials: a tenant rotating them in a
+// loop must not leave a budget behind per rotation.
+func TestRetryBudgetsForgetAccountsNoLongerUsed(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	budgets := newRetryBudgets(DefaultRetryQPS, DefaultRetryBurst, keyedrate.WithIdle(time.Minute))
+	budgets.now = clock
+	largest := 0
+	for i := range 1000 {
+		for budgets.allow(fmt.Sprintf("account-%d", i)) {
+		}
+		largest = max(largest, budgets.byAccount.Len())
+		now = now.Add(5 * time.Second)
+	}
+	if largest > 25 {
+		t.Errorf("after 1,000 rotations of the credentials, %d retry budgets were held at once; want at most 25 (two idle minutes of them)", largest)
 	}
 }

@@ -30,7 +30,7 @@ limitations under the License.
 // missing_state, invalid_state, expired_state, replayed_state,
 // unknown_object, not_oauth2, secret_conflict, internal_error; and throttled
 // (429) or overloaded (503) for a request the handler's rate or concurrency
-// limit turned away before looking at it.
+// limit turned away before looking further than the state's signature.
 package callback
 
 import (
@@ -83,10 +83,10 @@ type Handler struct {
 	log      logr.Logger
 	timeout  time.Duration
 
-	maxInFlight   int
-	ratePerSecond float64
-	burst         int
-	admission     *admission
+	maxInFlight     int
+	verifiedLimit   rateLimit
+	unverifiedLimit rateLimit
+	admission       *admission
 }
 
 // Option configures a Handler.
@@ -117,11 +117,13 @@ func WithRequestTimeout(timeout time.Duration) Option {
 func NewHandler(reader client.Reader, writer client.Client, verifier StateVerifier, opts ...Option) *Handler {
 	h := &Handler{reader: reader, writer: writer, verifier: verifier,
 		log: log.Log.WithName("oauth-callback"), timeout: defaultRequestTimeout,
-		maxInFlight: DefaultMaxInFlight, ratePerSecond: DefaultRate}
+		maxInFlight:     DefaultMaxInFlight,
+		verifiedLimit:   rateLimit{perSecond: DefaultRate},
+		unverifiedLimit: rateLimit{perSecond: DefaultUnverifiedRate, burst: DefaultUnverifiedBurst}}
 	for _, opt := range opts {
 		opt(h)
 	}
-	h.admission = newAdmission(h.maxInFlight, h.ratePerSecond, h.burst)
+	h.admission = newAdmission(h.maxInFlight, h.verifiedLimit, h.unverifiedLimit)
 	return h
 }
 
@@ -136,14 +138,11 @@ type answer struct {
 }
 
 // ServeHTTP never lets a panic escape: a bug here must cost one error page,
-// not the connection or, worse, the process. The rate and concurrency limits
-// come first, so a flood costs neither the API server nor the logs anything.
+// not the connection or, worse, the process. Only the checks that cost no
+// API call (path, method, query, the state's signature) come before the
+// limits, so a flood costs neither the API server nor the logs much, and a
+// forged flood spends a budget that genuine callbacks do not share.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	done, admitted := h.admission.admit(w)
-	if !admitted {
-		return
-	}
-	defer done()
 	tw := &trackingWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {
@@ -156,11 +155,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if r.URL.Path != Path {
-		writePage(tw, page{Status: http.StatusNotFound, Title: "Not found",
-			Message: "This server only answers OAuth callbacks, at " + Path + "."})
+		if h.admission.admitUnverified(tw) {
+			writePage(tw, page{Status: http.StatusNotFound, Title: "Not found",
+				Message: "This server only answers OAuth callbacks, at " + Path + "."})
+		}
 		return
 	}
-	a := h.serve(r)
+	query, claims, refusal := h.check(r)
+	var a answer
+	if refusal != nil {
+		if !h.admission.admitUnverified(tw) {
+			return
+		}
+		a = *refusal
+	} else {
+		done, admitted := h.admission.admitVerified(tw)
+		if !admitted {
+			return
+		}
+		defer done()
+		a = h.serve(r, query, claims)
+	}
 	if a.result != "" {
 		callbacksTotal.WithLabelValues(a.result).Inc()
 	}
@@ -187,16 +202,19 @@ func (h *Handler) logAnswer(a answer) {
 	}
 }
 
-// serve runs the checks in order of cost: nothing reaches the API server
-// unless it carries a state this operator signed.
-func (h *Handler) serve(r *http.Request) answer {
+// check runs the checks that need no API call: it returns the query and
+// the claims of a genuine, unexpired state, or the answer to anything else.
+func (h *Handler) check(r *http.Request) (callbackQuery, oauthstate.Claims, *answer) {
+	refuse := func(a answer) (callbackQuery, oauthstate.Claims, *answer) {
+		return callbackQuery{}, oauthstate.Claims{}, &a
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return refused(&refusal{status: http.StatusMethodNotAllowed, result: resultBadMethod,
-			reason: "Only GET is accepted here: this address is where HubSpot redirects your browser after consent."}, nil)
+		return refuse(refused(&refusal{status: http.StatusMethodNotAllowed, result: resultBadMethod,
+			reason: "Only GET is accepted here: this address is where HubSpot redirects your browser after consent."}, nil))
 	}
 	query, ref := parseCallbackQuery(r.URL.RawQuery)
 	if ref != nil {
-		return refused(ref, nil)
+		return refuse(refused(ref, nil))
 	}
 	claims, err := h.verifier.Verify(query.State)
 	switch {
@@ -206,14 +224,20 @@ func (h *Handler) serve(r *http.Request) answer {
 			reason: "This authorization link has expired. The operator puts a fresh one in Secret " + consentSecretName(claims) + " shortly before the old one expires."},
 			objectOf(claims))
 		a.page.OfferRetry = true
-		return a
+		return refuse(a)
 	case errors.Is(err, oauthstate.ErrBadSignature):
-		return refused(&refusal{status: http.StatusForbidden, result: resultInvalidState,
-			reason: "The state in this address was not issued by this operator, or was altered."}, nil)
+		return refuse(refused(&refusal{status: http.StatusForbidden, result: resultInvalidState,
+			reason: "The state in this address was not issued by this operator, or was altered."}, nil))
 	case err != nil:
-		return refused(&refusal{status: http.StatusBadRequest, result: resultInvalidState,
-			reason: "The state in this address is not one this operator issues."}, nil)
+		return refuse(refused(&refusal{status: http.StatusBadRequest, result: resultInvalidState,
+			reason: "The state in this address is not one this operator issues."}, nil))
 	}
+	return query, claims, nil
+}
+
+// serve acts on a callback whose state this operator signed: only such a
+// callback reaches the API server.
+func (h *Handler) serve(r *http.Request, query callbackQuery, claims oauthstate.Claims) answer {
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()

@@ -28,25 +28,39 @@ import (
 // Admission limits of the callback handler. A person consents a few times a
 // day at most, so these leave ample room for people and link checkers while
 // a flood from the internet is refused before it reaches the API server.
+//
+// The state's signature is checked before any limit is spent: it costs an
+// HMAC and no API call. Callbacks whose state this operator signed (and
+// that has not expired) draw on their own budget, which nobody without the
+// signing key can touch; everything else (forged, expired or missing
+// states, wrong paths and methods) draws on a separate one. So a flood of
+// forged callbacks is answered 429 without locking a person's genuine
+// consent out.
 const (
-	// DefaultMaxInFlight is how many requests the handler serves at once; one
-	// more is answered 503 at once.
+	// DefaultMaxInFlight is how many callbacks with a genuine state the
+	// handler serves at once (they are the ones that call the API server);
+	// one more is answered 503 at once.
 	DefaultMaxInFlight = 32
-	// DefaultRate is how many requests per second the handler admits over
-	// all clients, on average; the rest are answered 429.
+	// DefaultRate is how many callbacks with a genuine state per second the
+	// handler admits over all clients, on average; the rest are answered 429.
 	DefaultRate = 10.0
-	// DefaultBurst is how many requests may arrive at once before DefaultRate
+	// DefaultBurst is how many of them may arrive at once before DefaultRate
 	// applies: twice DefaultRate, as WithRateLimit's default burst.
 	DefaultBurst = 20
+	// DefaultUnverifiedRate and DefaultUnverifiedBurst bound the answers to
+	// every other request (forged or expired states, malformed queries):
+	// they cost no API call, but each is logged and counted.
+	DefaultUnverifiedRate  = 10.0
+	DefaultUnverifiedBurst = 20
 )
 
 // overloadedRetryAfter is the Retry-After of a 503: a callback takes well
 // under a second, so a slot is soon free.
 const overloadedRetryAfter = time.Second
 
-// WithMaxInFlight bounds how many requests the handler serves at once; a
-// request beyond it is answered 503 with Retry-After, without waiting and
-// without an API call. n <= 0 keeps DefaultMaxInFlight.
+// WithMaxInFlight bounds how many callbacks with a genuine state the handler
+// serves at once; one beyond it is answered 503 with Retry-After, without
+// waiting and without an API call. n <= 0 keeps DefaultMaxInFlight.
 func WithMaxInFlight(n int) Option {
 	return func(h *Handler) {
 		if n > 0 {
@@ -55,53 +69,67 @@ func WithMaxInFlight(n int) Option {
 	}
 }
 
-// WithRateLimit bounds the rate of requests the handler admits, over all
-// clients: a token bucket refilled with perSecond tokens a second and
-// holding burst of them. A request that finds it empty is answered 429 with
-// Retry-After. perSecond <= 0 keeps DefaultRate and math.Inf(1) lifts the
-// limit; burst <= 0 means twice perSecond, at least 1.
+// WithRateLimit bounds the rate of callbacks with a genuine state the
+// handler admits, over all clients: a token bucket refilled with perSecond
+// tokens a second and holding burst of them. A callback that finds it empty
+// is answered 429 with Retry-After. perSecond <= 0 keeps DefaultRate and
+// math.Inf(1) lifts the limit; burst <= 0 means twice perSecond, at least 1.
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(h *Handler) {
 		if perSecond > 0 && !math.IsNaN(perSecond) {
-			h.ratePerSecond = perSecond
+			h.verifiedLimit.perSecond = perSecond
 		}
-		h.burst = burst
+		h.verifiedLimit.burst = burst
 	}
+}
+
+// WithUnverifiedRateLimit bounds, as WithRateLimit does, the rate of answers
+// to requests without a genuine state; it defaults to DefaultUnverifiedRate.
+func WithUnverifiedRateLimit(perSecond float64, burst int) Option {
+	return func(h *Handler) {
+		if perSecond > 0 && !math.IsNaN(perSecond) {
+			h.unverifiedLimit.perSecond = perSecond
+		}
+		h.unverifiedLimit.burst = burst
+	}
+}
+
+// rateLimit is a token bucket's configuration.
+type rateLimit struct {
+	perSecond float64
+	burst     int
+}
+
+func (l rateLimit) limiter() *rate.Limiter {
+	burst := l.burst
+	if burst <= 0 {
+		burst = max(1, int(min(math.Ceil(2*l.perSecond), math.MaxInt32)))
+	}
+	limit := rate.Limit(l.perSecond)
+	if math.IsInf(l.perSecond, 1) {
+		limit = rate.Inf
+	}
+	return rate.NewLimiter(limit, burst)
 }
 
 // admission is the handler's rate and concurrency limit.
 type admission struct {
-	limiter  *rate.Limiter
-	inFlight chan struct{}
+	verified   *rate.Limiter
+	unverified *rate.Limiter
+	inFlight   chan struct{}
 }
 
-func newAdmission(maxInFlight int, perSecond float64, burst int) *admission {
-	if burst <= 0 {
-		burst = int(min(math.Ceil(2*perSecond), math.MaxInt32))
-		burst = max(1, burst)
-	}
-	limit := rate.Limit(perSecond)
-	if math.IsInf(perSecond, 1) {
-		limit = rate.Inf
-	}
-	return &admission{limiter: rate.NewLimiter(limit, burst), inFlight: make(chan struct{}, maxInFlight)}
+func newAdmission(maxInFlight int, verified, unverified rateLimit) *admission {
+	return &admission{verified: verified.limiter(), unverified: unverified.limiter(),
+		inFlight: make(chan struct{}, maxInFlight)}
 }
 
-// admit takes a token and an in-flight slot, or answers the request itself
-// (429 or 503, with Retry-After) and returns false. It never waits. A
-// caller that was admitted calls done when it has answered.
-func (a *admission) admit(w http.ResponseWriter) (done func(), ok bool) {
-	now := time.Now()
-	reservation := a.limiter.ReserveN(now, 1)
-	if !reservation.OK() {
-		refuseAdmission(w, http.StatusTooManyRequests, resultThrottled, time.Second)
-		return nil, false
-	}
-	if delay := reservation.DelayFrom(now); delay > 0 {
-		// Not waiting for the token: give it back, and tell the client
-		// when there will be one.
-		reservation.CancelAt(now)
-		refuseAdmission(w, http.StatusTooManyRequests, resultThrottled, delay)
+// admitVerified takes a token of the genuine callbacks' budget and an
+// in-flight slot, or answers the request itself (429 or 503, with
+// Retry-After) and returns false. It never waits. A caller that was
+// admitted calls done when it has answered.
+func (a *admission) admitVerified(w http.ResponseWriter) (done func(), ok bool) {
+	if !takeToken(w, a.verified) {
 		return nil, false
 	}
 	select {
@@ -111,6 +139,30 @@ func (a *admission) admit(w http.ResponseWriter) (done func(), ok bool) {
 		refuseAdmission(w, http.StatusServiceUnavailable, resultOverloaded, overloadedRetryAfter)
 		return nil, false
 	}
+}
+
+// admitUnverified takes a token of the budget of requests without a genuine
+// state, or answers 429 itself and returns false. Such a request needs no
+// in-flight slot: it is answered without an API call.
+func (a *admission) admitUnverified(w http.ResponseWriter) bool {
+	return takeToken(w, a.unverified)
+}
+
+// takeToken never waits: a client told when to come back costs nothing
+// meanwhile, one held open costs a connection.
+func takeToken(w http.ResponseWriter, limiter *rate.Limiter) bool {
+	now := time.Now()
+	reservation := limiter.ReserveN(now, 1)
+	if !reservation.OK() {
+		refuseAdmission(w, http.StatusTooManyRequests, resultThrottled, time.Second)
+		return false
+	}
+	if delay := reservation.DelayFrom(now); delay > 0 {
+		reservation.CancelAt(now)
+		refuseAdmission(w, http.StatusTooManyRequests, resultThrottled, delay)
+		return false
+	}
+	return true
 }
 
 // refuseAdmission answers a request the limits turned away. Nothing of it

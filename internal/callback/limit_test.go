@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/time/rate"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -101,30 +102,42 @@ func serveGet(h http.Handler, target string) *httptest.ResponseRecorder {
 }
 
 func TestHandlerLimitsDefaults(t *testing.T) {
+	type limits struct {
+		MaxInFlight            int
+		Limit, UnverifiedLimit rate.Limit
+		Burst, UnverifiedBurst int
+	}
+	defaults := limits{MaxInFlight: DefaultMaxInFlight, Limit: DefaultRate, Burst: DefaultBurst,
+		UnverifiedLimit: DefaultUnverifiedRate, UnverifiedBurst: DefaultUnverifiedBurst}
+	with := func(change func(*limits)) limits {
+		l := defaults
+		change(&l)
+		return l
+	}
 	tests := map[string]struct {
-		opts        []Option
-		maxInFlight int
-		limit       rate.Limit
-		burst       int
+		opts []Option
+		want limits
 	}{
-		"defaults":                     {maxInFlight: DefaultMaxInFlight, limit: DefaultRate, burst: DefaultBurst},
-		"non-positive keeps defaults":  {opts: []Option{WithMaxInFlight(0), WithRateLimit(-1, 0)}, maxInFlight: DefaultMaxInFlight, limit: DefaultRate, burst: DefaultBurst},
-		"explicit":                     {opts: []Option{WithMaxInFlight(4), WithRateLimit(2.5, 7)}, maxInFlight: 4, limit: 2.5, burst: 7},
-		"burst defaults to twice rate": {opts: []Option{WithRateLimit(5, 0)}, maxInFlight: DefaultMaxInFlight, limit: 5, burst: 10},
-		"burst at least 1":             {opts: []Option{WithRateLimit(0.1, 0)}, maxInFlight: DefaultMaxInFlight, limit: 0.1, burst: 1},
-		"an infinite rate lifts it":    {opts: []Option{WithRateLimit(math.Inf(1), 0)}, maxInFlight: DefaultMaxInFlight, limit: rate.Inf, burst: math.MaxInt32},
+		"defaults":                    {want: defaults},
+		"non-positive keeps defaults": {opts: []Option{WithMaxInFlight(0), WithRateLimit(-1, 0), WithUnverifiedRateLimit(-1, 0)}, want: with(func(l *limits) { l.UnverifiedBurst = 2 * DefaultUnverifiedRate })},
+		"explicit": {opts: []Option{WithMaxInFlight(4), WithRateLimit(2.5, 7), WithUnverifiedRateLimit(1.5, 3)},
+			want: limits{MaxInFlight: 4, Limit: 2.5, Burst: 7, UnverifiedLimit: 1.5, UnverifiedBurst: 3}},
+		"burst defaults to twice rate": {opts: []Option{WithRateLimit(5, 0), WithUnverifiedRateLimit(3, 0)},
+			want: with(func(l *limits) { l.Limit, l.Burst, l.UnverifiedLimit, l.UnverifiedBurst = 5, 10, 3, 6 })},
+		"burst at least 1": {opts: []Option{WithRateLimit(0.1, 0)}, want: with(func(l *limits) { l.Limit, l.Burst = 0.1, 1 })},
+		"an infinite rate lifts it": {opts: []Option{WithRateLimit(math.Inf(1), 0), WithUnverifiedRateLimit(math.Inf(1), 0)},
+			want: with(func(l *limits) {
+				l.Limit, l.Burst, l.UnverifiedLimit, l.UnverifiedBurst = rate.Inf, math.MaxInt32, rate.Inf, math.MaxInt32
+			})},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			h := NewHandler(nil, nil, testVerifier(t), tc.opts...)
-			if got := cap(h.admission.inFlight); got != tc.maxInFlight {
-				t.Errorf("max in flight = %d, want %d", got, tc.maxInFlight)
-			}
-			if got := h.admission.limiter.Limit(); got != tc.limit {
-				t.Errorf("rate = %v, want %v", got, tc.limit)
-			}
-			if got := h.admission.limiter.Burst(); got != tc.burst {
-				t.Errorf("burst = %d, want %d", got, tc.burst)
+			a := NewHandler(nil, nil, testVerifier(t), tc.opts...).admission
+			got := limits{MaxInFlight: cap(a.inFlight),
+				Limit: a.verified.Limit(), Burst: a.verified.Burst(),
+				UnverifiedLimit: a.unverified.Limit(), UnverifiedBurst: a.unverified.Burst()}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("limits (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -198,13 +211,12 @@ func TestHandlerRefusesRequestsBeyondTheRateLimit(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			reader := newSlowReader()
+			close(reader.release)
 			h := NewHandler(reader, nil, testVerifier(t), WithLogger(logr.Discard()), WithRateLimit(tc.perSecond, tc.burst))
 			throttled := testutil.ToFloat64(callbacksTotal.WithLabelValues(resultThrottled))
-			// No state: answered 400 without an API call, as fast as the
-			// limiter lets requests through.
 			for i := range tc.burst {
-				if code := serveGet(h, Path+"?code=x").Code; code != http.StatusBadRequest {
-					t.Fatalf("request %d of the burst got %d, want 400", i+1, code)
+				if code := serveGet(h, signedCallback(t)).Code; code != http.StatusNotFound {
+					t.Fatalf("request %d of the burst got %d, want 404 (the fake API server has no object)", i+1, code)
 				}
 			}
 			for i := range 3 {
@@ -216,11 +228,45 @@ func TestHandlerRefusesRequestsBeyondTheRateLimit(t *testing.T) {
 					t.Errorf("Retry-After = %q, want %q", got, tc.wantRetryAfter)
 				}
 			}
-			if got := reader.callCount(); got != 0 {
-				t.Errorf("throttled requests reached the API server %d times", got)
+			if got := reader.callCount(); got != tc.burst {
+				t.Errorf("the API server was called %d times, want %d: throttled requests reached it", got, tc.burst)
 			}
 			if got := testutil.ToFloat64(callbacksTotal.WithLabelValues(resultThrottled)) - throttled; got != 3 {
 				t.Errorf("throttled count rose by %v, want 3", got)
+			}
+		})
+	}
+}
+
+func TestHandlerGivesRequestsWithoutAGenuineStateABudgetOfTheirOwn(t *testing.T) {
+	forged := Path + "?" + url.Values{"code": {"c"}, "state": {"Zm9yZ2Vk.Zm9yZ2Vk"}}.Encode()
+	tests := map[string]struct {
+		target string
+		want   int
+	}{
+		"forged state": {target: forged, want: http.StatusForbidden},
+		"no state":     {target: Path + "?code=c", want: http.StatusBadRequest},
+		"another path": {target: "/elsewhere", want: http.StatusNotFound},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			reader := newSlowReader()
+			close(reader.release)
+			const burst = 4
+			h := NewHandler(reader, nil, testVerifier(t), WithLogger(logr.Discard()),
+				WithRateLimit(0.001, 1), WithUnverifiedRateLimit(0.001, burst))
+			var got []int
+			for range burst + 2 {
+				got = append(got, serveGet(h, tc.target).Code)
+			}
+			// The genuine budget is one callback, and none of the above spent it.
+			got = append(got, serveGet(h, signedCallback(t)).Code)
+			want := []int{tc.want, tc.want, tc.want, tc.want, http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusNotFound}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("status codes (-want +got):\n%s", diff)
+			}
+			if got := reader.callCount(); got != 1 {
+				t.Errorf("the API server was called %d times, want once, for the genuine callback", got)
 			}
 		})
 	}

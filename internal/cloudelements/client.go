@@ -30,10 +30,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/keyedrate"
 )
 
 // DefaultEndpoint is the platform's public base URL; other regions and hosts exist.
@@ -44,6 +45,11 @@ const (
 	DefaultTimeout = 30 * time.Second
 	DefaultQPS     = 10
 	DefaultBurst   = 20
+	// DefaultListTimeout bounds one whole listing. 100 pages at the
+	// client's rate take 10 seconds, and a page that is slow but within
+	// DefaultTimeout still leaves time for several; without it, 100 pages
+	// of 30 seconds each would hold a listing for 50 minutes.
+	DefaultListTimeout = 3 * time.Minute
 )
 
 // Version is the operator version reported in the User-Agent; set by -ldflags.
@@ -76,6 +82,7 @@ type Options struct {
 	QPS                float64       // 0 → DefaultQPS; used only when Limiter is nil
 	Burst              int           // 0 → DefaultBurst; used only when Limiter is nil
 	UserAgent          string        // "" → "hubspot-operator/" + Version
+	ListTimeout        time.Duration // bounds one whole listing, every page; 0 → DefaultListTimeout
 }
 
 func (o Options) String() string {
@@ -92,9 +99,12 @@ type Client struct {
 	endpoint      string
 	authorization string
 	httpClient    *http.Client
-	limiter       *rate.Limiter
-	userAgent     string
-	secrets       []string
+	// limiter is asked for on every call, not kept: a shared limiter may be
+	// forgotten while this Client lives (see sharedLimiter).
+	limiter     func() *rate.Limiter
+	userAgent   string
+	secrets     []string
+	listTimeout time.Duration
 }
 
 // New returns a Client. The endpoint must be an http or https URL with a
@@ -118,7 +128,6 @@ func New(opts Options) (*Client, error) {
 	c := &Client{
 		endpoint:      endpoint,
 		authorization: "User " + opts.UserSecret + ", Organization " + opts.OrganizationSecret,
-		limiter:       opts.Limiter,
 		userAgent:     opts.UserAgent,
 		secrets:       []string{opts.UserSecret, opts.OrganizationSecret},
 	}
@@ -126,7 +135,13 @@ func New(opts Options) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "hubspot-operator/" + Version
 	}
-	if c.limiter == nil {
+	c.listTimeout = opts.ListTimeout
+	if c.listTimeout <= 0 {
+		c.listTimeout = DefaultListTimeout
+	}
+	if opts.Limiter != nil {
+		c.limiter = func() *rate.Limiter { return opts.Limiter }
+	} else {
 		qps, burst := opts.QPS, opts.Burst
 		if qps == 0 {
 			qps = DefaultQPS
@@ -134,7 +149,8 @@ func New(opts Options) (*Client, error) {
 		if burst == 0 {
 			burst = DefaultBurst
 		}
-		c.limiter = sharedLimiter(endpoint, opts.UserSecret, opts.OrganizationSecret, qps, burst)
+		key := sharedLimiterKey(endpoint, opts.UserSecret, opts.OrganizationSecret)
+		c.limiter = func() *rate.Limiter { return sharedLimiters.Get(key, rate.Limit(qps), burst) }
 	}
 	return c, nil
 }
@@ -230,23 +246,17 @@ func normalizeEndpoint(raw string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-var limiters = struct {
-	sync.Mutex
-	byAccount map[string]*rate.Limiter
-}{byAccount: map[string]*rate.Limiter{}}
+// sharedLimiters are the limiters of every endpoint and account the process
+// calls. Credentials a tenant rotates in a loop make a new account each
+// time; the limiter of one no longer used is forgotten once it is full
+// again, so the registry holds the accounts in use, not every one ever seen.
+var sharedLimiters = keyedrate.New()
 
-func sharedLimiter(endpoint, userSecret, organizationSecret string, qps float64, burst int) *rate.Limiter {
-	// Hashed so that the registry never holds the secrets themselves.
+// sharedLimiterKey is hashed so that the registry never holds the secrets
+// themselves.
+func sharedLimiterKey(endpoint, userSecret, organizationSecret string) string {
 	account := sha256.Sum256([]byte(userSecret + "\x00" + organizationSecret))
-	key := endpoint + "\x00" + hex.EncodeToString(account[:])
-	limiters.Lock()
-	defer limiters.Unlock()
-	limiter, ok := limiters.byAccount[key]
-	if !ok {
-		limiter = rate.NewLimiter(rate.Limit(qps), burst)
-		limiters.byAccount[key] = limiter
-	}
-	return limiter
+	return endpoint + "\x00" + hex.EncodeToString(account[:])
 }
 
 // ErrClientRateLimited marks a request that was never sent because the
@@ -276,7 +286,7 @@ type response struct {
 // do sends the call and decodes a 2xx body into out (when out is not nil).
 func (c *Client) do(ctx context.Context, req call, out any) (response, error) {
 	scrub := c.scrubber(req.secrets)
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.limiter().Wait(ctx); err != nil {
 		return response{}, fmt.Errorf("cloud elements %s: %w: %w", req.operation, ErrClientRateLimited, err)
 	}
 

@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/keyedrate"
 )
 
 func TestNewDefaults(t *testing.T) {
@@ -44,8 +46,8 @@ func TestNewDefaults(t *testing.T) {
 	if c.httpClient.Timeout != 30*time.Second {
 		t.Errorf("default timeout = %v", c.httpClient.Timeout)
 	}
-	if c.limiter.Limit() != 10 || c.limiter.Burst() != 20 {
-		t.Errorf("default limiter = %v/s burst %d", c.limiter.Limit(), c.limiter.Burst())
+	if c.limiter().Limit() != 10 || c.limiter().Burst() != 20 {
+		t.Errorf("default limiter = %v/s burst %d", c.limiter().Limit(), c.limiter().Burst())
 	}
 	if c.userAgent != "hubspot-operator/dev" {
 		t.Errorf("default User-Agent = %q", c.userAgent)
@@ -62,7 +64,7 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.limiter != custom || c.userAgent != "x/1" {
+	if c.limiter() != custom || c.userAgent != "x/1" {
 		t.Error("explicit options were not kept")
 	}
 	// The caller's client is copied, not used or changed: only the copy
@@ -80,10 +82,10 @@ func TestNewDefaults(t *testing.T) {
 	same, _ := New(Options{Endpoint: "https://eu.example.com/elements/api-v2", UserSecret: "u-defaults", OrganizationSecret: "o", QPS: 1})
 	other, _ := New(Options{Endpoint: "https://eu.example.com/elements/api-v2", UserSecret: "u-other", OrganizationSecret: "o"})
 	first, _ := New(Options{Endpoint: "https://eu.example.com/elements/api-v2", UserSecret: "u-defaults", OrganizationSecret: "o"})
-	if same.limiter != first.limiter || other.limiter == first.limiter {
+	if same.limiter() != first.limiter() || other.limiter() == first.limiter() {
 		t.Error("limiters must be shared per endpoint and account, and only so")
 	}
-	if same.limiter.Limit() != 10 {
+	if same.limiter().Limit() != 10 {
 		t.Error("the first client for an account fixes the shared limiter's rate")
 	}
 }
@@ -243,5 +245,27 @@ func TestTruncate(t *testing.T) {
 	got := truncate(long)
 	if len(got) > maxMessageBytes+len("…") || !strings.HasSuffix(got, "…") || strings.ContainsRune(got, '\uFFFD') {
 		t.Errorf("truncate kept %d bytes or split a rune", len(got))
+	}
+}
+
+// A tenant who rewrites their credentials in a loop makes a new account each
+// time: the shared limiters of accounts no longer used are forgotten.
+func TestRotatedCredentialsLeaveNoLimiterBehind(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	saved := sharedLimiters
+	sharedLimiters = keyedrate.New(keyedrate.WithIdle(time.Minute), keyedrate.WithClock(func() time.Time { return now }))
+	t.Cleanup(func() { sharedLimiters = saved })
+	largest := 0
+	for i := range 1000 {
+		c, err := New(Options{Endpoint: "https://eu.example.com/elements/api-v2", UserSecret: fmt.Sprintf("rotated-%d", i), OrganizationSecret: "o"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.limiter().AllowN(now, DefaultBurst)
+		largest = max(largest, sharedLimiters.Len())
+		now = now.Add(5 * time.Second)
+	}
+	if largest > 25 {
+		t.Errorf("after 1,000 rotations of the credentials, %d shared limiters were held at once; want at most 25 (two idle minutes of them)", largest)
 	}
 }

@@ -61,7 +61,9 @@ limitations under the License.
 //     list page that is the platform's JSON error with a message "No … found"
 //     (as "No instances found") is an empty page, on the first page or after
 //     a token, and ends the listing without an error; any other 404 there (a
-//     gateway's HTML page, an empty body, another message) is an error.
+//     gateway's HTML page, an empty body, another message) is an error. The
+//     whole listing, every page, has one deadline, Options.ListTimeout
+//     (DefaultListTimeout): past it, the listing fails with ErrListDeadline.
 //   - FindInstancesByTag sends tags[] and still checks each instance's tags
 //     itself.
 //   - The client never retries. The operator's work queue owns backoff, and

@@ -385,3 +385,53 @@ func TestRetryAfterIsCappedAtAnHour(t *testing.T) {
 		}
 	}
 }
+
+func TestAWholeListingHasADeadline(t *testing.T) {
+	// Every page answers, slowly, well within the client's per-request
+	// timeout, and offers another: only a deadline on the whole listing
+	// stops it before the page limit.
+	var requests atomic.Int64
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	slowPages := func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		case <-release:
+			return
+		}
+		w.Header().Set(ce.NextPageHeader, fmt.Sprintf("token-%d", n))
+		_, _ = fmt.Fprintf(w, `[{"id":%d,"tags":["%s"]}]`, n, "managed")
+	}
+	tests := map[string]func(*ce.Client) error{
+		"VisitInstancesByTag": func(c *ce.Client) error {
+			return c.VisitInstancesByTag(context.Background(), "managed", func(ce.Instance) {})
+		},
+		"FindInstancesByTag": func(c *ce.Client) error {
+			_, err := c.FindInstancesByTag(context.Background(), "managed")
+			return err
+		},
+		"ListInstances": func(c *ce.Client) error {
+			_, err := c.ListInstances(context.Background(), nil)
+			return err
+		},
+	}
+	for name, list := range tests {
+		t.Run(name, func(t *testing.T) {
+			requests.Store(0)
+			client, _ := hostile(t, slowPages, func(o *ce.Options) { o.ListTimeout = 300 * time.Millisecond })
+			err := list(client)
+			if !errors.Is(err, ce.ErrListDeadline) || !errors.Is(err, context.DeadlineExceeded) || !ce.IsRetryable(err) {
+				t.Fatalf("the listing ended with %v after %d pages; want a retryable ErrListDeadline", err, requests.Load())
+			}
+			if got := requests.Load(); got >= ce.MaxListPages/2 {
+				t.Errorf("the listing read %d pages before its deadline", got)
+			}
+			if !strings.Contains(err.Error(), "list instances") || !strings.Contains(err.Error(), "300ms") {
+				t.Errorf("error %q should name the operation and the deadline", err)
+			}
+		})
+	}
+}

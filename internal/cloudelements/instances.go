@@ -64,6 +64,10 @@ const maxPageTokenBytes = 8 << 10
 // was still handed a next-page token.
 var ErrTooManyPages = errors.New("too many pages")
 
+// ErrListDeadline marks a listing that did not finish within the client's
+// ListTimeout. It also wraps context.DeadlineExceeded, so it is retryable.
+var ErrListDeadline = errors.New("listing deadline exceeded")
+
 // OAuthURL asks the platform for the provider's consent URL. The call is
 // documented without an Authorization header, so none is sent.
 func (c *Client) OAuthURL(ctx context.Context, req OAuthURLRequest) (*OAuthURLResponse, error) {
@@ -169,7 +173,22 @@ func (c *Client) VisitInstancesByTag(ctx context.Context, tag string, visit func
 // eachInstance pages through GET /instances with filter, and hands each
 // instance match accepts (all when match is nil) to visit, until visit says
 // to stop at the end of a page.
+//
+// The whole listing has one deadline, ListTimeout: the page limit and the
+// per-request timeout alone would let a slow endpoint hold it for the
+// product of the two.
 func (c *Client) eachInstance(ctx context.Context, filter url.Values, match func(Instance) bool, visit func(Instance) (more bool)) error {
+	deadline := fmt.Errorf("cloud elements %s: %w: not finished within %v: %w", opList, ErrListDeadline, c.listTimeout, context.DeadlineExceeded)
+	ctx, cancel := context.WithTimeoutCause(ctx, c.listTimeout, deadline)
+	defer cancel()
+	err := c.eachInstancePage(ctx, filter, match, visit)
+	if err != nil && errors.Is(context.Cause(ctx), ErrListDeadline) {
+		return deadline
+	}
+	return err
+}
+
+func (c *Client) eachInstancePage(ctx context.Context, filter url.Values, match func(Instance) bool, visit func(Instance) (more bool)) error {
 	seenTokens := map[string]bool{}
 	next := ""
 	for pages := 1; ; pages++ {

@@ -149,8 +149,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			return nil
 		})
 	fs.StringVar(&o.CallbackAddr, "oauth-callback-bind-address", ":8082", "The address the OAuth callback endpoint (/oauth/callback) binds to; 0 disables it.")
-	fs.IntVar(&o.CallbackMaxInFlight, "oauth-callback-max-inflight", callback.DefaultMaxInFlight, "How many OAuth callbacks are served at once; more are answered 503 with Retry-After.")
-	fs.Float64Var(&o.CallbackRate, "oauth-callback-rate", callback.DefaultRate, "How many OAuth callbacks per second are admitted over all clients (burst: twice as many); more are answered 429 with Retry-After.")
+	fs.IntVar(&o.CallbackMaxInFlight, "oauth-callback-max-inflight", callback.DefaultMaxInFlight, "How many OAuth callbacks with a genuine state are served at once; more are answered 503 with Retry-After.")
+	fs.Float64Var(&o.CallbackRate, "oauth-callback-rate", callback.DefaultRate, "How many OAuth callbacks with a genuine state per second are admitted over all clients (burst: twice as many); more are answered 429 with Retry-After. Requests without one (forged, expired, malformed) have a separate budget of the same default, so a flood of them cannot lock consent out.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", defaultOperatorNamespace(), "Namespace holding the operator's own Secrets (the OAuth state signing key).")
 	fs.StringVar(&o.StateKeySecret, "oauth-state-key-secret", "hubspot-operator-oauth-state", "Secret holding the OAuth state signing key; created if absent.")
 	fs.DurationVar(&o.StateTTL, "oauth-state-ttl", oauthstate.DefaultTTL, fmt.Sprintf("How long an authorization URL stays usable, between %v and %v.", oauthstate.MinTTL, oauthstate.MaxTTL))

@@ -22,7 +22,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -91,19 +90,19 @@ func ownerTags(obj *elementsv1alpha1.HubSpotInstance, marker string) []string {
 }
 
 // claimedBy splits what an owner-tag lookup (or a GET of a recorded id)
-// found. An instance that carries one of tags and no other object's owner
-// tag is ours. One that names another owner besides, or instead, is
-// contested: a tag smuggled in by another tenant, or an instance another
-// object has claimed since; it is never adopted or deleted. Each instance
-// counts once, however many lookups found it.
-func claimedBy(found []cloudelements.Instance, tags []string) (ours []cloudelements.Instance, contested []int64) {
+// found. An instance this incarnation holds, and no other, is ours. One
+// that names another holder besides, or instead, is contested: a tag
+// smuggled in by another tenant, or an instance another object has claimed
+// since; it is never adopted or deleted. Each instance counts once, however
+// many lookups found it.
+func claimedBy(found []cloudelements.Instance, id identity) (ours []cloudelements.Instance, contested []int64) {
 	seen := map[int64]bool{}
 	for _, inst := range found {
 		if seen[inst.ID] {
 			continue
 		}
 		seen[inst.ID] = true
-		if slices.ContainsFunc(inst.Tags, func(t string) bool { return elementsv1alpha1.IsOwnerTag(t) && !slices.Contains(tags, t) }) {
+		if relationOf(inst.Tags, id) != heldByUs {
 			contested = append(contested, inst.ID)
 			continue
 		}

@@ -19,9 +19,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -54,6 +57,11 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 		what := "any element instance of this object"
 		if id := ownedInstanceID(obj); id != 0 {
 			what = "element instance " + formatID(id)
+		}
+		if d == orphanByPolicy {
+			if err := r.handOver(ctx, obj); err != nil {
+				return err
+			}
 		}
 		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonOrphaned, "Delete",
 			why+": "+what+" is left at Cloud Elements")
@@ -144,16 +152,9 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 		return nil
 	}
 	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
-	if err := checkPlatformUnchanged(obj, elementsv1alpha1.ReasonDeletionBlocked); err != nil {
-		return err
-	}
-	in, err := r.resolveCredentials(ctx, obj)
+	api, in, err := r.releasingAPI(ctx, obj)
 	if err != nil {
 		return err
-	}
-	api, err := r.newElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
-	if err != nil {
-		return stalledError(elementsv1alpha1.ReasonDeletionBlocked, "spec.platform.endpoint: %w", err)
 	}
 	var found []cloudelements.Instance
 	if id := ownedInstanceID(obj); id != 0 {
@@ -178,7 +179,7 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 					parseCreateMarker(marker).at.UTC().Format(time.RFC3339), r.createGrace)}
 		}
 	}
-	ours, contested := claimedBy(found, ownerTags(obj, marker))
+	ours, contested := claimedBy(found, r.identityOf(obj))
 	for _, id := range contested {
 		r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonOrphaned, "Delete",
 			"element instance "+formatID(id)+" carries another object's owner tag: it is not this object's to delete, and is left at Cloud Elements")
@@ -190,4 +191,68 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonDeleted, "Delete", "deleted element instance "+formatID(inst.ID))
 	}
 	return nil
+}
+
+// handOver re-tags an orphaned instance with the identity the hand-over
+// annotation names (same cluster), dropping this incarnation's owner tag,
+// so that the object of that namespace and name adopts it: the one way an
+// instance moves to another namespace or name, decided on the releasing
+// side.
+func (r *HubSpotInstanceReconciler) handOver(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
+	to, asked := obj.Annotations[elementsv1alpha1.HandOverAnnotation]
+	id := ownedInstanceID(obj)
+	if !asked || id == 0 {
+		return nil
+	}
+	namespace, name, ok := strings.Cut(to, "/")
+	if !ok || len(validation.IsDNS1123Label(namespace)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return stalledError(elementsv1alpha1.ReasonDeletionBlocked,
+			"annotation %s must be <namespace>/<name> of the object to adopt element instance %d, got %q: fix or remove it",
+			elementsv1alpha1.HandOverAnnotation, id, boundedText(to, maxListedItem))
+	}
+	if r.clusterName == "" {
+		return stalledError(elementsv1alpha1.ReasonDeletionBlocked,
+			"annotation %s needs the operator to run with a cluster name (--cluster-name), which identities are made of: remove it to orphan element instance %d as it is",
+			elementsv1alpha1.HandOverAnnotation, id)
+	}
+	api, _, err := r.releasingAPI(ctx, obj)
+	if err != nil {
+		return err
+	}
+	inst, err := api.GetInstance(ctx, id)
+	switch {
+	case cloudelements.IsNotFound(err):
+		return nil
+	case err != nil:
+		return classifyAPIError("reading element instance "+formatID(id)+" to hand it over", err)
+	}
+	if relationOf(inst.Tags, r.identityOf(obj)) != heldByUs {
+		// Not this object's to give: it is left as it is.
+		return nil
+	}
+	tags := userTags(inst.Tags)
+	tags = append(tags, elementsv1alpha1.NameTag(namespace, name), elementsv1alpha1.ClusterTag(r.clusterName), elementsv1alpha1.ManagedTag)
+	if _, err := api.PatchInstance(ctx, id, cloudelements.InstancePatch{Tags: tags}); err != nil {
+		return classifyAPIError("re-tagging element instance "+formatID(id)+" for "+to, err)
+	}
+	r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonHandedOver, "Delete",
+		"element instance "+formatID(id)+" is re-tagged for "+to+", which adopts it when it exists (cluster "+strconv.Quote(r.clusterName)+")")
+	return nil
+}
+
+// releasingAPI connects to the platform the recorded instance lives on, to
+// delete or hand it over, with the credentials at hand.
+func (r *HubSpotInstanceReconciler) releasingAPI(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (ElementAPI, *inputs, error) {
+	if err := checkPlatformUnchanged(obj, elementsv1alpha1.ReasonDeletionBlocked); err != nil {
+		return nil, nil, err
+	}
+	in, err := r.resolveCredentials(ctx, obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := r.newElementAPI(in.endpoint, in.userSecret, in.organizationSecret)
+	if err != nil {
+		return nil, nil, stalledError(elementsv1alpha1.ReasonDeletionBlocked, "spec.platform.endpoint: %w", err)
+	}
+	return api, in, nil
 }

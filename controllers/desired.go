@@ -31,7 +31,7 @@ import (
 
 // desiredInstance is the instance as the spec and its Secrets describe it,
 // without providerData (which is only sent when authorizing).
-func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudelements.InstanceRequest {
+func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs, id identity) cloudelements.InstanceRequest {
 	config := make(map[string]string, len(obj.Spec.Configuration)+8)
 	for k, v := range obj.Spec.Configuration {
 		config[k] = v
@@ -84,7 +84,8 @@ func desiredInstance(obj *elementsv1alpha1.HubSpotInstance, in *inputs) cloudele
 
 	tags := slices.Clone(obj.Spec.Tags)
 	slices.Sort(tags)
-	tags = append(tags, obj.OwnerTag(), elementsv1alpha1.ManagedTag)
+	tags = append(tags, id.tags()...)
+	tags = append(tags, elementsv1alpha1.ManagedTag)
 
 	return cloudelements.InstanceRequest{
 		Element:       cloudelements.ElementRef{Key: cloudelements.ElementKey},

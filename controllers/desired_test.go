@@ -119,7 +119,7 @@ func TestDesiredInstance(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			obj := objectWith(tc.auth)
 			obj.Spec.Events, obj.Spec.Configuration = tc.events, tc.extra
-			got := desiredInstance(obj, resolved)
+			got := desiredInstance(obj, resolved, identityWithout(obj))
 			want := ce.InstanceRequest{
 				Element:       ce.ElementRef{Key: ce.ElementKey},
 				Name:          "team-crm",
@@ -165,7 +165,7 @@ func TestPollerConfigurationIgnoresResourceOrder(t *testing.T) {
 	editedURL := obj.DeepCopy()
 	editedURL.Spec.Events.Poller.Resources[1].URL = "/hubs/crm/accounts"
 
-	got := desiredInstance(reordered, resolved).Configuration[ce.ConfigEventPollerConfiguration]
+	got := desiredInstance(reordered, resolved, identityWithout(reordered)).Configuration[ce.ConfigEventPollerConfiguration]
 	if diff := cmp.Diff(wantPollerJSON, got); diff != "" {
 		t.Errorf("poller configuration of the reordered spec (-want +got):\n%s", diff)
 	}
@@ -174,7 +174,7 @@ func TestPollerConfigurationIgnoresResourceOrder(t *testing.T) {
 		t.Errorf("the poller configuration is not a JSON object: %v", err)
 	}
 	hash := func(o *elementsv1alpha1.HubSpotInstance) string {
-		return configurationHash(testKey, o, desiredInstance(o, resolved))
+		return configurationHash(testKey, o, desiredInstance(o, resolved, identityWithout(o)))
 	}
 	if hash(reordered) != hash(obj) {
 		t.Error("reordering the poller resources changed the configuration hash")
@@ -186,7 +186,7 @@ func TestPollerConfigurationIgnoresResourceOrder(t *testing.T) {
 
 func TestConfigurationHash(t *testing.T) {
 	obj := objectWith(oauth2)
-	base := desiredInstance(obj, resolved)
+	base := desiredInstance(obj, resolved, identityWithout(obj))
 	baseHash := configurationHash(testKey, obj, base)
 	if !strings.HasPrefix(baseHash, "hmac-sha256:") {
 		t.Fatalf("hash %q lacks its algorithm", baseHash)
@@ -345,7 +345,7 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 // reproduce it.
 func TestConfigurationHashIsKeyed(t *testing.T) {
 	obj := objectWith(apiKey)
-	req := desiredInstance(obj, resolved)
+	req := desiredInstance(obj, resolved, identityWithout(obj))
 	body, _ := json.Marshal(req)
 	sum := sha256.Sum256(append([]byte(obj.UID+"\n"), body...))
 	unkeyed := "sha256:" + hex.EncodeToString(sum[:])
@@ -439,4 +439,10 @@ func TestMayReleaseCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// identityWithout is an object's identity when the operator runs without a
+// cluster name: its owner tag alone.
+func identityWithout(obj *elementsv1alpha1.HubSpotInstance) identity {
+	return identity{nameTag: elementsv1alpha1.NameTag(obj.Namespace, obj.Name), incarnations: []string{obj.OwnerTag()}}
 }

@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -206,6 +208,14 @@ type session struct {
 	instance *cloudelements.Instance
 	// imported is the instance verifyImport read before an import.
 	imported *cloudelements.Instance
+	// adopted is the instance adoptOwnInstance found by its tags and
+	// recorded.
+	adopted *cloudelements.Instance
+	// elsewhere are instances of this namespace and name under another
+	// cluster name, which a create tells about.
+	elsewhere []cloudelements.Instance
+	// note is added to the Ready message of this reconcile.
+	note string
 	// tokenSecret is what the cache says about the token Secret.
 	tokenSecret tokenSecretState
 	// out, once a step sets it, is the conclusion of the reconcile: the
@@ -271,17 +281,17 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, nil
 	}
 	steps := []step{
-		r.resolve,                // every referenced Secret, all problems at once
-		r.holdStall,              // a refused attempt waits for its retry, or for a change
-		r.inspectTokenSecret,     // refuse to go on if its name belongs to somebody else
-		r.verifyImport,           // never take over another object's instance
-		r.adoptInterruptedCreate, // a create whose result was never recorded
-		r.syncInstance,           // re-authorize, update, or detect drift when a poll is due
-		r.createInstance,         // exactly once; OAuth 2 waits for consent first
-		r.retireConsentLink,      // consent given: the link is dead weight
-		r.protectCredentials,     // keep the account Secret until the instance is deleted
-		r.reconcileTokenSecret,   // write or repair the token Secret
-		r.reportHealth,           // valid / disabled
+		r.resolve,              // every referenced Secret, all problems at once
+		r.holdStall,            // a refused attempt waits for its retry, or for a change
+		r.inspectTokenSecret,   // refuse to go on if its name belongs to somebody else
+		r.verifyImport,         // never take over another object's instance
+		r.adoptOwnInstance,     // an interrupted create's, or this identity's
+		r.syncInstance,         // re-authorize, update, or detect drift when a poll is due
+		r.createInstance,       // exactly once; OAuth 2 waits for consent first
+		r.retireConsentLink,    // consent given: the link is dead weight
+		r.protectCredentials,   // keep the account Secret until the instance is deleted
+		r.reconcileTokenSecret, // write or repair the token Secret
+		r.reportHealth,         // valid / disabled
 	}
 	if obj.Spec.ObserveOnly() {
 		steps = []step{
@@ -381,7 +391,7 @@ func (r *HubSpotInstanceReconciler) resolve(ctx context.Context, s *session) err
 	if err := r.spendRetry(s); err != nil {
 		return err
 	}
-	s.desired = desiredInstance(s.obj, in)
+	s.desired = desiredInstance(s.obj, in, r.identityOf(s.obj))
 	s.hash = configurationHash(r.hashKey, s.obj, s.desired)
 	s.authHash = authorizationHash(r.hashKey, s.obj, authorization(s.obj, in))
 	if s.obj.Status.AppliedAuthorizationHash == "" && instanceIDOf(s.obj) != 0 && !in.codeIsOurs && !s.obj.Spec.ObserveOnly() {
@@ -422,6 +432,7 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 	case out.reason == "":
 		out = outcome{ready: true, reason: elementsv1alpha1.ReasonAvailable,
 			message: "element instance " + formatID(obj.Status.InstanceID) + " is valid and its token is in Secret " + obj.Status.TokenSecretName}
+		out.message = withNote(out.message, s.note, meta.FindStatusCondition(before.Status.Conditions, elementsv1alpha1.ConditionReady))
 	}
 	if requested := obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation]; requested != "" {
 		obj.Status.LastHandledReconcileAt = requested
@@ -492,6 +503,19 @@ func statusPatch(before, obj *elementsv1alpha1.HubSpotInstance) client.Patch {
 		return client.MergeFrom(base)
 	}
 	return client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
+}
+
+// withNote adds this reconcile's note to the Ready message or, without one,
+// keeps the note an earlier reconcile added while the rest still holds: a
+// note is said once, and stays until something else changes.
+func withNote(message, note string, ready *metav1.Condition) string {
+	switch {
+	case note != "":
+		return message + "; " + note
+	case ready != nil && strings.HasPrefix(ready.Message, message+"; "):
+		return ready.Message
+	}
+	return message
 }
 
 // maxStallRetry caps how long a platform-side stall waits for its retry.

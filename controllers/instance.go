@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,52 +35,123 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
-// adoptInterruptedCreate resolves a create that was started and whose result
-// was never recorded: the instance may exist, so it is looked up by owner tag
-// rather than guessed. Found, it is recorded, and syncInstance re-applies the
-// desired configuration once, since what it was created with is unknown.
-func (r *HubSpotInstanceReconciler) adoptInterruptedCreate(ctx context.Context, s *session) error {
+// adoptOwnInstance finds, before anything is created, an instance that is
+// already this object's: one an interrupted create made (found by its
+// owner tag, once the create has had its grace period), or one of its
+// identity that no incarnation holds any longer (found by its name tag: a
+// cluster rebuilt from Git, an object re-applied after deletionPolicy
+// Orphan, a restore without status). Found, it is recorded, and
+// syncInstance re-applies the desired configuration and tags at once,
+// reading the tags back so that of two incarnations adopting at once only
+// one keeps it.
+func (r *HubSpotInstanceReconciler) adoptOwnInstance(ctx context.Context, s *session) error {
 	obj := s.obj
+	if instanceIDOf(obj) != 0 {
+		return nil
+	}
 	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
-	if instanceIDOf(obj) != 0 || marker == "" {
+	byOwnerTag := false
+	if marker != "" {
+		mem := r.memory().get(obj)
+		if c := mem.created; c != nil && c.marker == marker {
+			// Ours, and its status write was lost: this one records it.
+			r.recordCreated(obj, c)
+			return nil
+		}
+		decision, wait := decideCreate(marker, mem.refusedMarker, r.now(), r.createGrace)
+		if decision == waitForInFlight {
+			m := parseCreateMarker(marker)
+			s.conclude(outcome{reason: elementsv1alpha1.ReasonProgressing, progressing: true,
+				message: fmt.Sprintf("a create started at %s has not been confirmed; the instance is looked up by its owner tag in %s, before any new create",
+					m.at.UTC().Format(time.RFC3339), wait.Round(time.Second))})
+			s.requeueAfter, s.awaitingCreate = wait, true
+			return nil
+		}
+		byOwnerTag = decision == lookUpFirst
+	}
+	if !byOwnerTag && r.clusterName == "" {
 		return nil
 	}
-	mem := r.memory().get(obj)
-	if c := mem.created; c != nil && c.marker == marker {
-		// Ours, and its status write was lost: this one records it.
-		r.recordCreated(obj, c)
-		return nil
-	}
-	decision, wait := decideCreate(marker, mem.refusedMarker, r.now(), r.createGrace)
-	switch decision {
-	case createNow:
-		return nil
-	case waitForInFlight:
-		m := parseCreateMarker(marker)
-		s.conclude(outcome{reason: elementsv1alpha1.ReasonProgressing, progressing: true,
-			message: fmt.Sprintf("a create started at %s has not been confirmed; the instance is looked up by its owner tag in %s, before any new create",
-				m.at.UTC().Format(time.RFC3339), wait.Round(time.Second))})
-		s.requeueAfter, s.awaitingCreate = wait, true
-		return nil
-	}
-	found, err := findOwnedInstances(ctx, s.api, obj)
+	found, err := r.findOwnInstances(ctx, s, byOwnerTag)
 	if err != nil {
-		return classifyAPIError("looking up an interrupted create", err)
+		return classifyAPIError("looking up this object's instance by its tags before creating one", err)
 	}
-	ours, contested := claimedBy(found, ownerTags(obj, marker))
-	if len(contested) > 0 || len(ours) > 1 {
-		return ambiguousAdoption(ours, contested)
+	adoptable, contested, elsewhere := sortFound(found, r.identityOf(obj))
+	if len(contested) > 0 || len(adoptable) > 1 {
+		return ambiguousAdoption(adoptable, contested)
 	}
-	if len(ours) == 0 {
+	if len(adoptable) == 0 {
+		s.elsewhere = elsewhere
 		return nil
 	}
-	// Recorded by the status write that ends this reconcile; should that
-	// fail, the next one finds the instance the same way.
-	obj.Status.InstanceID = ours[0].ID
-	r.announce(s, elementsv1alpha1.EventReasonAdopted, "Create",
-		"found element instance "+formatID(ours[0].ID)+" from an interrupted create by its owner tag")
-	obj.Status.AppliedConfigurationHash = ""
+	r.adopt(s, adoptable[0])
 	return nil
+}
+
+// findOwnInstances lists the instances that may be this object's: by its
+// owner tags after an interrupted create, and by its name tag when it has
+// an identity.
+func (r *HubSpotInstanceReconciler) findOwnInstances(ctx context.Context, s *session, byOwnerTag bool) ([]cloudelements.Instance, error) {
+	var found []cloudelements.Instance
+	if byOwnerTag {
+		owned, err := findOwnedInstances(ctx, s.api, s.obj)
+		if err != nil {
+			return nil, err
+		}
+		found = owned
+	}
+	if r.clusterName != "" {
+		named, err := s.api.FindInstancesByTag(ctx, elementsv1alpha1.NameTag(s.obj.Namespace, s.obj.Name))
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, named...)
+	}
+	return found, nil
+}
+
+// sortFound splits what the lookups found, each instance once: what this
+// incarnation may adopt (its own, or its identity's), what it must not touch
+// and makes it stop (claimed by another object as well), and what only
+// carries its namespace and name under another cluster name.
+func sortFound(found []cloudelements.Instance, id identity) (adoptable []cloudelements.Instance, contested []int64, elsewhere []cloudelements.Instance) {
+	seen := map[int64]bool{}
+	for _, inst := range found {
+		if seen[inst.ID] {
+			continue
+		}
+		seen[inst.ID] = true
+		switch relationOf(inst.Tags, id) {
+		case heldByUs, ourIdentity:
+			adoptable = append(adoptable, inst)
+		case otherCluster:
+			elsewhere = append(elsewhere, inst)
+		default:
+			contested = append(contested, inst.ID)
+		}
+	}
+	return adoptable, contested, elsewhere
+}
+
+// adopt records an instance found by its tags as this object's. What it was
+// last authorized with is unknown, so the authorization at hand is taken as
+// applied while the instance is valid: an adoption never re-authorizes (nor
+// asks for consent) for nothing. The configuration is re-applied, which
+// re-tags it as this incarnation's.
+func (r *HubSpotInstanceReconciler) adopt(s *session, inst cloudelements.Instance) {
+	obj := s.obj
+	obj.Status.InstanceID = inst.ID
+	obj.Status.Valid, obj.Status.Disabled = inst.Valid, inst.Disabled
+	obj.Status.AppliedConfigurationHash = ""
+	if inst.Valid {
+		obj.Status.AppliedAuthorizationHash = s.authHash
+	}
+	s.adopted = &inst
+	how := "by its owner tag, from an interrupted create"
+	if relationOf(inst.Tags, r.identityOf(obj)) == ourIdentity {
+		how = "by this object's identity (cluster " + strconv.Quote(r.clusterName) + ", " + obj.Namespace + "/" + obj.Name + "), held by no live incarnation: no new instance"
+	}
+	r.announce(s, elementsv1alpha1.EventReasonAdopted, "Create", "found element instance "+formatID(inst.ID)+" "+how)
 }
 
 // ambiguousAdoption refuses to pick among the instances an owner-tag lookup
@@ -94,7 +164,7 @@ func ambiguousAdoption(ours []cloudelements.Instance, contested []int64) error {
 	}
 	ids = append(ids, contested...)
 	return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
-		"the owner-tag lookup of an interrupted create found element instances %s, of which %d also carry another object's owner tag: the operator adopts none of them and creates none; delete the ones that are not this object's at Cloud Elements, or name this object's with annotation %s",
+		"looking up this object's instance by its tags found element instances %s, of which %d are also claimed by another object: the operator adopts none of them and creates none; delete the ones that are not this object's at Cloud Elements, or name this object's with annotation %s",
 		boundedList(formatIDs(ids)), len(contested), elementsv1alpha1.InstanceIDAnnotation)
 }
 
@@ -134,10 +204,15 @@ func (r *HubSpotInstanceReconciler) verifyImport(ctx context.Context, s *session
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"element instance %d is an instance of element %q, not %s: it cannot be imported", named, key, cloudelements.ElementKey)
 	}
-	if tag, claimed := foreignOwnerTag(obj, inst); claimed {
+	id := r.identityOf(obj)
+	switch relationOf(inst.Tags, id) {
+	case othersInstance:
 		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
-			"element instance %d belongs to %s (owner tag %q): the operator will not take it over",
-			named, ownerOf(tag), boundedText(tag, maxListedItem))
+			"element instance %d belongs to %s: the operator will not take it over", named, ownerNamed(inst.Tags, id))
+	case otherCluster:
+		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+			"element instance %d belongs to %s/%s of cluster %s, and this operator's cluster name is %q: the operator will not take it over from another cluster",
+			named, obj.Namespace, obj.Name, clusterNamed(inst.Tags), r.clusterName)
 	}
 	s.imported = inst
 	return nil
@@ -187,14 +262,14 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 		}
 	case obj.Status.AppliedConfigurationHash != s.hash:
 		inst, err = r.updateInstance(ctx, s, id)
-		if err == nil && s.imported != nil {
+		if err == nil && (s.imported != nil || s.adopted != nil) {
 			// Another object importing the same instance at the same time
 			// passed the same check, and the platform keeps the last
 			// write's tags: read them back, and only the object whose owner
 			// tag stayed records the instance.
 			inst, err = s.api.GetInstance(ctx, id)
 			if err == nil {
-				err = checkClaim(obj, inst)
+				err = r.checkClaim(obj, inst)
 			}
 		}
 		if err == nil {
@@ -224,35 +299,57 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 	case err != nil:
 		return classifyAPIError("element instance "+formatID(id), err)
 	}
-	if err := checkClaim(obj, inst); err != nil {
+	if err := r.checkClaim(obj, inst); err != nil {
 		return err
 	}
 	r.observe(s, inst)
 	return nil
 }
 
-// checkClaim stops an object whose instance carries another object's owner
-// tag: that object imported it, or won a race to, and this one must neither
-// change it nor copy its token any longer.
-func checkClaim(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelements.Instance) error {
-	if tag, claimed := foreignOwnerTag(obj, inst); claimed {
-		return stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
+// checkClaim stops an object whose instance another incarnation holds:
+// another object imported it, or won a race to, or another incarnation of
+// this very identity adopted it (two live objects of one identity). This
+// one must neither change it nor copy its token any longer.
+func (r *HubSpotInstanceReconciler) checkClaim(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelements.Instance) error {
+	id := r.identityOf(obj)
+	tag, held := heldElsewhere(inst.Tags, id)
+	switch {
+	case !held:
+		return nil
+	case strings.HasPrefix(tag, id.nameTag+"/"):
+		return stalledError(elementsv1alpha1.ReasonInstanceClaimed,
+			"element instance %d is now held by another incarnation of %s/%s (owner tag %q): two objects of this identity are alive, in two clusters run with cluster name %q or in a restore beside the original; the one that adopted it last keeps it, and this one no longer changes it or copies its token. Check the --cluster-name of both operators, then delete this object with deletionPolicy Orphan",
+			inst.ID, obj.Namespace, obj.Name, boundedText(tag, maxListedItem), r.clusterName)
+	default:
+		return stalledError(elementsv1alpha1.ReasonInstanceClaimed,
 			"element instance %d belongs to %s (owner tag %q): another object imported it, so this one no longer changes it or copies its token; delete this object with deletionPolicy Orphan, or import another instance with a new object",
 			inst.ID, ownerOf(tag), boundedText(tag, maxListedItem))
 	}
-	return nil
 }
 
-// foreignOwnerTag is an owner tag on inst that is not obj's (nor that of the
-// incarnation its create marker names).
-func foreignOwnerTag(obj *elementsv1alpha1.HubSpotInstance, inst *cloudelements.Instance) (string, bool) {
-	ours := ownerTags(obj, obj.Annotations[elementsv1alpha1.CreatePendingAnnotation])
-	for _, tag := range inst.Tags {
-		if elementsv1alpha1.IsOwnerTag(tag) && !slices.Contains(ours, tag) {
-			return tag, true
+// ownerNamed says, for a message, whose an instance is.
+func ownerNamed(tags []string, id identity) string {
+	if tag, held := heldElsewhere(tags, id); held {
+		return ownerOf(tag) + " (owner tag " + strconvQuote(tag) + ")"
+	}
+	for _, tag := range tags {
+		if elementsv1alpha1.IsNameTag(tag) && tag != id.nameTag {
+			return strings.TrimPrefix(tag, elementsv1alpha1.OwnerTagPrefix) + " (name tag " + strconvQuote(tag) + ")"
 		}
 	}
-	return "", false
+	return "another object"
+}
+
+func strconvQuote(tag string) string { return strconv.Quote(boundedText(tag, maxListedItem)) }
+
+// clusterNamed is the cluster an instance's cluster tag names.
+func clusterNamed(tags []string) string {
+	for _, tag := range tags {
+		if cluster, ok := elementsv1alpha1.ClusterOf(tag); ok {
+			return strconv.Quote(boundedText(cluster, maxListedItem))
+		}
+	}
+	return "(none)"
 }
 
 // forgetVanishedInstance handles a 404 for an instance we knew: it was
@@ -334,7 +431,25 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	r.consumeCode(ctx, s)
 	r.applied(s)
 	r.observe(s, inst)
+	r.tellElsewhere(s, inst.ID)
 	return nil
+}
+
+// tellElsewhere says, once, that a new instance was created while one of
+// this namespace and name exists under another cluster name: a rebuilt
+// cluster that was meant to get its instances back runs with the wrong
+// --cluster-name.
+func (r *HubSpotInstanceReconciler) tellElsewhere(s *session, created int64) {
+	if len(s.elsewhere) == 0 {
+		return
+	}
+	found := make([]string, 0, len(s.elsewhere))
+	for _, inst := range s.elsewhere {
+		found = append(found, "element instance "+formatID(inst.ID)+" of cluster "+clusterNamed(inst.Tags))
+	}
+	s.note = fmt.Sprintf("created element instance %d although %s carries %s/%s under another cluster name (this operator's is %q); --cluster-name (Helm clusterName) set to that cluster's name would have adopted it",
+		created, boundedList(found), s.obj.Namespace, s.obj.Name, r.clusterName)
+	r.event(s.obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonNotAdopted, "Create", s.note)
 }
 
 // createFailed describes a failed create. An answer that does not prove

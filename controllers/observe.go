@@ -70,7 +70,7 @@ func (r *HubSpotInstanceReconciler) observeInstance(ctx context.Context, s *sess
 			return classifyAPIError("element instance "+formatID(id), err)
 		}
 	}
-	if err := checkClaim(obj, inst); err != nil {
+	if err := r.checkClaim(obj, inst); err != nil {
 		return err
 	}
 	r.observe(s, inst)

@@ -64,6 +64,9 @@ import (
 // platform before it is looked up; tests commit late within it.
 const createGrace = 6 * time.Second
 
+// clusterName is the suite's part of every object's identity.
+const clusterName = "envtest"
+
 const (
 	userSecret = "sim-user-secret-3f9a"
 	orgSecret  = "sim-org-secret-81c2"
@@ -135,7 +138,7 @@ var _ = BeforeSuite(func() {
 	apiReads.Reader = mgr.GetAPIReader()
 	reconciler = controllers.New(writes, apiReads, mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
-		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace),
+		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace), controllers.WithClusterName(clusterName),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true, AllowedHosts: []string{"cloud-elements.example.com"}}),
 		controllers.WithHashKey([]byte("suite-hash-key-0123456789abcdef")))
 	Expect(reconciler.SetupWithManager(ctx, mgr, controller.Options{

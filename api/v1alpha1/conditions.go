@@ -58,6 +58,12 @@ const (
 	// with: it may live in another account, so nothing is created (or, on
 	// deletion, let go) until the credentials are put back.
 	ReasonAccountChanged = "AccountChanged"
+	// ReasonInstanceClaimed: the recorded instance now carries the owner tag
+	// of another object, or of another incarnation of this one (two live
+	// objects of one identity: two clusters run with one cluster name, or a
+	// restore beside the original); this object no longer changes it or
+	// copies its token.
+	ReasonInstanceClaimed = "InstanceClaimed"
 	// ReasonSecretConflict: the name of the token Secret, or of the consent-link
 	// Secret, belongs to a Secret the operator does not own.
 	ReasonSecretConflict = "SecretConflict"

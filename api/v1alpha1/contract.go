@@ -112,11 +112,47 @@ func OwnerTagOf(namespace, name string, uid types.UID) string {
 	return OwnerTagNamespacePrefix(namespace) + name + "/" + string(uid)
 }
 
-// IsOwnerTag says whether tag names an object as its instance's owner: the
-// operator's prefix, and not the tag every managed instance carries.
+// IsOwnerTag says whether tag is an owner tag (OwnerTagOf): it names the
+// incarnation of an object that holds the instance. Namespaces, names and
+// UIDs contain no "/", so it has exactly two.
 func IsOwnerTag(tag string) bool {
-	return strings.HasPrefix(tag, OwnerTagPrefix) && tag != ManagedTag
+	rest, ok := strings.CutPrefix(tag, OwnerTagPrefix)
+	return ok && strings.Count(rest, "/") == 2
 }
+
+// An object's identity is (cluster, namespace, name): what is left of it
+// when the cluster is rebuilt from Git or the object is re-applied after
+// deletionPolicy Orphan, both of which change its UID. Every instance the
+// operator creates or takes over carries its identity in two tags, beside
+// the owner tag of the incarnation holding it, so that the next incarnation
+// can find it (by its name tag) and adopt it.
+
+// clusterTagPrefix starts a cluster tag; cluster names are DNS labels, so a
+// cluster tag has no "/".
+const clusterTagPrefix = OwnerTagPrefix + "cluster="
+
+// ClusterTag names the cluster an instance's object lives in.
+func ClusterTag(cluster string) string { return clusterTagPrefix + cluster }
+
+// ClusterOf reads a cluster tag.
+func ClusterOf(tag string) (string, bool) { return strings.CutPrefix(tag, clusterTagPrefix) }
+
+// NameTag names the namespace and name of an instance's object, whatever its
+// incarnation: exactly one "/".
+func NameTag(namespace, name string) string { return OwnerTagNamespacePrefix(namespace) + name }
+
+// IsNameTag says whether tag is a name tag (NameTag).
+func IsNameTag(tag string) bool {
+	rest, ok := strings.CutPrefix(tag, OwnerTagPrefix)
+	return ok && strings.Count(rest, "/") == 1
+}
+
+// HandOverAnnotation, on an object deleted with deletionPolicy Orphan,
+// names the "<namespace>/<name>" of the object (of the same cluster) that is
+// to adopt its instance: the instance is re-tagged with that identity as
+// the object lets it go. It is the one way an instance moves to another
+// namespace or name, and it takes an edit on the releasing side.
+const HandOverAnnotation = "elements.cloud-elements.io/hand-over-to"
 
 // OwnerTagNamespacePrefix is what the owner tags of every object in a
 // namespace start with.
@@ -139,7 +175,13 @@ const (
 	EventReasonOrphaned            = "Orphaned"
 	// EventReasonStatusRefused: the API server refused a status write; the
 	// note names the field.
-	EventReasonStatusRefused         = "StatusRefused"
+	EventReasonStatusRefused = "StatusRefused"
+	// EventReasonNotAdopted: a new instance was created although one of the
+	// object's namespace and name exists under another cluster name.
+	EventReasonNotAdopted = "NotAdopted"
+	// EventReasonHandedOver: an object deleted with deletionPolicy Orphan
+	// re-tagged its instance for the object its hand-over annotation names.
+	EventReasonHandedOver            = "HandedOver"
 	EventReasonAuthorizationReceived = "AuthorizationReceived"
 	EventReasonAuthorizationDenied   = ReasonAuthorizationDenied
 )

@@ -368,7 +368,7 @@ func securityReview(simOf func() *sim, opOf func() *harness.Operator, waitReason
 		got := waitReason(client.ObjectKeyFromObject(obj), elementsv1alpha1.ReasonInstanceDrifted)
 		msg := readyCondition(got).Message
 		Expect(len(msg)).To(BeNumerically("<=", maxStatusMessage))
-		Expect(msg).To(ContainSubstring("more"))
+		Expect(msg).To(ContainSubstring("… and 390 more"), "the 400 extra tags, listed 10 at most")
 		Expect(len(got.Status.Drift)).To(BeNumerically("<=", 10))
 		Expect(got.Status.InstanceID).To(Equal(inst.ID))
 		status, err := json.Marshal(got.Status)

@@ -326,6 +326,7 @@ func securityPosture() {
 	})
 
 	securityHardening(func() *sim { return s }, func() string { return op.LogPath }, waitReason)
+	securityReview(func() *sim { return s }, func() *harness.Operator { return op }, waitReason)
 
 	AfterAll(func() {
 		Expect(op.Running()).To(BeTrue())

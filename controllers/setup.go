@@ -42,6 +42,9 @@ import (
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
+// The operator's default --cluster-name is the kube-system Namespace's UID (internal/operator).
+// +kubebuilder:rbac:groups="",resources=namespaces,resourceNames=kube-system,verbs=get
+
 // secretRefIndex indexes HubSpotInstances by the names of the Secrets they read.
 const secretRefIndex = ".spec.secretRefs"
 

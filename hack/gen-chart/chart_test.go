@@ -131,6 +131,7 @@ imagePullSecrets: [{name: regcred}]
 replicaCount: 3
 leaderElection: {enabled: false}
 watchNamespaces: [team-a, team-b]
+clusterName: prod-eu-1
 maxConcurrentReconciles: 4
 cloudElements: {qps: 2.5, burst: 5, allowedEndpointHosts: [ce.internal.example, api.cloud-elements.com]}
 extraArgs: ["--cloud-elements-timeout=1m"]
@@ -155,7 +156,7 @@ grafana: {dashboard: {enabled: true, namespace: monitoring, labels: {team: platf
 func TestHelmLint(t *testing.T) {
 	helm(t, "lint", "--strict", chartgen.ChartDir)
 	helm(t, "lint", "--strict", chartgen.ChartDir, "--values", valuesFile(t, customValues))
-	helm(t, "lint", "--strict", chartgen.ChartDir, "--set", "rbac.namespaced=true", "--set", "watchNamespaces={team-a}")
+	helm(t, "lint", "--strict", chartgen.ChartDir, "--set", "rbac.namespaced=true", "--set", "watchNamespaces={team-a}", "--set", "clusterName=prod-eu-1")
 	helm(t, "lint", "--strict", chartgen.ChartDir, "--set", "sharding.enabled=true", "--set", "sharding.shards={shard1,shard2}")
 	helm(t, append([]string{"lint", "--strict", chartgen.ChartDir}, monitoringOn...)...)
 }
@@ -394,6 +395,7 @@ func TestHelmCustomValues(t *testing.T) {
 		"--cloud-elements-qps=2.5",
 		"--cloud-elements-burst=5",
 		"--watch-namespaces=team-a,team-b",
+		"--cluster-name=prod-eu-1",
 		"--cloud-elements-timeout=1m",
 	})
 	expectEqual(t, "resources", ctr["resources"], map[string]any{
@@ -568,7 +570,7 @@ func TestHelmMonitoringValues(t *testing.T) {
 // for each watched namespace instead of the manager's cluster-wide grant.
 func TestHelmNamespacedRBAC(t *testing.T) {
 	const rel, ns, prefix = "crm", "integrations", "crm-hubspot-operator-"
-	objs := render(t, rel, ns, "--set", "rbac.namespaced=true", "--set", "watchNamespaces={team-a,team-b}")
+	objs := render(t, rel, ns, "--set", "rbac.namespaced=true", "--set", "watchNamespaces={team-a,team-b}", "--set", "clusterName=prod-eu-1")
 	for _, o := range objs {
 		if o.GetName() == prefix+"manager-role" && o.GetKind() == "ClusterRole" || o.GetName() == prefix+"manager-rolebinding" && o.GetKind() == "ClusterRoleBinding" {
 			t.Errorf("rbac.namespaced still renders %s", id(o))
@@ -595,8 +597,10 @@ func TestHelmNamespacedRBAC(t *testing.T) {
 	expectEqual(t, "state key rules", nested(t, stateKey, "rules"),
 		nested(t, overlay["Role hubspot-operator-system/hubspot-operator-oauth-state-key-role"], "rules"))
 	args := stringSlice(containers(t, find(t, objs, "Deployment", prefix+"controller-manager"))[0]["args"])
-	if !slices.Contains(args, "--watch-namespaces=team-a,team-b") {
-		t.Errorf("args %v lack --watch-namespaces=team-a,team-b", args)
+	for _, want := range []string{"--watch-namespaces=team-a,team-b", "--cluster-name=prod-eu-1"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("args %v lack %s", args, want)
+		}
 	}
 }
 
@@ -607,8 +611,10 @@ func TestHelmRefusesIncompleteValues(t *testing.T) {
 		args []string
 		want string
 	}{
-		"rbac.namespaced without watchNamespaces": {[]string{"--set", "rbac.namespaced=true"}, "rbac.namespaced needs watchNamespaces"},
-		"an Ingress without a host":               {[]string{"--set", "oauthCallback.ingress.enabled=true"}, "oauthCallback.ingress.host is required"},
+		"rbac.namespaced without watchNamespaces": {[]string{"--set", "rbac.namespaced=true", "--set", "clusterName=prod-eu-1"}, "rbac.namespaced needs watchNamespaces"},
+		// Its Roles cannot read the kube-system Namespace, the default's source.
+		"rbac.namespaced without clusterName": {[]string{"--set", "rbac.namespaced=true", "--set", "watchNamespaces={team-a}"}, "rbac.namespaced needs clusterName"},
+		"an Ingress without a host":           {[]string{"--set", "oauthCallback.ingress.enabled=true"}, "oauthCallback.ingress.host is required"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := chartgen.HelmTemplate(root, release, namespace, tc.args...)

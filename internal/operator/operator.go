@@ -40,6 +40,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -85,6 +86,9 @@ type Options struct {
 	// CreateGracePeriod is how long an unconfirmed create may take to show
 	// up at the platform; 0 means twice CloudElementsTimeout.
 	CreateGracePeriod time.Duration
+	// ClusterName is this cluster's part of every object's identity; empty
+	// means the kube-system Namespace's UID (see resolveClusterName).
+	ClusterName string
 	// AccountListing detects drift with one listing per account and poll
 	// interval rather than a GET per object.
 	AccountListing  bool
@@ -130,6 +134,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.CloudElementsTimeout, "cloud-elements-timeout", 30*time.Second, "Timeout of one Cloud Elements request.")
 	fs.BoolVar(&o.AccountListing, "drift-by-account-listing", true, "Detect drift with one listing per Cloud Elements account and poll interval (pages of 200) instead of a GET per object; false restores the per-object poll.")
 	fs.DurationVar(&o.CreateGracePeriod, "create-grace-period", 0, "How long a create whose answer was lost (timeout, 5xx) may take to show up at Cloud Elements before it is looked up by owner tag and, if absent, sent again; 0 means twice --cloud-elements-timeout.")
+	fs.StringVar(&o.ClusterName, "cluster-name", "", "This cluster's name (a lowercase DNS label) in the identity of every HubSpotInstance, (cluster, namespace, name): "+
+		"an object re-created under the same identity, after deletionPolicy Orphan or a rebuild of the cluster, adopts the Cloud Elements instance tagged with it. "+
+		"It must be unique among the live clusters sharing a Cloud Elements account. "+
+		"Empty: the UID of the kube-system Namespace, unique per cluster but new after a rebuild; it needs get on that Namespace.")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
 	fs.StringVar(&o.WatchLabelSelector, "watch-label-selector", "", "Label selector of the HubSpotInstances this process caches and reconciles, "+
 		"e.g. sharding.fluxcd.io/key=shard1 for a shard or !sharding.fluxcd.io/key for the main one; empty reconciles all. "+
@@ -226,13 +234,21 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 
+	clusterName, source, err := resolveClusterName(o.ClusterName, func() (string, error) {
+		return kubeSystemUID(ctx, mgr.GetAPIReader())
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctrl.Log.WithName("setup").Info("cluster name in use", "clusterName", clusterName, "source", source)
+
 	signer, stateKey, err := loadStateSigner(ctx, mgr.GetAPIReader(), mgr.GetClient(), o)
 	if err != nil {
 		return nil, err
 	}
 	options := []controllers.Option{controllers.WithCreateGracePeriod(o.createGrace()), controllers.WithHashKey(statusHashKey(stateKey)),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowedHosts: o.AllowedHosts, AllowLoopback: o.AllowLoopback, AllowInsecure: o.AllowInsecure}),
-		controllers.WithWatchSelector(selector),
+		controllers.WithWatchSelector(selector), controllers.WithClusterName(clusterName),
 		// Failing objects may retry at a quarter of the account's limit.
 		controllers.WithRetryBudget(o.CloudElementsQPS/4, max(o.CloudElementsBurst/4, 1))}
 	if !o.AccountListing {
@@ -283,6 +299,44 @@ func (o Options) watchSelector() (labels.Selector, error) {
 		return nil, fmt.Errorf("invalid --watch-label-selector %q: %w", o.WatchLabelSelector, err)
 	}
 	return selector, nil
+}
+
+// Where the cluster name came from, for the start-up log.
+const (
+	clusterNameFromFlag       = "--cluster-name"
+	clusterNameFromKubeSystem = "the kube-system Namespace's UID"
+)
+
+// resolveClusterName is --cluster-name when set, else the kube-system
+// Namespace's UID: distinct for every live cluster, so that two clusters
+// sharing an account never adopt each other's instances, but new after a
+// rebuild, which only a name set by hand survives. A UID is checked like
+// the flag, so that whatever the reconciler gets is a DNS-1123 label.
+func resolveClusterName(flagValue string, kubeSystemUID func() (string, error)) (name, source string, err error) {
+	if flagValue != "" {
+		if errs := validation.IsDNS1123Label(flagValue); len(errs) > 0 {
+			return "", "", fmt.Errorf("invalid --cluster-name %q: %s", flagValue, strings.Join(errs, "; "))
+		}
+		return flagValue, clusterNameFromFlag, nil
+	}
+	uid, err := kubeSystemUID()
+	if err != nil {
+		return "", "", fmt.Errorf("--cluster-name is not set and its default, the UID of the kube-system Namespace, "+
+			"could not be read (set --cluster-name to a name unique among the clusters sharing a Cloud Elements account): %w", err)
+	}
+	if errs := validation.IsDNS1123Label(uid); len(errs) > 0 {
+		return "", "", fmt.Errorf("the kube-system Namespace's UID %q is no DNS label (set --cluster-name): %s", uid, strings.Join(errs, "; "))
+	}
+	return uid, clusterNameFromKubeSystem, nil
+}
+
+// kubeSystemUID reads past the cache, which New has not started yet.
+func kubeSystemUID(ctx context.Context, reader client.Reader) (string, error) {
+	ns := &corev1.Namespace{}
+	if err := reader.Get(ctx, client.ObjectKey{Name: metav1.NamespaceSystem}, ns); err != nil {
+		return "", err
+	}
+	return string(ns.UID), nil
 }
 
 func (o Options) createGrace() time.Duration {

@@ -72,6 +72,7 @@ var helmEverything = []string{
 	"--set", "prometheus.rules.enabled=true",
 	"--set", "grafana.dashboard.enabled=true",
 	"--set", "rbac.namespaced=true",
+	"--set", "clusterName=manifests-test",
 	"--set", "watchNamespaces={" + watchedNamespace + "}",
 	"--set", "replicaCount=2",
 }

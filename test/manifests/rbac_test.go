@@ -89,6 +89,14 @@ var _ = Describe("The operator with config/namespaced's RBAC", Ordered, func() {
 		))).To(Succeed())
 		Expect(opts.LeaderElection).To(BeTrue())
 
+		// Its Roles cannot grant get on the kube-system Namespace, whose UID
+		// is the default cluster name: the operator must refuse to start,
+		// saying what to set, rather than run without a cluster name.
+		_, err = operator.New(ctx, impersonated, opts)
+		Expect(err).To(MatchError(ContainSubstring("set --cluster-name")))
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+		Expect(fs.Parse([]string{"--cluster-name=manifests-test"})).To(Succeed())
+
 		var mgrCtx context.Context
 		mgrCtx, stop = context.WithCancel(ctx)
 		// New already reads, or creates, the OAuth state key Secret.

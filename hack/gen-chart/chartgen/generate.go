@@ -960,6 +960,14 @@ func (c *tctx) args(args *yaml.Node) error {
 	c.t.addItemBlock(args, func(ind string) string {
 		return fmt.Sprintf("%[1]s{{- with %[2]s }}\n%[1]s- {{ printf \"--watch-namespaces=%%s\" (join \",\" .) | quote }}\n%[1]s{{- end }}", ind, c.x(".Values.watchNamespaces"))
 	})
+	// Only when set, so that the default chart renders config/default's
+	// arguments and the operator falls back to its own default.
+	if c.g.flags.Lookup("cluster-name") == nil {
+		return errors.New("the operator has no --cluster-name flag")
+	}
+	c.t.addItemBlock(args, func(ind string) string {
+		return fmt.Sprintf("%[1]s{{- with %[2]s }}\n%[1]s- {{ printf \"--cluster-name=%%s\" . | quote }}\n%[1]s{{- end }}", ind, c.x(".Values.clusterName"))
+	})
 	c.t.addItemBlock(args, func(ind string) string {
 		return fmt.Sprintf("%[1]s{{- range %[2]s }}\n%[1]s- {{ . | quote }}\n%[1]s{{- end }}", ind, c.x(".Values.extraArgs"))
 	})
@@ -1013,6 +1021,9 @@ func (g *generator) namespacedObjects(perWatched, inOperatorNS []object) error {
 	fmt.Fprintf(&body, "# Source: config/namespaced (what it creates in the example watched namespace\n# %s), templated by hack/gen-chart, once per entry of watchNamespaces.\n", g.watched)
 	body.WriteString("{{- if .Values.rbac.namespaced }}\n")
 	body.WriteString("{{- if not .Values.watchNamespaces }}\n{{- fail \"rbac.namespaced needs watchNamespaces: the namespaces the operator may read Secrets in\" }}\n{{- end }}\n")
+	// The namespaced Roles cannot grant get on the kube-system Namespace,
+	// whose UID is the operator's default cluster name.
+	body.WriteString("{{- if not .Values.clusterName }}\n{{- fail \"rbac.namespaced needs clusterName: without a ClusterRole the operator cannot read the kube-system Namespace, whose UID is the default\" }}\n{{- end }}\n")
 	body.WriteString("{{- range $ns := .Values.watchNamespaces }}\n")
 	for _, o := range perWatched {
 		c := g.newCtx("$")

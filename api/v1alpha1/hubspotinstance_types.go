@@ -676,7 +676,10 @@ type HubSpotInstanceStatus struct {
 // elements.cloud-elements.io/instance-id imports (or, with managementPolicy
 // ObserveOnly, observes) an existing instance; elements.cloud-elements.io/deletion-protection
 // set to "true" (any other value is off) forbids deleting the instance at
-// Cloud Elements; reconcile.fluxcd.io/requestedAt asks for a full check now.
+// Cloud Elements; reconcile.fluxcd.io/requestedAt asks for a full check now;
+// elements.cloud-elements.io/hand-over-to, "<namespace>/<name>" on an object
+// deleted with deletionPolicy Orphan, re-tags its instance for that object,
+// which adopts it.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=hsi,categories=elements

@@ -273,11 +273,14 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 			}
 		}
 		if err == nil {
-			reason := elementsv1alpha1.EventReasonUpdated
-			if obj.Status.AppliedConfigurationHash == "" {
-				reason = elementsv1alpha1.EventReasonImported
+			// An adoption's Adopted Event already says what happened.
+			if s.adopted == nil {
+				reason := elementsv1alpha1.EventReasonUpdated
+				if obj.Status.AppliedConfigurationHash == "" {
+					reason = elementsv1alpha1.EventReasonImported
+				}
+				r.announce(s, reason, "Update", "element instance "+formatID(id)+" configuration applied")
 			}
-			r.announce(s, reason, "Update", "element instance "+formatID(id)+" configuration applied")
 			r.applied(s)
 		}
 	case reconcileRequested(obj):

@@ -262,16 +262,30 @@ func ownerTagsOf(inst cloudelements.Instance) []string {
 
 // simCalls snapshots the simulator's counters of the operations a rebuild
 // must not repeat.
-type simCalls struct{ creates, oauthURLs, consents, reauthorizations int }
+type simCalls struct{ creates, oauthURLs, consents, reauthorizations, deletes int }
 
 func callsAt(s *sim) simCalls {
 	return simCalls{creates: s.Total(simulator.OpCreate), oauthURLs: s.Total(simulator.OpOAuthURL),
-		consents: s.Total(simulator.OpConsent), reauthorizations: s.Total(simulator.OpReauthorize)}
+		consents: s.Total(simulator.OpConsent), reauthorizations: s.Total(simulator.OpReauthorize),
+		deletes: s.Total(simulator.OpDelete)}
 }
 
 func (c simCalls) since(before simCalls) simCalls {
 	return simCalls{creates: c.creates - before.creates, oauthURLs: c.oauthURLs - before.oauthURLs,
-		consents: c.consents - before.consents, reauthorizations: c.reauthorizations - before.reauthorizations}
+		consents: c.consents - before.consents, reauthorizations: c.reauthorizations - before.reauthorizations,
+		deletes: c.deletes - before.deletes}
+}
+
+// opsSince is the simulator's calls by operation since the snapshot.
+func opsSince(s *sim, before map[string]int) map[string]int {
+	_, now := s.calls()
+	out := map[string]int{}
+	for op, n := range now {
+		if d := n - before[op]; d > 0 {
+			out[op] = d
+		}
+	}
+	return out
 }
 
 func freeLoopbackAddr() string {
@@ -309,7 +323,7 @@ func rebuiltFromGit() {
 			Expect(inA[name].token).NotTo(BeEmpty())
 		}
 		createsA := callsAt(s).creates
-		progress("rebuild: cluster A Ready: %v", inA)
+		progress("rebuild: cluster A Ready on instances %d, %d, %d", inA[rebuildAPIKey].id, inA[rebuildOAuth].id, inA[rebuildLegacy].id)
 
 		By("throwing cluster A away without deleting anything: its operator and its control plane stop, its objects stay")
 		Expect(a.stop()).To(Succeed())
@@ -321,11 +335,12 @@ func rebuiltFromGit() {
 
 		By("cluster B, rebuilt from the same repository under the same cluster name, gets A's instances back")
 		beforeB := callsAt(s)
+		_, opsBeforeB := s.calls()
 		b := startRebuildCluster("b", "prod", callbackAddr)
 		applied := time.Now()
 		repo.apply(b)
 		inB := map[string]*elementsv1alpha1.HubSpotInstance{}
-		sameIDs, sameTokens, adoptedEvents, heldByB := 0, 0, 0, 0
+		sameIDs, sameTokens, adoptedEvents, heldByB, validInB := 0, 0, 0, 0, 0
 		var adoptedNote string
 		for _, name := range rebuildNames {
 			// An OAuth 2 object that asked for consent would wait for it
@@ -354,6 +369,9 @@ func rebuiltFromGit() {
 			if inst, ok := s.Instance(inA[name].id); ok && slices.Equal(ownerTagsOf(inst), []string{obj.OwnerTag()}) {
 				heldByB++
 			}
+			if inst, ok := s.Instance(inA[name].id); ok && inst.Valid && !inst.Disabled && obj.Status.Valid {
+				validInB++
+			}
 			Expect(obj.Status.AuthorizationSecretName).To(BeEmpty(), "%s in B has a consent link", name)
 		}
 		progress("rebuild: cluster B Ready in %s; simulator calls during B: %+v", convergedB.Round(100*time.Millisecond), callsB)
@@ -361,10 +379,24 @@ func rebuiltFromGit() {
 		Expect(callsB.creates).To(BeZero(), "creates during B")
 		Expect(callsB.oauthURLs+callsB.consents).To(BeZero(), "consent asked during B")
 		Expect(callsB.reauthorizations).To(BeZero(), "re-authorizations during B")
+		Expect(callsB.deletes).To(BeZero(), "deletes during B")
 		Expect(sameTokens).To(Equal(3), "token Secrets holding A's tokens")
 		Expect(adoptedEvents).To(Equal(3), "Adopted Events in B")
 		Expect(heldByB).To(Equal(3), "A's instances held by B's incarnations alone")
+		Expect(validInB).To(Equal(3), "instances valid in B without new consent")
 		Expect(s.Total(simulator.OpCreate)).To(Equal(createsA))
+		// What else B told about the objects: the first configuration
+		// write after an adoption is announced as well, see the note.
+		otherEventsB := map[string]int{}
+		for _, name := range rebuildNames {
+			var list corev1.EventList
+			Expect(b.c.List(ctx, &list, client.InNamespace(rebuildNamespace))).To(Succeed())
+			for _, e := range list.Items {
+				if e.InvolvedObject.UID == inB[name].UID && e.Reason != elementsv1alpha1.EventReasonAdopted {
+					otherEventsB[e.Reason]++
+				}
+			}
+		}
 
 		rep.fig(8, "Cluster A (prod): objects Ready, OAuth 2 after one consent", "3/3", "3/3")
 		rep.fig(8, "Cluster B (prod, same YAML, new UIDs): Ready on A's instance ids", fmt.Sprintf("%d/3", sameIDs), "3/3")
@@ -372,10 +404,19 @@ func rebuiltFromGit() {
 		rep.fig(8, "Cluster B: creates at the simulator", callsB.creates, "0")
 		rep.fig(8, "Cluster B: consent asked (OAuth URL requests + consents at the simulator)", callsB.oauthURLs+callsB.consents, "0")
 		rep.fig(8, "Cluster B: re-authorizations (legacy or OAuth 2)", callsB.reauthorizations, "0")
+		rep.fig(8, "Cluster B: instances valid (platform and status) without new consent", fmt.Sprintf("%d/3", validInB), "3/3")
+		rep.fig(8, "Cluster B: deletes at the simulator", callsB.deletes, "0")
+		rep.fig(8, "Cluster B: every call at the simulator, by operation", formatOps(opsSince(s, opsBeforeB)), "no create, oauthUrl, consent, reauthorize, delete")
 		rep.fig(8, "Cluster B: Adopted Events", fmt.Sprintf("%d/3", adoptedEvents), "3/3")
+		rep.fig(8, "Cluster B: other Events on the objects, by reason", formatOps(otherEventsB), "")
 		rep.fig(8, "Cluster B: A's instances held by B's incarnations alone (owner tags)", fmt.Sprintf("%d/3", heldByB), "3/3")
 		rep.fig(8, "Cluster B: apply to all three Ready", convergedB, "")
 		rep.note(8, "An Adopted Event in B: `%s`.", adoptedNote)
+		if n := otherEventsB[elementsv1alpha1.EventReasonImported]; n > 0 {
+			rep.note(8, "%d of B's objects also get an Imported Event (\"element instance … configuration applied\") right after Adopted, though none has an import annotation: "+
+				"adopting clears the applied configuration hash, and the first configuration write after an empty hash is announced as an import (%s).",
+				n, expandLocs("{controllers/instance.go|reason = elementsv1alpha1.EventReasonImported}"))
+		}
 
 		By("cluster C, the same repository under another cluster name (staging), gets new instances and says what it passed over")
 		// B keeps running: prod and staging share the account, and B's
@@ -449,5 +490,6 @@ func rebuiltFromGit() {
 		Expect(notAdopted).To(Equal(3), "NotAdopted Events in C")
 		Expect(passedOver).To(Equal(3), "Ready messages naming the instance passed over")
 		Expect(untouched).To(Equal(3), "A's instances untouched")
+		Expect(callsC.deletes).To(BeZero(), "deletes during C")
 	})
 }

@@ -178,7 +178,7 @@ bench: ## Benchmark scale, overhead, rest, restart, drift and memory (test/bench
 RELIABILITY_STRICT ?= 1
 
 .PHONY: test-reliability
-test-reliability: manifests ## Run the reliability suite (crashes, API faults, blips, leader election, bad input, leaks); rewrites docs/reliability.md.
+test-reliability: manifests ## Run the reliability suite (crashes, API faults, blips, leader election, bad input, leaks, security, a rebuild from Git); rewrites docs/reliability.md.
 	@assets="$$(hack/setup-envtest.sh)" && \
 		echo "KUBEBUILDER_ASSETS=$$assets" && \
 		KUBEBUILDER_ASSETS="$$assets" RELIABILITY_STRICT=$(RELIABILITY_STRICT) $(GO) test -tags reliability ./test/reliability/ -count=1 -timeout 30m -v -ginkgo.v

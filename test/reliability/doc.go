@@ -16,7 +16,8 @@ limitations under the License.
 
 // Package reliability is the operator's reliability suite: crashes,
 // Cloud Elements faults, control-plane blips, leader election, bad input,
-// secret leaks and security posture, against a local kube-apiserver and etcd,
+// secret leaks, security posture and a cluster rebuilt from Git, against
+// local kube-apiserver and etcd control planes,
 // the Cloud Elements simulator, and the real manager binary run as a separate
 // process so that it can be killed.
 //
@@ -27,5 +28,5 @@ limitations under the License.
 // outside the suite, listed under Findings) into failures,
 // RELIABILITY_KEEP_LOGS=1 keeps the operator logs. A run filtered with
 // -ginkgo.label-filter (security, bad-input, crash, blips, faults, leader,
-// leaks) writes its report beside the logs instead.
+// rebuild, leaks) writes its report beside the logs instead.
 package reliability

@@ -59,7 +59,11 @@ var pointTitles = map[int]string{
 	5: "Bad input",
 	6: "No leaks",
 	7: "Security posture",
+	8: "Rebuilt from Git",
 }
+
+// points is how many points the report has, numbered from 1.
+const points = 8
 
 var pointClaims = map[int]string{
 	1: "300 API-key objects are applied and the operator is SIGKILLed at 10 seeded random moments while they provision, and restarted each time; then all 300 are deleted while it is killed 3 more times. Then creates whose answer is lost although the platform acts on them: 60 objects whose creates the simulator commits after the operator's client timeout, or commits and answers 503. Then two operator processes reconciling 120 objects in one namespace at the same time. Then a namespace holding 24 Ready objects (4 with deletionPolicy Orphan) is deleted with the real namespace controller while the first DELETE calls fail.",
@@ -69,6 +73,7 @@ var pointClaims = map[int]string{
 	5: "Input a platform engineer could plausibly write: admission rejections (the apply fails) and runtime conditions (the object is admitted, then Ready=False with a reason and a message naming the culprit). One operator process serves every runtime case.",
 	6: "Every secret value used anywhere in the suite (API keys, account secrets, OAuth client secrets, legacy tokens, authorization codes, every element token the simulators handed out, the OAuth state signing key), and its base64 forms, searched for in every operator log (run at V(5)), every Event and every HubSpotInstance.",
 	7: "Secrets are read only from the object's own namespace, the token Secret is never written over a Secret the object does not own (also one created while the instance is being created), and the OAuth callback of a running operator refuses forged, tampered, expired, superseded and replayed states. Endpoints off the allow-list are refused before any Secret is read; imports of another object's or another element's instance are refused and leave it untouched; spec.platform is fixed at admission once provisioned; redirects are not followed; hostile endpoints (endless pages, huge bodies, Retry-After of a day) do not hold up a healthy object; a viewer gets no usable consent link. The holes a hostile review found, replayed: token templates that would exhaust the operator's memory are refused while a neighbour becomes Ready and the process neither restarts nor grows; templates naming an unknown value or probing a secret (if, slice, printf) are refused before any create; an import annotation never steers a deletion to another namespace's instance (the operator's finalizer written by the user, or left by a refused create); a create the platform commits and answers 409 yields exactly one instance; tags the platform's sanitising would turn into an owner tag are refused at admission, and an interrupted create's owner-tag lookup adopts neither an instance another owner tag also claims nor one of several; an observed instance with 400 long tags still gets a bounded status; another account's values in the same credentials Secret stop the object (AccountChanged) with no create and hold its deletion until deletionPolicy Orphan.",
+	8: "A cluster thrown away and rebuilt from Git: cluster A (`--cluster-name=prod`, a control plane of its own) provisions an API-key object, an OAuth 2 object after one consent and an OAuth 2 Legacy object; A's operator and control plane are stopped without deleting anything. Cluster B, a fresh control plane with `--cluster-name=prod`, gets the same Secrets and objects (same namespace and names, new UIDs): it must take A's instances back with no create, no consent asked and no re-authorization, an Adopted Event on each, and the token Secrets holding A's tokens. Cluster C, another fresh control plane with `--cluster-name=staging`, gets the same repository while B runs: it must create its own instances (the OAuth 2 one only after its own consent), say which prod instance it passed over (NotAdopted Event, Ready message naming `--cluster-name`), and leave prod's instances to B. One simulator, one account, throughout.",
 }
 
 func (r *report) point(n int) *pointReport {
@@ -155,7 +160,7 @@ func (r *report) finding(format string, args ...any) {
 func (r *report) ranAll() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for n := 1; n <= 7; n++ {
+	for n := 1; n <= points; n++ {
 		if p := r.points[n]; p == nil || !p.ran {
 			return false
 		}
@@ -182,7 +187,7 @@ func (r *report) markdown() string {
 
 	overall := "PASS"
 	ranAll, known := true, 0
-	for n := 1; n <= 7; n++ {
+	for n := 1; n <= points; n++ {
 		p := r.points[n]
 		switch {
 		case p == nil || !p.ran:
@@ -218,7 +223,7 @@ func (r *report) markdown() string {
 	w("| Result | **%s** |\n\n", overall)
 
 	w("## Summary\n\n| Point | Result | Figures |\n|---|---|---|\n")
-	for n := 1; n <= 7; n++ {
+	for n := 1; n <= points; n++ {
 		p := r.points[n]
 		result, headline := "not run", ""
 		if p != nil && p.ran {
@@ -229,7 +234,7 @@ func (r *report) markdown() string {
 	}
 	w("\n")
 
-	for n := 1; n <= 7; n++ {
+	for n := 1; n <= points; n++ {
 		p := r.points[n]
 		w("## %d. %s\n\n%s\n\n", n, pointTitles[n], pointClaims[n])
 		if p == nil || !p.ran {

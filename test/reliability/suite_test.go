@@ -154,6 +154,7 @@ var _ = Describe("The operator under stress", Ordered, ContinueOnFailure, func()
 	Describe("3. Control-plane blips", Label("blips"), controlPlaneBlips)
 	Describe("2. Cloud Elements faults", Label("faults"), apiFaults)
 	Describe("4. Leader election", Label("leader"), leaderElection)
+	Describe("8. Rebuilt from Git", Label("rebuild"), rebuiltFromGit)
 	Describe("6. No leaks", Label("leaks"), noLeaks)
 })
 

@@ -237,7 +237,7 @@ func startSecondManagerWith(ns string, wrap func(client.Client) client.Client) (
 	Expect(err).NotTo(HaveOccurred())
 	r := controllers.New(wrap(mgr.GetClient()), mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
 		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
-		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace),
+		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace), controllers.WithClusterName(clusterName),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true}),
 		controllers.WithHashKey([]byte("suite-hash-key-0123456789abcdef")))
 	Expect(r.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: 4,

@@ -147,9 +147,9 @@ func IsNameTag(tag string) bool {
 	return ok && strings.Count(rest, "/") == 1
 }
 
-// HandOverAnnotation, on an object deleted with deletionPolicy Orphan,
-// names the "<namespace>/<name>" of the object (of the same cluster) that is
-// to adopt its instance: the instance is re-tagged with that identity as
+// HandOverAnnotation names, on an object deleted with deletionPolicy
+// Orphan, the "<namespace>/<name>" of the object (of the same cluster) that
+// is to adopt its instance: the instance is re-tagged with that identity as
 // the object lets it go. It is the one way an instance moves to another
 // namespace or name, and it takes an edit on the releasing side.
 const HandOverAnnotation = "elements.cloud-elements.io/hand-over-to"

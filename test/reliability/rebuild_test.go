@@ -33,6 +33,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -491,5 +493,153 @@ func rebuiltFromGit() {
 		Expect(passedOver).To(Equal(3), "Ready messages naming the instance passed over")
 		Expect(untouched).To(Equal(3), "A's instances untouched")
 		Expect(callsC.deletes).To(BeZero(), "deletes during C")
+
+		By("cluster D, started under prod as well while B runs, adopts the instances; B stops at its next look and its deletion leaves them to D")
+		// Two live control planes with one cluster name share the platform:
+		// the one that adopts last keeps the instances, and the other must
+		// neither change them, copy their tokens nor delete them.
+
+		// B's token Secrets, by resourceVersion and token: once B stalls,
+		// nothing of B's may write them again, whatever D does.
+		secretVersions := func() map[string]string {
+			out := map[string]string{}
+			for _, name := range rebuildNames {
+				sec := &corev1.Secret{}
+				if err := b.c.Get(ctx, client.ObjectKey{Namespace: rebuildNamespace, Name: inB[name].TokenSecretName()}, sec); err == nil {
+					out[name] = sec.ResourceVersion + "/" + string(sec.Data[elementsv1alpha1.TokenKey])
+				}
+			}
+			return out
+		}
+		beforeD := callsAt(s)
+		versionsBeforeD := secretVersions()
+		d := startRebuildCluster("d", "prod", freeLoopbackAddr())
+		appliedD := time.Now()
+		repo.apply(d)
+		inD := map[string]*elementsv1alpha1.HubSpotInstance{}
+		for _, name := range rebuildNames {
+			inD[name] = d.waitReady(name, time.Minute)
+		}
+		convergedD := time.Since(appliedD)
+		sameIDsD, adoptedD, heldByD := 0, 0, 0
+		for _, name := range rebuildNames {
+			obj := inD[name]
+			if obj.Status.InstanceID == inA[name].id {
+				sameIDsD++
+			}
+			if d.waitEvent(obj, elementsv1alpha1.EventReasonAdopted, 10*time.Second) != "" {
+				adoptedD++
+			}
+			if inst, ok := s.Instance(inA[name].id); ok && slices.Equal(ownerTagsOf(inst), []string{obj.OwnerTag()}) {
+				heldByD++
+			}
+		}
+		callsD := callsAt(s).since(beforeD)
+		progress("rebuild: cluster D Ready in %s on %d/3 of B's instances; simulator calls during D: %+v", convergedD.Round(100*time.Millisecond), sameIDsD, callsD)
+
+		// B would notice at its next poll anyway; the Flux annotation makes
+		// that look happen now, so the step does not wait out the interval.
+		requested := time.Now()
+		for _, name := range rebuildNames {
+			obj := b.get(name)
+			patch := client.MergeFrom(obj.DeepCopy())
+			if obj.Annotations == nil {
+				obj.Annotations = map[string]string{}
+			}
+			obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation] = requested.UTC().Format(time.RFC3339Nano)
+			Expect(b.c.Patch(ctx, obj, patch)).To(Succeed())
+		}
+		claimedB, stalledB := 0, 0
+		var claimedMessage string
+		for _, name := range rebuildNames {
+			obj := b.waitReason(name, elementsv1alpha1.ReasonInstanceClaimed, 30*time.Second)
+			msg := readyCondition(obj).Message
+			if strings.Contains(msg, fmt.Sprintf("element instance %d ", inA[name].id)) &&
+				strings.Contains(msg, "another incarnation of "+rebuildNamespace+"/"+name) {
+				claimedB++
+				claimedMessage = msg
+			}
+			if c := meta.FindStatusCondition(obj.Status.Conditions, elementsv1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+				stalledB++
+			}
+		}
+		stalledAfter := time.Since(requested)
+		versionsStalled := secretVersions()
+		rewritten := map[string]bool{}
+		for watchUntil := time.Now().Add(3 * time.Second); time.Now().Before(watchUntil); time.Sleep(250 * time.Millisecond) {
+			now := secretVersions()
+			for _, name := range rebuildNames {
+				if now[name] != versionsStalled[name] {
+					rewritten[name] = true
+				}
+			}
+		}
+		changedSinceD := 0
+		for _, name := range rebuildNames {
+			if versionsStalled[name] != versionsBeforeD[name] {
+				changedSinceD++
+			}
+		}
+		tokensKept := 0
+		for _, name := range rebuildNames {
+			if b.token(inB[name]) == inA[name].token {
+				tokensKept++
+			}
+		}
+
+		// The YAML leaves deletionPolicy out: admission defaults it to Delete.
+		doomed := b.get(rebuildAPIKey)
+		policy := doomed.Spec.DeletionPolicy
+		beforeDelete := callsAt(s)
+		Expect(b.c.Delete(ctx, doomed)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(b.c.Get(ctx, client.ObjectKeyFromObject(doomed), &elementsv1alpha1.HubSpotInstance{}))
+		}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(BeTrue(), "B's %s not gone", rebuildAPIKey)
+		deletesB := callsAt(s).since(beforeDelete).deletes
+		orphanedNote := b.waitEvent(doomed, elementsv1alpha1.EventReasonOrphaned, 10*time.Second)
+		inst, survived := s.Instance(inA[rebuildAPIKey].id)
+		keptByD := survived && slices.Equal(ownerTagsOf(inst), []string{inD[rebuildAPIKey].OwnerTag()})
+		stillReadyInD := 0
+		for _, name := range rebuildNames {
+			if obj := d.get(name); isReady(obj) && obj.Status.InstanceID == inA[name].id {
+				stillReadyInD++
+			}
+		}
+		progress("rebuild: B stalled in %s (%d/3 InstanceClaimed); deleting B's %s: %d deletes, instance kept by D: %t",
+			stalledAfter.Round(100*time.Millisecond), claimedB, rebuildAPIKey, deletesB, keptByD)
+
+		rep.fig(8, "Cluster D (prod too, same YAML, while B runs): Ready on B's instance ids", fmt.Sprintf("%d/3", sameIDsD), "3/3")
+		rep.fig(8, "Cluster D: creates at the simulator", callsD.creates, "0")
+		rep.fig(8, "Cluster D: Adopted Events", fmt.Sprintf("%d/3", adoptedD), "3/3")
+		rep.fig(8, "Cluster D: instances held by D's incarnations alone (owner tags)", fmt.Sprintf("%d/3", heldByD), "3/3")
+		rep.fig(8, "Cluster B after a reconcile request: Ready=False InstanceClaimed naming the instance and \"another incarnation of <ns>/<name>\"", fmt.Sprintf("%d/3", claimedB), "3/3")
+		rep.fig(8, "Cluster B: Stalled=True", fmt.Sprintf("%d/3", stalledB), "3/3")
+		rep.fig(8, "Cluster B: reconcile request to all three InstanceClaimed", stalledAfter, "")
+		rep.fig(8, "Cluster B: token Secrets written between D's start and B stalling", fmt.Sprintf("%d/3", changedSinceD), "")
+		rep.fig(8, "Cluster B: token Secrets written in the 3s after B stalled (resourceVersion or token)", fmt.Sprintf("%d/3", len(rewritten)), "0/3")
+		rep.fig(8, "Cluster B: token Secrets still holding A's tokens", fmt.Sprintf("%d/3", tokensKept), "3/3")
+		rep.fig(8, "Cluster B: deleting "+rebuildAPIKey+" (deletionPolicy "+string(policy)+"): DELETE calls at the simulator", deletesB, "0")
+		rep.fig(8, "Cluster B: its instance after the deletion", fmt.Sprintf("exists: %t, held by D alone: %t", survived, keptByD), "exists, held by D alone")
+		rep.fig(8, "Cluster B: Orphaned Warning Event on the deleted object", orphanedNote != "", "true")
+		rep.fig(8, "Cluster D: objects still Ready on the instances after B's deletion", fmt.Sprintf("%d/3", stillReadyInD), "3/3")
+		rep.note(8, "B's Ready message once D adopted: `%s`.", claimedMessage)
+		if orphanedNote != "" {
+			rep.note(8, "The Warning Event of B's deletion: `%s`.", orphanedNote)
+		}
+		rep.addHeadline(8, fmt.Sprintf("two live prod clusters: D adopts %d/3, B stops %d/3 InstanceClaimed, B's deletion: %d deletes", sameIDsD, claimedB, deletesB))
+
+		Expect(sameIDsD).To(Equal(3), "D on B's instance ids")
+		Expect(callsD.creates).To(BeZero(), "creates during D")
+		Expect(adoptedD).To(Equal(3), "Adopted Events in D")
+		Expect(heldByD).To(Equal(3), "instances held by D alone")
+		Expect(claimedB).To(Equal(3), "B's objects InstanceClaimed naming the instance")
+		Expect(stalledB).To(Equal(3), "B's objects Stalled")
+		Expect(rewritten).To(BeEmpty(), "B's token Secrets written after B stalled")
+		Expect(tokensKept).To(Equal(3), "B's token Secrets")
+		Expect(policy).To(Equal(elementsv1alpha1.DeletionPolicyDelete))
+		Expect(deletesB).To(BeZero(), "DELETE calls for B's deletion")
+		Expect(keptByD).To(BeTrue(), "instance %d after B's deletion", inA[rebuildAPIKey].id)
+		Expect(orphanedNote).NotTo(BeEmpty(), "Orphaned Event on B's deleted object")
+		Expect(stillReadyInD).To(Equal(3), "D still Ready")
 	})
 }

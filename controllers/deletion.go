@@ -182,7 +182,7 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 	ours, contested := claimedBy(found, r.identityOf(obj))
 	for _, id := range contested {
 		r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonOrphaned, "Delete",
-			"element instance "+formatID(id)+" carries another object's owner tag: it is not this object's to delete, and is left at Cloud Elements")
+			"element instance "+formatID(id)+" is held by another object, or by another live incarnation of this one (its owner tag is not this object's): it is not this object's to delete, and is left at Cloud Elements")
 	}
 	for _, inst := range ours {
 		if err := api.DeleteInstance(ctx, inst.ID); err != nil && !cloudelements.IsNotFound(err) {

@@ -156,7 +156,8 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 	if err != nil {
 		return err
 	}
-	var found []cloudelements.Instance
+	var ours []cloudelements.Instance
+	var contested []int64
 	if id := ownedInstanceID(obj); id != 0 {
 		inst, err := api.GetInstance(ctx, id)
 		switch {
@@ -167,9 +168,16 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 		case err != nil:
 			return classifyAPIError("checking element instance "+formatID(id)+" before deleting it", err)
 		}
-		found = []cloudelements.Instance{*inst}
+		// Recorded, so this object's unless another incarnation holds it
+		// now; an instance recorded before owner tags existed has none.
+		if _, held := heldElsewhere(inst.Tags, r.identityOf(obj)); held {
+			contested = []int64{id}
+		} else {
+			ours = []cloudelements.Instance{*inst}
+		}
 	} else {
-		if found, err = findOwnedInstances(ctx, api, obj); err != nil {
+		found, err := findOwnedInstances(ctx, api, obj)
+		if err != nil {
 			return classifyAPIError("looking up an interrupted create before deleting", err)
 		}
 		decision, wait := decideCreate(marker, r.memory().get(obj).refusedMarker, r.now(), r.createGrace)
@@ -178,8 +186,8 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 				err: fmt.Errorf("a create started at %s may still commit at Cloud Elements; deleting once it has had %s",
 					parseCreateMarker(marker).at.UTC().Format(time.RFC3339), r.createGrace)}
 		}
+		ours, contested = claimedBy(found, r.identityOf(obj))
 	}
-	ours, contested := claimedBy(found, r.identityOf(obj))
 	for _, id := range contested {
 		r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonOrphaned, "Delete",
 			"element instance "+formatID(id)+" is held by another object, or by another live incarnation of this one (its owner tag is not this object's): it is not this object's to delete, and is left at Cloud Elements")
@@ -226,8 +234,8 @@ func (r *HubSpotInstanceReconciler) handOver(ctx context.Context, obj *elementsv
 	case err != nil:
 		return classifyAPIError("reading element instance "+formatID(id)+" to hand it over", err)
 	}
-	if relationOf(inst.Tags, r.identityOf(obj)) != heldByUs {
-		// Not this object's to give: it is left as it is.
+	if _, held := heldElsewhere(inst.Tags, r.identityOf(obj)); held {
+		// Not this object's to give any more: it is left as it is.
 		return nil
 	}
 	tags := userTags(inst.Tags)

@@ -67,6 +67,17 @@ lint: ## Run golangci-lint (.golangci.yml), including the files behind build tag
 lint-fix: ## Run golangci-lint and apply the fixes it can make.
 	$(GOLANGCI_LINT) run --build-tags reliability --fix ./...
 
+# What the generators write is committed, so a change that forgets to run
+# them must fail here rather than be regenerated quietly by make test.
+.PHONY: verify
+verify: manifests generate chart fmt ## Regenerate everything generated (CRD, RBAC, deepcopy, chart, argocd-cm.yaml) and fail if the tree then differs from what is committed.
+	$(GO) test ./hack/argocd -run '^TestArgoCDConfigMap$$' -count=1 -update >/dev/null
+	@changed="$$(git status --porcelain --untracked-files=all)"; \
+	if [ -n "$$changed" ]; then \
+		echo "generated files are not what the sources generate (run make manifests generate chart fmt and go test ./hack/argocd -update, then commit):"; \
+		echo "$$changed"; git --no-pager diff --stat; exit 1; \
+	fi; echo "generated files are up to date"
+
 .PHONY: envtest
 envtest: ## Build (or reuse) kube-apiserver, etcd and kubectl for envtest; prints their folder.
 	hack/setup-envtest.sh

@@ -37,13 +37,15 @@ import (
 // would leave a live HubSpot connection nobody knows about.
 func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *session) error {
 	obj := s.obj
-	r.drift.forget(client.ObjectKeyFromObject(obj))
 	if !controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
+		r.drift.forget(client.ObjectKeyFromObject(obj))
 		r.memory().forget(client.ObjectKeyFromObject(obj))
 		s.gone = true
 		return nil
 	}
-	switch d := decideDeletion(obj); d {
+	d := decideDeletion(obj)
+	r.drift.forgetReleasing(client.ObjectKeyFromObject(obj), r.releasedNameTag(obj, d))
+	switch d {
 	case protectedWait:
 		// Nothing is called and nothing retried: the annotation's removal
 		// or a change of deletionPolicy wakes the object.
@@ -263,4 +265,19 @@ func (r *HubSpotInstanceReconciler) releasingAPI(ctx context.Context, obj *eleme
 		return nil, nil, stalledError(elementsv1alpha1.ReasonDeletionBlocked, "spec.platform.endpoint: %w", err)
 	}
 	return api, in, nil
+}
+
+// releasedNameTag is the name tag an instance carries once a deletion lets
+// it go: the object's own after deletionPolicy Orphan, or the one its
+// hand-over names; "" when nothing is let go to another object of this
+// cluster (a deletion, or an observed instance, which carries no tags of
+// ours).
+func (r *HubSpotInstanceReconciler) releasedNameTag(obj *elementsv1alpha1.HubSpotInstance, d deletion) string {
+	if d != orphanByPolicy || r.clusterName == "" {
+		return ""
+	}
+	if namespace, name, ok := strings.Cut(obj.Annotations[elementsv1alpha1.HandOverAnnotation], "/"); ok {
+		return elementsv1alpha1.NameTag(namespace, name)
+	}
+	return r.identityOf(obj).nameTag
 }

@@ -75,6 +75,9 @@ type account struct {
 	// reconciles join over seconds) are verified by it, not by the next.
 	recent   map[int64]listedInstance
 	recentAt time.Time
+	// names answers, for the objects of this account about to create,
+	// whether an instance of their identity may exist.
+	names nameIndex
 }
 
 // recentFor is how long a listing may verify objects that join after it.
@@ -264,14 +267,38 @@ func (p *driftPoller) covers(key types.NamespacedName) bool {
 
 // forget stops watching an object.
 func (p *driftPoller) forget(key types.NamespacedName) {
+	p.forgetReleasing(key, "")
+}
+
+// forgetReleasing stops watching an object that let its instance go (an
+// Orphan deletion): the instance, now carrying nameTag, is no member's, and
+// the next object of that name must look it up. "" releases nothing.
+func (p *driftPoller) forgetReleasing(key types.NamespacedName, nameTag string) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if accountKey, ok := p.memberOf[key]; ok {
+		if a := p.accounts[accountKey]; a != nil && nameTag != "" {
+			a.names.release(nameTag, p.now())
+		}
 		p.leave(key, accountKey)
 	}
+}
+
+// identityUnseen says whether the account's last listing proves that no
+// instance carries nameTag, so that an object about to create need not look
+// it up. It holds for two poll intervals: a failing listing does not leave
+// an old answer standing for long.
+func (p *driftPoller) identityUnseen(accountKey, nameTag string) bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.accounts[accountKey]
+	return a != nil && a.names.unseen(nameTag, p.now(), 2*a.shortestInterval())
 }
 
 func (p *driftPoller) leave(key types.NamespacedName, accountKey string) {
@@ -351,12 +378,18 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 	started := p.now()
 	drifted := map[types.NamespacedName]*cloudelements.Instance{}
 	seen := make(map[types.NamespacedName]bool, len(members))
+	names := map[uint64]struct{}{}
 	err := api.VisitInstancesByTag(ctx, elementsv1alpha1.ManagedTag, func(inst cloudelements.Instance) {
 		if recent != nil {
 			recent[inst.ID] = listedInstance{valid: inst.Valid, disabled: inst.Disabled, token: inst.Token}
 		}
 		objKey, ours := byID[inst.ID]
 		if !ours {
+			for _, tag := range inst.Tags {
+				if elementsv1alpha1.IsNameTag(tag) {
+					names[nameHash(tag)] = struct{}{}
+				}
+			}
 			return
 		}
 		seen[objKey] = true
@@ -378,6 +411,7 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 		return
 	}
 	a.failures = 0
+	a.names.replace(names, started)
 	// From the start: a listing of many pages does not push the schedule
 	// back by its own length.
 	a.nextList = started.Add(interval + pollJitter(types.UID(key), interval))

@@ -69,7 +69,8 @@ func (r *HubSpotInstanceReconciler) adoptOwnInstance(ctx context.Context, s *ses
 		}
 		byOwnerTag = decision == lookUpFirst
 	}
-	if !byOwnerTag && r.clusterName == "" {
+	if !byOwnerTag && (r.clusterName == "" ||
+		r.drift.identityUnseen(accountKey(r.hashKey, s.in), elementsv1alpha1.NameTag(obj.Namespace, obj.Name))) {
 		return nil
 	}
 	found, err := r.findOwnInstances(ctx, s, byOwnerTag)

@@ -85,6 +85,49 @@ var _ = Describe("Identity that outlives an incarnation", func() {
 		Expect(string(tokenSecret(ns, "lazarus-element-token").Data[elementsv1alpha1.TokenKey])).To(Equal(simInstance(id).Token))
 	})
 
+	Describe("the account's listing answers the identity lookups of a mass create", func() {
+		// A listing of the account that ran after every object it covers.
+		listed := func() {
+			GinkgoHelper()
+			before := sim.Total(simulator.OpList)
+			clock.Advance(2 * time.Minute)
+			Eventually(func() int { return sim.Total(simulator.OpList) }).WithTimeout(10 * time.Second).Should(BeNumerically(">", before))
+		}
+
+		It("new objects whose names the listing did not show make no lookup each", func() {
+			first := apiKeyInstance(ns, "first")
+			Expect(k8sClient.Create(ctx, first)).To(Succeed())
+			eventuallyReady(key(first))
+			listed()
+			lists, creates := sim.Total(simulator.OpList), sim.Total(simulator.OpCreate)
+			for i := range 5 {
+				Expect(k8sClient.Create(ctx, apiKeyInstance(ns, "batch-"+strconv.Itoa(i)))).To(Succeed())
+			}
+			for i := range 5 {
+				eventuallyReady(client.ObjectKey{Namespace: ns, Name: "batch-" + strconv.Itoa(i)})
+			}
+			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates + 5))
+			Expect(sim.Total(simulator.OpList)).To(BeNumerically("<=", lists+1), "at most the account's own next listing, no lookup per object")
+		})
+
+		It("an object re-applied after Orphan still adopts: this process remembers what it let go since the listing", func() {
+			// Another object keeps the account, and so its listing's index.
+			keeper := apiKeyInstance(ns, "keeper")
+			Expect(k8sClient.Create(ctx, keeper)).To(Succeed())
+			eventuallyReady(key(keeper))
+			obj := again("remembered")
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallyReady(key(obj))
+			listed() // shows the instance as its object's: its name is not free, but not listed as such
+			deleteAndWait(got)
+			creates := sim.Total(simulator.OpCreate)
+			back := again("remembered")
+			Expect(k8sClient.Create(ctx, back)).To(Succeed())
+			Expect(eventuallyReady(key(back)).Status.InstanceID).To(Equal(got.Status.InstanceID))
+			Expect(sim.Total(simulator.OpCreate)).To(Equal(creates))
+		})
+	})
+
 	It("OAuth 2 Legacy: adopted without re-authorization", func() {
 		createSecret(ns, "hubspot-legacy", map[string]string{"client-id": "legacy-client"})
 		createSecret(ns, "hubspot-legacy-tokens", map[string]string{"access-token": "at-1", "refresh-token": "rt-1", "expires-in": "21600"})

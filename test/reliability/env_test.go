@@ -280,7 +280,7 @@ func (s *sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		arrived := time.Now()
 		s.mu.Lock()
 		for _, t := range req.Tags {
-			if strings.HasPrefix(t, elementsv1alpha1.OwnerTagPrefix) && t != elementsv1alpha1.ManagedTag {
+			if elementsv1alpha1.IsOwnerTag(t) {
 				s.createsByOwner[t]++
 				s.createTimes[t] = append(s.createTimes[t], arrived)
 			}
@@ -703,7 +703,8 @@ func checkOwnership(s *sim, objs []elementsv1alpha1.HubSpotInstance, tagPrefix s
 	o := ownership{byOwner: map[string][]cloudelements.Instance{}}
 	for _, inst := range s.Instances() {
 		for _, t := range inst.Tags {
-			if strings.HasPrefix(t, tagPrefix) {
+			// The owner tag, not the name tag that shares its prefix.
+			if elementsv1alpha1.IsOwnerTag(t) && strings.HasPrefix(t, tagPrefix) {
 				o.instances++
 				o.byOwner[t] = append(o.byOwner[t], inst)
 			}

@@ -291,6 +291,10 @@ func (p *driftPoller) forgetReleasing(key types.NamespacedName, nameTag string) 
 // instance carries nameTag, so that an object about to create need not look
 // it up. It holds for two poll intervals: a failing listing does not leave
 // an old answer standing for long.
+//
+// Without a listing to trust, the account's next listing starts at once: in
+// a mass create (a cluster applied from Git, a restarted process), the
+// objects that come after it need no lookup of their own.
 func (p *driftPoller) identityUnseen(accountKey, nameTag string) bool {
 	if p == nil {
 		return false
@@ -298,7 +302,22 @@ func (p *driftPoller) identityUnseen(accountKey, nameTag string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a := p.accounts[accountKey]
-	return a != nil && a.names.unseen(nameTag, p.now(), 2*a.shortestInterval())
+	if a == nil {
+		return false
+	}
+	now := p.now()
+	fresh := 2 * a.shortestInterval()
+	if a.names.unseen(nameTag, now, fresh) {
+		return true
+	}
+	if !a.listing && !a.names.trusted(now, fresh) && a.nextList.After(now) {
+		a.nextList = now
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	return false
 }
 
 func (p *driftPoller) leave(key types.NamespacedName, accountKey string) {

@@ -49,13 +49,18 @@ func nameHash(nameTag string) uint64 { return maphash.String(nameSeed, nameTag) 
 // none go since. A hash collision can only make it answer false, which costs
 // a lookup.
 func (x *nameIndex) unseen(nameTag string, now time.Time, fresh time.Duration) bool {
-	if x.listed == nil || now.Sub(x.listedAt) > fresh {
+	if !x.trusted(now, fresh) {
 		return false
 	}
 	h := nameHash(nameTag)
 	_, listed := x.listed[h]
 	_, released := x.released[h]
 	return !listed && !released
+}
+
+// trusted: a complete listing began within fresh of now.
+func (x *nameIndex) trusted(now time.Time, fresh time.Duration) bool {
+	return x.listed != nil && now.Sub(x.listedAt) <= fresh
 }
 
 // release records an instance let go, under the name tag it now carries.

@@ -110,6 +110,26 @@ var _ = Describe("Identity that outlives an incarnation", func() {
 			Expect(sim.Total(simulator.OpList)).To(BeNumerically("<=", lists+1), "at most the account's own next listing, no lookup per object")
 		})
 
+		It("a mass create in an account not listed yet starts its listing, and the objects after it make no lookup", func() {
+			// Credentials of their own make an account this process has not
+			// listed, as a restarted process or a newly applied cluster has.
+			sim.RotateAccountSecrets("user-secret-mass", "organization-secret-mass")
+			DeferCleanup(func() { sim.RotateAccountSecrets(userSecret, orgSecret) })
+			Expect(k8sClient.Update(ctx, secret(ns, "cloud-elements", map[string]string{"user-secret": "user-secret-mass", "organization-secret": "organization-secret-mass"}))).To(Succeed())
+			first := apiKeyInstance(ns, "first")
+			Expect(k8sClient.Create(ctx, first)).To(Succeed())
+			eventuallyReady(key(first))
+			const n = 20
+			lists := sim.Total(simulator.OpList)
+			for i := range n {
+				Expect(k8sClient.Create(ctx, apiKeyInstance(ns, "mass-"+strconv.Itoa(i)))).To(Succeed())
+			}
+			for i := range n {
+				eventuallyReady(client.ObjectKey{Namespace: ns, Name: "mass-" + strconv.Itoa(i)})
+			}
+			Expect(sim.Total(simulator.OpList)-lists).To(BeNumerically("<", n/2), "one listing and the lookups made before it ended, not one per object")
+		})
+
 		It("an object re-applied after Orphan still adopts: this process remembers what it let go since the listing", func() {
 			// Another object keeps the account, and so its listing's index.
 			keeper := apiKeyInstance(ns, "keeper")

@@ -115,7 +115,8 @@ var _ = Describe("Identity that outlives an incarnation", func() {
 			// listed, as a restarted process or a newly applied cluster has.
 			sim.RotateAccountSecrets("user-secret-mass", "organization-secret-mass")
 			DeferCleanup(func() { sim.RotateAccountSecrets(userSecret, orgSecret) })
-			Expect(k8sClient.Update(ctx, secret(ns, "cloud-elements", map[string]string{"user-secret": "user-secret-mass", "organization-secret": "organization-secret-mass"}))).To(Succeed())
+			mass := map[string]string{"user-secret": "user-secret-mass", "organization-secret": "organization-secret-mass"}
+			Expect(k8sClient.Update(ctx, secret(ns, "cloud-elements", mass))).To(Succeed())
 			first := apiKeyInstance(ns, "first")
 			Expect(k8sClient.Create(ctx, first)).To(Succeed())
 			eventuallyReady(key(first))

@@ -236,7 +236,7 @@ func startSecondManagerWith(ns string, wrap func(client.Client) client.Client) (
 	signer, err := oauthstate.NewSigner([]byte("0123456789abcdef0123456789abcdef"), 0)
 	Expect(err).NotTo(HaveOccurred())
 	r := controllers.New(wrap(mgr.GetClient()), mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
-		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
+		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000, 0), signer,
 		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace), controllers.WithClusterName(clusterName),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true}),
 		controllers.WithHashKey([]byte("suite-hash-key-0123456789abcdef")))

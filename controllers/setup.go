@@ -200,10 +200,10 @@ func deletionStarted() predicate.Funcs {
 
 // ClientFactory returns the production ElementAPIFactory: real HTTP, with the
 // given client-side rate limit per endpoint and account.
-func ClientFactory(httpClient *http.Client, qps float64, burst int) ElementAPIFactory {
+func ClientFactory(httpClient *http.Client, qps float64, burst int, listTimeout time.Duration) ElementAPIFactory {
 	return func(endpoint, user, org string) (ElementAPI, error) {
 		return cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: user, OrganizationSecret: org,
-			HTTPClient: httpClient, QPS: qps, Burst: burst})
+			HTTPClient: httpClient, QPS: qps, Burst: burst, ListTimeout: listTimeout})
 	}
 }
 

@@ -137,7 +137,7 @@ var _ = BeforeSuite(func() {
 	writes.Client = mgr.GetClient()
 	apiReads.Reader = mgr.GetAPIReader()
 	reconciler = controllers.New(writes, apiReads, mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
-		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000), signer,
+		controllers.ClientFactory(&http.Client{Timeout: 2 * time.Second}, 1000, 1000, 0), signer,
 		controllers.WithClock(clock.Now), controllers.WithCreateGracePeriod(createGrace), controllers.WithClusterName(clusterName),
 		controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true, AllowedHosts: []string{"cloud-elements.example.com"}}),
 		controllers.WithHashKey([]byte("suite-hash-key-0123456789abcdef")))

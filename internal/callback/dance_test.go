@@ -88,7 +88,7 @@ var _ = Describe("The whole OAuth dance", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		clock = &testclock.Clock{}
 		reconciler := controllers.New(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
-			controllers.ClientFactory(&http.Client{Timeout: 10 * time.Second}, 1000, 1000), signer,
+			controllers.ClientFactory(&http.Client{Timeout: 10 * time.Second}, 1000, 1000, 0), signer,
 			controllers.WithClock(clock.Now), controllers.WithEndpointPolicy(controllers.EndpointPolicy{AllowLoopback: true}))
 		Expect(reconciler.SetupWithManager(ctx, mgr, controller.Options{
 			MaxConcurrentReconciles: 4, RateLimiter: controllers.DefaultRateLimiter(),

@@ -56,6 +56,7 @@ import (
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/controllers"
 	"github.com/hubspot-operator/hubspot-operator/internal/callback"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 )
 
@@ -83,6 +84,9 @@ type Options struct {
 	CloudElementsQPS     float64
 	CloudElementsBurst   int
 	CloudElementsTimeout time.Duration
+	// CloudElementsListTimeout bounds one whole listing of an account, every
+	// page of it.
+	CloudElementsListTimeout time.Duration
 	// CreateGracePeriod is how long an unconfirmed create may take to show
 	// up at the platform; 0 means twice CloudElementsTimeout.
 	CreateGracePeriod time.Duration
@@ -132,6 +136,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.CloudElementsQPS, "cloud-elements-qps", 10, "Client-side rate limit of Cloud Elements calls per endpoint and account, per second.")
 	fs.IntVar(&o.CloudElementsBurst, "cloud-elements-burst", 20, "Burst of the Cloud Elements client-side rate limit.")
 	fs.DurationVar(&o.CloudElementsTimeout, "cloud-elements-timeout", 30*time.Second, "Timeout of one Cloud Elements request.")
+	fs.DurationVar(&o.CloudElementsListTimeout, "cloud-elements-list-timeout", cloudelements.DefaultListTimeout,
+		"Deadline of one whole listing of an account's instances, every page of it; past it the listing fails and the account backs off.")
 	fs.BoolVar(&o.AccountListing, "drift-by-account-listing", true, "Detect drift with one listing per Cloud Elements account and poll interval (pages of 200) instead of a GET per object; false restores the per-object poll.")
 	fs.DurationVar(&o.CreateGracePeriod, "create-grace-period", 0, "How long a create whose answer was lost (timeout, 5xx) may take to show up at Cloud Elements before it is looked up by owner tag and, if absent, sent again; 0 means twice --cloud-elements-timeout.")
 	fs.StringVar(&o.ClusterName, "cluster-name", "", "This cluster's name (a lowercase DNS label) in the identity of every HubSpotInstance, (cluster, namespace, name): "+
@@ -255,7 +261,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		options = append(options, controllers.WithoutAccountListing())
 	}
 	reconciler := controllers.New(mgr.GetClient(), uncachedReader(mgr), mgr.GetEventRecorder(elementsv1alpha1.FieldManager),
-		controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst),
+		controllers.ClientFactory(&http.Client{Timeout: o.CloudElementsTimeout}, o.CloudElementsQPS, o.CloudElementsBurst, o.CloudElementsListTimeout),
 		signer, options...)
 	if err := reconciler.SetupWithManager(ctx, mgr, controller.Options{
 		MaxConcurrentReconciles: o.MaxConcurrent,

@@ -96,6 +96,16 @@ func createInstanceByHand(name string, tags ...string) cloudelements.Instance {
 	return *inst
 }
 
+// retagByHand replaces an instance's tags at the simulator, as somebody with
+// the account's credentials would. It is a PATCH, which faults set on
+// creates leave alone.
+func retagByHand(id int64, tags ...string) {
+	api, err := cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: userSecret, OrganizationSecret: orgSecret})
+	Expect(err).NotTo(HaveOccurred())
+	_, err = api.PatchInstance(ctx, id, cloudelements.InstancePatch{Tags: tags})
+	Expect(err).NotTo(HaveOccurred())
+}
+
 // emptyCredentials removes the account secrets from their Secret.
 func emptyCredentials(ns string) {
 	Expect(k8sClient.Patch(ctx, secret(ns, "cloud-elements", nil), client.RawPatch(types.MergePatchType, []byte(`{"data":null}`)))).To(Succeed())

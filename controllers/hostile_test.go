@@ -87,9 +87,10 @@ var _ = Describe("A hostile tenant", func() {
 	})
 
 	Describe("an interrupted create's owner-tag lookup adopts only an instance that is certainly its own", func() {
-		// The create is answered 500 and commits nothing; the instances the
-		// lookup then finds were made by somebody else, within the grace
-		// period that keeps the operator from looking or creating again.
+		// The create is answered 500 and commits nothing, and keeps being
+		// so: the instances the lookup finds were made by somebody else, and
+		// tagged as this object's by a PATCH (which the create fault leaves
+		// alone) whenever it comes, before or after the grace period.
 		interrupted := func(name string) *elementsv1alpha1.HubSpotInstance {
 			GinkgoHelper()
 			sim.SetFault(simulator.OpCreate, simulator.Fault{FailNext: 1000, Status: 500})
@@ -99,22 +100,24 @@ var _ = Describe("A hostile tenant", func() {
 		}
 
 		It("never one that also carries another object's owner tag (smuggled past the platform's sanitising)", func() {
+			attacker := elementsv1alpha1.OwnerTagOf("ns-a", "attacker", "5f1b7c1e-0000-4000-8000-0000000000bb")
+			planted := createInstanceByHand("attacker", attacker)
 			obj := interrupted("smuggled")
-			sim.ClearFaults()
-			planted := createInstanceByHand("attacker", elementsv1alpha1.OwnerTagOf("ns-a", "attacker", "5f1b7c1e-0000-4000-8000-0000000000bb"), obj.OwnerTag())
+			retagByHand(planted.ID, attacker, obj.OwnerTag())
 			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
 			Expect(condition(got, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())
 			Expect(condition(got, elementsv1alpha1.ConditionReady).Message).To(ContainSubstring(strconv.FormatInt(planted.ID, 10)))
 			Expect(got.Status.InstanceID).To(BeZero())
+			sim.ClearFaults()
 			deleteAndWait(got)
 			stillThere(planted.ID)
 		})
 
 		It("never the first of several: Stalled, naming them all", func() {
+			a, b := createInstanceByHand("one"), createInstanceByHand("two")
 			obj := interrupted("several")
-			sim.ClearFaults()
-			a := createInstanceByHand("one", obj.OwnerTag())
-			b := createInstanceByHand("two", obj.OwnerTag())
+			retagByHand(a.ID, obj.OwnerTag())
+			retagByHand(b.ID, obj.OwnerTag())
 			got := eventuallyReason(key(obj), elementsv1alpha1.ReasonInvalidConfiguration)
 			msg := condition(got, elementsv1alpha1.ConditionReady).Message
 			Expect(msg).To(ContainSubstring(strconv.FormatInt(a.ID, 10)))

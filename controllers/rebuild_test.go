@@ -26,7 +26,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 )
 
@@ -62,14 +61,6 @@ var _ = Describe("Identity that outlives an incarnation", func() {
 		}
 		return tags
 	}
-	retag := func(id int64, tags ...string) {
-		GinkgoHelper()
-		api, err := cloudelements.New(cloudelements.Options{Endpoint: endpoint, UserSecret: userSecret, OrganizationSecret: orgSecret})
-		Expect(err).NotTo(HaveOccurred())
-		_, err = api.PatchInstance(ctx, id, cloudelements.InstancePatch{Tags: tags})
-		Expect(err).NotTo(HaveOccurred())
-	}
-
 	It("re-applied after deletionPolicy Orphan, the same YAML adopts its instance: no create, an Adopted Event", func() {
 		first, id := orphaned("lazarus")
 		creates := sim.Total(simulator.OpCreate)
@@ -247,7 +238,7 @@ var _ = Describe("Identity that outlives an incarnation", func() {
 		creates := sim.Total(simulator.OpCreate)
 		// As the previous release left it: its owner tag, no identity tags,
 		// and a configuration hash over those tags.
-		retag(id, "team-test", got.OwnerTag(), elementsv1alpha1.ManagedTag)
+		retagByHand(id, "team-test", got.OwnerTag(), elementsv1alpha1.ManagedTag)
 		before := got.DeepCopy()
 		got.Status.AppliedConfigurationHash = "from-the-previous-release"
 		Expect(k8sClient.Status().Patch(ctx, got, client.MergeFrom(before))).To(Succeed())
@@ -266,7 +257,7 @@ var _ = Describe("Identity that outlives an incarnation", func() {
 		// What a second cluster run with the same cluster name does when it
 		// applies the same YAML: it adopts the instance as its own incarnation.
 		twin := elementsv1alpha1.OwnerTagOf(ns, "twin", types.UID("5f1b7c1e-0000-4000-8000-0000000000dd"))
-		retag(id, "team-test", twin, elementsv1alpha1.NameTag(ns, "twin"), elementsv1alpha1.ClusterTag(clusterName), elementsv1alpha1.ManagedTag)
+		retagByHand(id, "team-test", twin, elementsv1alpha1.NameTag(ns, "twin"), elementsv1alpha1.ClusterTag(clusterName), elementsv1alpha1.ManagedTag)
 		clock.Advance(2 * time.Minute) // the account's next listing
 		stopped := eventuallyReason(key(obj), elementsv1alpha1.ReasonInstanceClaimed)
 		Expect(condition(stopped, elementsv1alpha1.ConditionStalled)).NotTo(BeNil())

@@ -21,6 +21,7 @@ package reliability
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -552,6 +553,7 @@ func securityReviewRest(simOf func() *sim, opOf func() *harness.Operator, callba
 			mu                     sync.Mutex
 			forgedAnswers          = map[int]int{}
 			errs                   int
+			firstErr               string
 			wg                     sync.WaitGroup
 			answered, afterGenuine atomic.Int64
 			genuineAnswered        atomic.Bool
@@ -567,6 +569,11 @@ func securityReviewRest(simOf func() *sim, opOf func() *harness.Operator, callba
 					req, _ := http.NewRequestWithContext(floodCtx, http.MethodGet, forgedURL, nil)
 					resp, err := noRedirect.Do(req)
 					if err != nil {
+						if failed == 0 {
+							mu.Lock()
+							firstErr = cmp.Or(firstErr, err.Error())
+							mu.Unlock()
+						}
 						failed++
 						continue
 					}
@@ -625,6 +632,9 @@ func securityReviewRest(simOf func() *sim, opOf func() *harness.Operator, callba
 
 		rep.fig(7, fmt.Sprintf("Forged-state callbacks from %d goroutines over %s (≤ %d each): answers by status / transport errors",
 			floodWorkers, floodTook.Round(100*time.Millisecond), floodPerWorker), fmt.Sprintf("%d: %s / %d", total, statusesOf(forgedAnswers), errs), "429 or 403 only")
+		if firstErr != "" {
+			rep.note(7, "Forged-callback flood: the first transport error (the client's own, under the flood's load): `%s`.", firstErr)
+		}
 		rep.fig(7, "Genuine consent in the middle of the flood: forged answers before / after it (at)",
 			fmt.Sprintf("%d / %d (%s)", answeredBefore, afterGenuine.Load(), genuineAfter.Round(10*time.Millisecond)), "> 0 / > 0")
 		rep.fig(7, "Genuine consent: callback answer / time from consent to Ready", fmt.Sprintf("%d / %s", genuineStatus, toReady.Round(10*time.Millisecond)), "2xx / Ready")

@@ -19,10 +19,22 @@ limitations under the License.
 package reliability
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -34,8 +46,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
+	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
 
@@ -293,8 +307,17 @@ func securityReview(simOf func() *sim, opOf func() *harness.Operator, waitReason
 		By("nor can an admitted object take one on later")
 		later := apiKeyObject(ns, "smuggler-later", s)
 		Expect(k8s.Create(ctx, later)).To(Succeed())
-		later.Spec.Tags = []string{smuggled[0]}
-		err := k8s.Update(ctx, later)
+		// The operator writes the object too (its finalizer): only a refusal
+		// of the tag counts, not a conflict with that write.
+		var err error
+		for range 20 {
+			now := &elementsv1alpha1.HubSpotInstance{}
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(later), now)).To(Succeed())
+			now.Spec.Tags = []string{smuggled[0]}
+			if err = k8s.Update(ctx, now); !apierrors.IsConflict(err) {
+				break
+			}
+		}
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "updating to a smuggled tag: %v", err)
 		Expect(err.Error()).To(ContainSubstring(want))
 		refused++
@@ -435,4 +458,493 @@ func securityReview(simOf func() *sim, opOf func() *harness.Operator, waitReason
 		rep.fig(7, "Creates after the switch / DELETE calls / deletion held until deletionPolicy Orphan", fmt.Sprintf("%d / %d / yes", creates, deletes), "0 / 0 / yes")
 		rep.addHeadline(7, "another account's credentials: AccountChanged, 0 creates")
 	})
+}
+
+// Limits of the holes-left specs: every loop below is bounded by one of
+// these, so each spec ends in well under a minute whatever the operator does.
+const (
+	floodWorkers   = 6
+	floodPerWorker = 1500
+	floodFor       = 15 * time.Second
+	// The person consents once a third of the flood has been answered (or
+	// floodGenuineBy has passed, on a slow machine): in its middle, whatever
+	// the machine's speed.
+	floodGenuineBy = 5 * time.Second
+
+	rotations = 300
+	// rotationWait bounds the wait for one rotated value to reach the platform.
+	rotationWait = 2 * time.Second
+
+	listTimeout = 3 * time.Second
+	// listPageLatency makes one page of the listing quick enough for the
+	// per-request timeout (listRequestTimeout) and a listing of listPages
+	// pages too slow for the listing's deadline.
+	listPageLatency    = 2 * time.Second
+	listRequestTimeout = 5 * time.Second
+	listPages          = 3
+	// listFailures is how many failed listings (and so backoffs) are waited for.
+	listFailures = 3
+)
+
+// securityReviewRest replays the rest of the second review's holes: a flood
+// of forged callbacks around a genuine consent, credentials rotated many
+// times, ownership re-checked and one-winner imports, a listing with a
+// deadline, and (in point 1) two writers under load.
+func securityReviewRest(simOf func() *sim, opOf func() *harness.Operator, callbackOf func() string,
+	waitReason func(client.ObjectKey, string) *elementsv1alpha1.HubSpotInstance) {
+	statusesOf := func(m map[int]int) string {
+		codes := make([]int, 0, len(m))
+		for c := range m {
+			codes = append(codes, c)
+		}
+		sort.Ints(codes)
+		parts := make([]string, len(codes))
+		for i, c := range codes {
+			parts[i] = fmt.Sprintf("%d × %d", m[c], c)
+		}
+		return strings.Join(parts, ", ")
+	}
+	unclaimed := func(s *sim, name string) cloudelements.Instance {
+		GinkgoHelper()
+		api, err := cloudelements.New(cloudelements.Options{Endpoint: s.Endpoint, UserSecret: s.UserSecret, OrganizationSecret: s.OrgSecret})
+		Expect(err).NotTo(HaveOccurred())
+		inst, err := api.CreateInstance(ctx, cloudelements.InstanceRequest{Element: cloudelements.ElementRef{Key: cloudelements.ElementKey},
+			Name: name, Configuration: map[string]string{cloudelements.ConfigAuthenticationType: "apiKey",
+				cloudelements.ConfigHubSpotAPIKey: secretValue("hand-made-api-key")}})
+		Expect(err).NotTo(HaveOccurred())
+		return *inst
+	}
+	ownerTags := func(s *sim, id int64) []string {
+		inst, ok := s.Instance(id)
+		Expect(ok).To(BeTrue(), "instance %d gone", id)
+		var out []string
+		for _, t := range inst.Tags {
+			if elementsv1alpha1.IsOwnerTag(t) {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+
+	It("answers a genuine consent 2xx in the middle of a forged-callback flood, and the object becomes Ready", func() {
+		s, op, callbackAddr := simOf(), opOf(), callbackOf()
+		ns := newNamespace("sec-flood")
+		createAccount(ns, "cloud-elements", s)
+		createSecret(ns, "hubspot-app", map[string]string{"client-id": publicValue("oauth-client-id"), "client-secret": secretValue("oauth-client-secret")})
+		obj := apiKeyObject(ns, "consent", s)
+		obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
+			ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
+			Scopes:          []string{"crm.objects.contacts.read", "oauth"},
+			CallbackURL:     elementsv1alpha1.HTTPURL("http://" + callbackAddr + callback.Path)}}
+		Expect(k8s.Create(ctx, obj)).To(Succeed())
+		key := client.ObjectKeyFromObject(obj)
+		waiting := waitReason(key, elementsv1alpha1.ReasonAwaitingAuthorization)
+		linkSecret := &corev1.Secret{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: waiting.Status.AuthorizationSecretName}, linkSecret)).To(Succeed())
+		authorizationURL := string(linkSecret.Data[elementsv1alpha1.AuthorizationURLKey])
+		Expect(authorizationURL).NotTo(BeEmpty())
+
+		otherKey := make([]byte, 32)
+		_, _ = rand.Read(otherKey)
+		forger, err := oauthstate.NewSigner(otherKey, 0)
+		Expect(err).NotTo(HaveOccurred())
+		forged, _, err := forger.Issue(ns, obj.Name, string(waiting.UID))
+		Expect(err).NotTo(HaveOccurred())
+		forgedURL := "http://" + callbackAddr + callback.Path + "?" + url.Values{"code": {"forged-code"}, "state": {forged}}.Encode()
+		noRedirect := &http.Client{Timeout: 10 * time.Second,
+			Transport:     &http.Transport{MaxIdleConnsPerHost: floodWorkers + 2},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		DeferCleanup(noRedirect.CloseIdleConnections)
+
+		floodCtx, stopFlood := context.WithTimeout(ctx, floodFor)
+		defer stopFlood()
+		var (
+			mu                     sync.Mutex
+			forgedAnswers          = map[int]int{}
+			errs                   int
+			firstErr               string
+			wg                     sync.WaitGroup
+			answered, afterGenuine atomic.Int64
+			genuineAnswered        atomic.Bool
+		)
+		started := time.Now()
+		for range floodWorkers {
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				mine, failed := map[int]int{}, 0
+				for i := 0; i < floodPerWorker && floodCtx.Err() == nil; i++ {
+					req, _ := http.NewRequestWithContext(floodCtx, http.MethodGet, forgedURL, nil)
+					resp, err := noRedirect.Do(req)
+					if err != nil {
+						if failed == 0 {
+							mu.Lock()
+							firstErr = cmp.Or(firstErr, err.Error())
+							mu.Unlock()
+						}
+						failed++
+						continue
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					mine[resp.StatusCode]++
+					answered.Add(1)
+					if genuineAnswered.Load() {
+						afterGenuine.Add(1)
+					}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for c, n := range mine {
+					forgedAnswers[c] += n
+				}
+				errs += failed
+			}()
+		}
+
+		By("the person consents while the flood runs")
+		Eventually(answered.Load).WithTimeout(floodGenuineBy).WithPolling(10 * time.Millisecond).Should(BeNumerically(">=", floodWorkers*floodPerWorker/3))
+		genuineAfter, answeredBefore := time.Since(started), answered.Load()
+		resp, err := noRedirect.Get(authorizationURL)
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusFound))
+		genuine := resp.Header.Get("Location")
+		Expect(genuine).To(HavePrefix("http://" + callbackAddr + callback.Path))
+		consentAt := time.Now()
+		resp, err = noRedirect.Get(genuine)
+		Expect(err).NotTo(HaveOccurred())
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		genuineStatus := resp.StatusCode
+		genuineAnswered.Store(true)
+		genuineDuring := floodCtx.Err() == nil
+		ready := waitReason(key, elementsv1alpha1.ReasonAvailable)
+		toReady := time.Since(consentAt)
+		stopFlood()
+		wg.Wait()
+		floodTook := time.Since(started)
+
+		Expect(genuineDuring).To(BeTrue(), "the genuine callback must be answered while the flood still runs")
+		Expect(afterGenuine.Load()).To(BeNumerically(">", 0), "the flood must go on after the genuine callback")
+		Expect(genuineStatus).To(BeNumerically(">=", 200))
+		Expect(genuineStatus).To(BeNumerically("<", 300), "genuine callback: %s", page)
+		Expect(s.owned(ready.OwnerTag())).To(HaveLen(1))
+		total := 0
+		for c, n := range forgedAnswers {
+			Expect([]int{http.StatusTooManyRequests, http.StatusForbidden}).To(ContainElement(c), "a forged callback answered %d", c)
+			total += n
+		}
+		Expect(forgedAnswers[http.StatusTooManyRequests]).To(BeNumerically(">", 0), "the flood must have met the limit")
+		Expect(op.Running()).To(BeTrue())
+
+		rep.fig(7, fmt.Sprintf("Forged-state callbacks from %d goroutines over %s (≤ %d each): answers by status / transport errors",
+			floodWorkers, floodTook.Round(100*time.Millisecond), floodPerWorker), fmt.Sprintf("%d: %s / %d", total, statusesOf(forgedAnswers), errs), "429 or 403 only")
+		if firstErr != "" {
+			rep.note(7, "Forged-callback flood: the first transport error (the client's own, under the flood's load): `%s`.", firstErr)
+		}
+		rep.fig(7, "Genuine consent in the middle of the flood: forged answers before / after it (at)",
+			fmt.Sprintf("%d / %d (%s)", answeredBefore, afterGenuine.Load(), genuineAfter.Round(10*time.Millisecond)), "> 0 / > 0")
+		rep.fig(7, "Genuine consent: callback answer / time from consent to Ready", fmt.Sprintf("%d / %s", genuineStatus, toReady.Round(10*time.Millisecond)), "2xx / Ready")
+		rep.addHeadline(7, fmt.Sprintf("genuine consent answered %d amid %d forged callbacks", genuineStatus, total))
+	})
+
+	It("keeps working while one object's credentials are rotated 300 times, and recovers when the right ones return", func() {
+		s := startSim("sec-rotate")
+		op := opOf()
+		ns, other := newNamespace("sec-rotate"), newNamespace("sec-rotate-neighbour")
+		for _, n := range []string{ns, other} {
+			createAccount(n, "cloud-elements", s)
+			createAPIKey(n, "hubspot-key")
+		}
+		rotated, neighbour := apiKeyObject(ns, "rotated", s), apiKeyObject(other, "neighbour", s)
+		for _, o := range []*elementsv1alpha1.HubSpotInstance{rotated, neighbour} {
+			Expect(k8s.Create(ctx, o)).To(Succeed())
+		}
+		waitReason(client.ObjectKeyFromObject(rotated), elementsv1alpha1.ReasonAvailable)
+		waitReason(client.ObjectKeyFromObject(neighbour), elementsv1alpha1.ReasonAvailable)
+		rssBefore, peakBefore, err := op.Memory()
+		Expect(err).NotTo(HaveOccurred())
+
+		unauthorized := func() int {
+			n := 0
+			for _, byCode := range s.Counts() {
+				n += byCode[http.StatusUnauthorized]
+			}
+			return n
+		}
+		credsKey := client.ObjectKey{Namespace: ns, Name: "cloud-elements"}
+		write := func(user, org string) {
+			GinkgoHelper()
+			Eventually(func() error {
+				creds := &corev1.Secret{}
+				if err := k8s.Get(ctx, credsKey, creds); err != nil {
+					return err
+				}
+				creds.Data = map[string][]byte{"user-secret": []byte(user), "organization-secret": []byte(org)}
+				return k8s.Update(ctx, creds)
+			}).WithTimeout(10 * time.Second).Should(Succeed())
+		}
+		started, reached := time.Now(), 0
+		for i := range rotations {
+			before := unauthorized()
+			// Values no account has: each makes an account key of its own.
+			user, org := publicValue(fmt.Sprintf("rotated-user-%03d", i)), publicValue(fmt.Sprintf("rotated-org-%03d", i))
+			if i%30 == 0 {
+				secrets.add("rotated account secret", user)
+			}
+			write(user, org)
+			deadline := time.Now().Add(rotationWait)
+			for unauthorized() == before && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if unauthorized() > before {
+				reached++
+			}
+		}
+		rotating := time.Since(started)
+		neighbourNow := &elementsv1alpha1.HubSpotInstance{}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(neighbour), neighbourNow)).To(Succeed())
+		Expect(isReady(neighbourNow)).To(BeTrue(), "the neighbour stays Ready")
+
+		By("the right values return")
+		write(s.UserSecret, s.OrgSecret)
+		recoveredAt := time.Now()
+		waitReason(client.ObjectKeyFromObject(rotated), elementsv1alpha1.ReasonAvailable)
+		recovery := time.Since(recoveredAt)
+		Expect(op.Running()).To(BeTrue())
+		rssAfter, peakAfter, err := op.Memory()
+		Expect(err).NotTo(HaveOccurred())
+		growth := int64(rssAfter) - int64(rssBefore)
+		Expect(reached).To(BeNumerically(">=", rotations*9/10), "most rotations must reach the platform")
+		Expect(growth).To(BeNumerically("<", 64<<20))
+
+		rep.fig(7, fmt.Sprintf("Credentials Secret rewritten %d times, each with values of no account: rotations that reached the platform (401) / time", rotations),
+			fmt.Sprintf("%d / %s", reached, rotating.Round(100*time.Millisecond)), fmt.Sprintf("≥ %d", rotations*9/10))
+		rep.fig(7, "After the rotations: neighbour on the same platform Ready / rotated object Ready again once the right values return (after)",
+			fmt.Sprintf("yes / yes (%s)", recovery.Round(10*time.Millisecond)), "yes / yes")
+		rep.fig(7, "Operator RSS before / after the rotations (peak before / after); growth",
+			fmt.Sprintf("%d / %d MiB (%d / %d MiB); %d MiB", rssBefore>>20, rssAfter>>20, peakBefore>>20, peakAfter>>20, growth>>20),
+			"growth < 64 MiB; eviction of limiters and retry budgets once full and idle 5 minutes is proven by the unit tests "+
+				"TestRotatingKeysStaysBounded, TestRotatedCredentialsLeaveNoLimiterBehind and TestRetryBudgetsForgetAccountsNoLongerUsed (1,000 rotations each): "+
+				"the suite cannot wait out the idle window")
+		rep.addHeadline(7, fmt.Sprintf("%d credential rotations: RSS %+d MiB, object recovers", rotations, growth>>20))
+	})
+
+	It("re-checks an observer's ownership after an import, and gives an instance two importers race for to exactly one", func() {
+		s := startSim("sec-claims")
+		ns := newNamespace("sec-claims")
+		createAccount(ns, "cloud-elements", s)
+		createAPIKey(ns, "hubspot-key")
+		naming := func(id int64) map[string]string {
+			return map[string]string{elementsv1alpha1.InstanceIDAnnotation: strconv.FormatInt(id, 10)}
+		}
+
+		By("an observer, then an importer of the same instance")
+		observed := unclaimed(s, "observed")
+		observer := apiKeyObject(ns, "observer", s)
+		observer.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyObserveOnly
+		observer.Annotations = naming(observed.ID)
+		Expect(k8s.Create(ctx, observer)).To(Succeed())
+		// The hand-made instance differs from the spec (name, tags): an
+		// observer reports that as drift and changes nothing, which is
+		// observing all the same.
+		observing := &elementsv1alpha1.HubSpotInstance{}
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(observer), observing)).To(Succeed())
+			g.Expect(observing.Status.InstanceID).To(Equal(observed.ID))
+			g.Expect(readyCondition(observing)).NotTo(BeNil())
+			g.Expect(readyCondition(observing).Reason).To(BeElementOf(elementsv1alpha1.ReasonAvailable, elementsv1alpha1.ReasonInstanceDrifted))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		observingReason := readyCondition(observing).Reason
+		importer := apiKeyObject(ns, "importer", s)
+		importer.Annotations = naming(observed.ID)
+		Expect(k8s.Create(ctx, importer)).To(Succeed())
+		imported := waitReason(client.ObjectKeyFromObject(importer), elementsv1alpha1.ReasonAvailable)
+		Expect(imported.Status.InstanceID).To(Equal(observed.ID))
+		Expect(ownerTags(s, observed.ID)).To(Equal([]string{imported.OwnerTag()}))
+
+		Eventually(func() error {
+			now := &elementsv1alpha1.HubSpotInstance{}
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(observer), now); err != nil {
+				return err
+			}
+			now.Annotations[elementsv1alpha1.ReconcileRequestAnnotation] = time.Now().Format(time.RFC3339Nano)
+			return k8s.Update(ctx, now)
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+		claimed := waitReason(client.ObjectKeyFromObject(observer), elementsv1alpha1.ReasonInstanceClaimed)
+		claimedMsg := readyCondition(claimed).Message
+		Expect(claimedMsg).To(ContainSubstring(ns + "/importer"))
+		tokenKey := client.ObjectKey{Namespace: ns, Name: observing.TokenSecretName()}
+		token := &corev1.Secret{}
+		tokenErr := k8s.Get(ctx, tokenKey, token)
+		if tokenErr == nil {
+			Consistently(func() string {
+				now := &corev1.Secret{}
+				if err := k8s.Get(ctx, tokenKey, now); err != nil {
+					return err.Error()
+				}
+				return now.ResourceVersion
+			}).WithTimeout(3 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(token.ResourceVersion))
+		}
+
+		By("two importers of one instance at the same moment, the platform's GETs slowed by a second")
+		contested := unclaimed(s, "contested")
+		s.SetFault(simulator.OpGet, simulator.Fault{Latency: time.Second})
+		DeferCleanup(s.ClearFaults)
+		racers := []*elementsv1alpha1.HubSpotInstance{apiKeyObject(ns, "racer-a", s), apiKeyObject(ns, "racer-b", s)}
+		for _, o := range racers {
+			o.Annotations = naming(contested.ID)
+		}
+		parallel(len(racers), len(racers), func(i int) error { return k8s.Create(ctx, racers[i]) })
+		var winner, loser *elementsv1alpha1.HubSpotInstance
+		Eventually(func(g Gomega) {
+			winner, loser = nil, nil
+			for _, o := range racers {
+				now := &elementsv1alpha1.HubSpotInstance{}
+				g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(o), now)).To(Succeed())
+				c := readyCondition(now)
+				g.Expect(c).NotTo(BeNil())
+				g.Expect(now.Status.ObservedGeneration).To(Equal(now.Generation))
+				switch {
+				case isReady(now):
+					winner = now
+				case c.Reason == elementsv1alpha1.ReasonInvalidConfiguration || c.Reason == elementsv1alpha1.ReasonInstanceClaimed:
+					g.Expect(meta.IsStatusConditionTrue(now.Status.Conditions, elementsv1alpha1.ConditionStalled)).To(BeTrue(), now.Name)
+					loser = now
+				}
+			}
+			g.Expect(winner).NotTo(BeNil(), "one racer Ready")
+			g.Expect(loser).NotTo(BeNil(), "the other Stalled")
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(winner.Status.InstanceID).To(Equal(contested.ID))
+		Consistently(func() []string { return ownerTags(s, contested.ID) }).WithTimeout(2 * time.Second).Should(Equal([]string{winner.OwnerTag()}))
+		loserMsg := readyCondition(loser).Message
+		slowGets := s.Total(simulator.OpGet)
+
+		rep.fig(7, "ObserveOnly object over an untagged hand-made instance, before the import", "Ready reason "+observingReason, "observing (Available or InstanceDrifted)")
+		rep.fig(7, "ObserveOnly object whose instance a Full object imported, at its next requested reconcile",
+			fmt.Sprintf("Ready=False %s: %s", readyCondition(claimed).Reason, claimedMsg), "InstanceClaimed naming the importer")
+		tokenRow := "none written"
+		if tokenErr == nil {
+			tokenRow = "not rewritten (resourceVersion unchanged)"
+		}
+		rep.fig(7, "The observer's token Secret after that", tokenRow, "not rewritten")
+		rep.fig(7, "Two Full objects importing one untagged instance at once, GETs slowed by 1s: Ready / Stalled / owner tags on the instance",
+			fmt.Sprintf("%s / %s (%s: %s) / %d", winner.Name, loser.Name, readyCondition(loser).Reason, loserMsg, len(ownerTags(s, contested.ID))), "1 / 1 / 1")
+		rep.fig(7, "GET calls at the simulator in that spec (each slowed 1s)", slowGets, "")
+		rep.addHeadline(7, "ownership re-checked (InstanceClaimed), import race: 1 winner")
+	})
+
+	It("ends every account listing at its deadline, backs the account off, and sends no GET per object instead", func() {
+		s := startSim("sec-listdeadline")
+		ns := newNamespace("sec-listdeadline")
+		createAccount(ns, "cloud-elements", s)
+		createAPIKey(ns, "hubspot-key")
+		objs := createObjects(ns, s, "listed", 3)
+		waitAllReady(ns, len(objs), time.Minute)
+
+		// Instances enough for listPages pages of 200, beside the objects'.
+		api, err := cloudelements.New(cloudelements.Options{Endpoint: s.Endpoint, UserSecret: s.UserSecret, OrganizationSecret: s.OrgSecret})
+		Expect(err).NotTo(HaveOccurred())
+		filler := (listPages-1)*200 + 50
+		parallel(filler, 8, func(i int) error {
+			_, err := api.CreateInstance(ctx, cloudelements.InstanceRequest{Element: cloudelements.ElementRef{Key: cloudelements.ElementKey},
+				Name: fmt.Sprintf("filler-%03d", i), Tags: []string{elementsv1alpha1.ManagedTag},
+				Configuration: map[string]string{cloudelements.ConfigAuthenticationType: "apiKey", cloudelements.ConfigHubSpotAPIKey: "filler"}})
+			return err
+		})
+		s.SetFault(simulator.OpList, simulator.Fault{Latency: listPageLatency})
+		DeferCleanup(s.ClearFaults)
+		getsBefore := s.Total(simulator.OpGet)
+		firstBefore, laterBefore := s.pagesListed()
+
+		// A process of its own, which has verified none of them: each waits
+		// for the account's first listing, which cannot finish.
+		flags := []string{"--watch-namespaces=" + ns, "--leader-elect=false", "--cloud-elements-list-timeout=" + listTimeout.String(),
+			"--cloud-elements-timeout=" + listRequestTimeout.String()}
+		lop := newOperator("sec-listdeadline", flags...)
+		startOperator(lop)
+		dumpOnFailure(lop)
+		var fails []listFailure
+		Eventually(func() int {
+			fails = readListFailures(lop.LogPath)
+			return len(fails)
+		}).WithTimeout(45 * time.Second).WithPolling(500 * time.Millisecond).Should(BeNumerically(">=", listFailures))
+		gets := s.Total(simulator.OpGet) - getsBefore
+		first, later := s.pagesListed()
+		Expect(lop.Stop()).To(Succeed())
+
+		var retries, gaps []string
+		for i, f := range fails[:listFailures] {
+			Expect(f.err).To(ContainSubstring("listing deadline exceeded"))
+			Expect(f.err).To(ContainSubstring("not finished within " + listTimeout.String()))
+			retries = append(retries, f.retryIn.String())
+			if i > 0 {
+				gap := f.at.Sub(fails[i-1].at)
+				gaps = append(gaps, gap.Round(100*time.Millisecond).String())
+				Expect(gap).To(BeNumerically(">=", fails[i-1].retryIn), "a listing started before its backoff ended")
+				Expect(f.retryIn).To(BeNumerically(">", fails[i-1].retryIn), "the backoff grows")
+			}
+		}
+		Expect(gets).To(BeZero(), "a failed listing never falls back to a GET per object")
+		Expect(later-laterBefore).To(BeNumerically(">", 0), "the listings must have reached a later page")
+		for _, o := range objs {
+			now := &elementsv1alpha1.HubSpotInstance{}
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(o), now)).To(Succeed())
+			Expect(isReady(now)).To(BeTrue(), "%s stays Ready", o.Name)
+		}
+
+		rep.fig(7, fmt.Sprintf("Listing of %d pages, each slowed %s, with `--cloud-elements-list-timeout=%s --cloud-elements-timeout=%s`: how each ended (operator log)",
+			listPages, listPageLatency, listTimeout, listRequestTimeout), "\""+fails[0].err+"\"", "the deadline error")
+		rep.fig(7, "Listing attempts spaced out: backoff after failures 1, 2, 3 / time between failures",
+			strings.Join(retries, ", ")+" / "+strings.Join(gaps, ", "), fmt.Sprintf("growing / each ≥ the backoff, each listing ≈ %s, not %d × %s", listTimeout, listPages, listRequestTimeout))
+		rep.fig(7, fmt.Sprintf("While %d Ready objects waited for that listing: GET calls / listing requests for a first / later page", len(objs)),
+			fmt.Sprintf("%d / %d / %d", gets, first-firstBefore, later-laterBefore), "0 / – / –")
+		rep.addHeadline(7, fmt.Sprintf("listings end at their %s deadline, back off %s, 0 GETs", listTimeout, strings.Join(retries, "→")))
+	})
+}
+
+// listFailure is one failed account listing, as the operator logged it.
+type listFailure struct {
+	at      time.Time
+	retryIn time.Duration
+	err     string
+}
+
+// readListFailures reads the operator's failed-listing lines, oldest first.
+func readListFailures(path string) []listFailure {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []listFailure
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.Contains(line, []byte("listing the instances of an account failed")) {
+			continue
+		}
+		var entry struct {
+			TS      any    `json:"ts"`
+			RetryIn string `json:"retryIn"`
+			Error   string `json:"error"`
+		}
+		if json.Unmarshal(line, &entry) != nil {
+			continue
+		}
+		var at time.Time
+		switch ts := entry.TS.(type) {
+		case float64:
+			at = time.Unix(0, int64(ts*1e9))
+		case string:
+			at, _ = time.Parse(time.RFC3339Nano, ts)
+		}
+		retryIn, _ := time.ParseDuration(entry.RetryIn)
+		out = append(out, listFailure{at: at, retryIn: retryIn, err: entry.Error})
+	}
+	return out
 }

@@ -327,6 +327,7 @@ func securityPosture() {
 
 	securityHardening(func() *sim { return s }, func() string { return op.LogPath }, waitReason)
 	securityReview(func() *sim { return s }, func() *harness.Operator { return op }, waitReason)
+	securityReviewRest(func() *sim { return s }, func() *harness.Operator { return op }, func() string { return callbackAddr }, waitReason)
 
 	AfterAll(func() {
 		Expect(op.Running()).To(BeTrue())

@@ -51,17 +51,25 @@ type createMarker struct {
 	at     time.Time
 	holder string
 	uid    types.UID
+	// applying is the configuration hash the create sent: an instance it
+	// made, found again by its owner tag, already carries that
+	// configuration and needs no update when the spec has not moved since.
+	applying string
 }
 
 const (
-	markerSeparator    = " by "
-	markerUIDSeparator = " for "
+	markerSeparator         = " by "
+	markerUIDSeparator      = " for "
+	markerApplyingSeparator = " applying "
 )
 
 func (m createMarker) String() string {
 	s := m.at.UTC().Format(time.RFC3339Nano) + markerSeparator + m.holder
 	if m.uid != "" {
 		s += markerUIDSeparator + string(m.uid)
+		if m.applying != "" {
+			s += markerApplyingSeparator + m.applying
+		}
 	}
 	return s
 }
@@ -70,12 +78,13 @@ func (m createMarker) String() string {
 // the owner-tag lookup then decides, which is always safe.
 func parseCreateMarker(v string) createMarker {
 	at, rest, _ := strings.Cut(v, markerSeparator)
-	holder, uid, _ := strings.Cut(rest, markerUIDSeparator)
+	holder, rest, _ := strings.Cut(rest, markerUIDSeparator)
+	uid, applying, _ := strings.Cut(rest, markerApplyingSeparator)
 	t, err := time.Parse(time.RFC3339Nano, at)
 	if err != nil {
 		t = time.Time{}
 	}
-	return createMarker{at: t, holder: holder, uid: types.UID(uid)}
+	return createMarker{at: t, holder: holder, uid: types.UID(uid), applying: applying}
 }
 
 // ownerTags are the tags an instance of obj's interrupted create may carry:

@@ -380,6 +380,7 @@ func TestCreateMarkerRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 29, 15, 4, 5, 123456789, time.UTC)
 	for name, m := range map[string]createMarker{
 		"with the object's UID":         {at: at, holder: "manager-7f_0a1b2c3d", uid: "6b1f0c9e-1d2a-4c1b-9a55-0f3e2d1c0b9a"},
+		"with what the create applied":  {at: at, holder: "manager-7f_0a1b2c3d", uid: "6b1f0c9e-1d2a-4c1b-9a55-0f3e2d1c0b9a", applying: "3f9a0c"},
 		"written by an earlier version": {at: at, holder: "manager-7f_0a1b2c3d"},
 	} {
 		t.Run(name, func(t *testing.T) {

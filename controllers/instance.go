@@ -147,9 +147,16 @@ func (r *HubSpotInstanceReconciler) adopt(s *session, inst cloudelements.Instanc
 	if inst.Valid {
 		obj.Status.AppliedAuthorizationHash = s.authHash
 	}
+	held := relationOf(inst.Tags, r.identityOf(obj)) == heldByUs
+	if applying := parseCreateMarker(obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]).applying; held && applying != "" && applying == s.hash {
+		// Our own create, sent with the configuration the spec still asks
+		// for: re-sending it would be a write for nothing (and one per
+		// manager when two adopt it).
+		obj.Status.AppliedConfigurationHash = s.hash
+	}
 	s.adopted = &inst
 	how := "by its owner tag, from an interrupted create"
-	if relationOf(inst.Tags, r.identityOf(obj)) == ourIdentity {
+	if !held {
 		how = "by this object's identity (cluster " + strconv.Quote(r.clusterName) + ", " + obj.Namespace + "/" + obj.Name + "), held by no live incarnation: no new instance"
 	}
 	r.announce(s, elementsv1alpha1.EventReasonAdopted, "Create", "found element instance "+formatID(inst.ID)+" "+how)
@@ -404,7 +411,7 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 			return err
 		}
 	}
-	marker := createMarker{at: r.now(), holder: r.holder, uid: obj.UID}
+	marker := createMarker{at: r.now(), holder: r.holder, uid: obj.UID, applying: s.hash}
 	if err := r.markCreatePending(ctx, obj, marker); err != nil {
 		return err
 	}

@@ -90,25 +90,16 @@ func (r *HubSpotInstanceReconciler) adoptOwnInstance(ctx context.Context, s *ses
 }
 
 // findOwnInstances lists the instances that may be this object's: by its
-// owner tags after an interrupted create, and by its name tag when it has
-// an identity.
+// owner tags after an interrupted create, else by its name tag. A create
+// marker is written only after the name tag was looked up (or the object's
+// own instance vanished) in the same reconcile, so after an interrupted
+// create the owner tags alone can find anything new: that create's own
+// instance.
 func (r *HubSpotInstanceReconciler) findOwnInstances(ctx context.Context, s *session, byOwnerTag bool) ([]cloudelements.Instance, error) {
-	var found []cloudelements.Instance
 	if byOwnerTag {
-		owned, err := findOwnedInstances(ctx, s.api, s.obj)
-		if err != nil {
-			return nil, err
-		}
-		found = owned
+		return findOwnedInstances(ctx, s.api, s.obj)
 	}
-	if r.clusterName != "" {
-		named, err := s.api.FindInstancesByTag(ctx, elementsv1alpha1.NameTag(s.obj.Namespace, s.obj.Name))
-		if err != nil {
-			return nil, err
-		}
-		found = append(found, named...)
-	}
-	return found, nil
+	return s.api.FindInstancesByTag(ctx, elementsv1alpha1.NameTag(s.obj.Namespace, s.obj.Name))
 }
 
 // sortFound splits what the lookups found, each instance once: what this

@@ -82,7 +82,7 @@ var _ = Describe("HubSpotInstance reconciler", func() {
 			Expect(obj.Status.InstanceID).NotTo(BeZero(), "status records the instance id")
 			Expect(obj.Annotations).NotTo(HaveKey(elementsv1alpha1.InstanceIDAnnotation), "no second write to the object")
 			marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
-			Expect(marker).To(HaveSuffix(" for "+string(obj.UID)), "the marker stays, naming the incarnation it created for")
+			Expect(marker).To(ContainSubstring(" for "+string(obj.UID)+" applying "), "the marker stays, naming the incarnation it created for")
 			// Time for a late write or Event to show.
 			Consistently(func() []string { return eventReasons(obj) }).WithTimeout(2*time.Second).Should(BeEmpty(),
 				"a create that is Ready at once needs no Event: status says it")

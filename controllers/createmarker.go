@@ -30,7 +30,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
 // defaultCreateGrace is used when the manager does not derive the grace
@@ -96,28 +95,6 @@ func ownerTags(obj *elementsv1alpha1.HubSpotInstance, marker string) []string {
 		tags = append(tags, elementsv1alpha1.OwnerTagOf(obj.Namespace, obj.Name, uid))
 	}
 	return tags
-}
-
-// claimedBy splits what an owner-tag lookup (or a GET of a recorded id)
-// found. An instance this incarnation holds, and no other, is ours. One
-// that names another holder besides, or instead, is contested: a tag
-// smuggled in by another tenant, or an instance another object has claimed
-// since; it is never adopted or deleted. Each instance counts once, however
-// many lookups found it.
-func claimedBy(found []cloudelements.Instance, id identity) (ours []cloudelements.Instance, contested []int64) {
-	seen := map[int64]bool{}
-	for _, inst := range found {
-		if seen[inst.ID] {
-			continue
-		}
-		seen[inst.ID] = true
-		if relationOf(inst.Tags, id) != heldByUs {
-			contested = append(contested, inst.ID)
-			continue
-		}
-		ours = append(ours, inst)
-	}
-	return ours, contested
 }
 
 // createDecision is what to do about an object without a recorded instance.

@@ -188,7 +188,9 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 				err: fmt.Errorf("a create started at %s may still commit at Cloud Elements; deleting once it has had %s",
 					parseCreateMarker(marker).at.UTC().Format(time.RFC3339), r.createGrace)}
 		}
-		ours, contested = claimedBy(found, r.identityOf(obj))
+		// Found by this incarnation's owner tags: each is held by it alone,
+		// or contested, never merely of its identity.
+		ours, contested, _ = sortFound(found, r.identityOf(obj))
 	}
 	for _, id := range contested {
 		r.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonOrphaned, "Delete",

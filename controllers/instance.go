@@ -332,23 +332,25 @@ func (r *HubSpotInstanceReconciler) checkClaim(obj *elementsv1alpha1.HubSpotInst
 // ownerNamed says, for a message, whose an instance is.
 func ownerNamed(tags []string, id identity) string {
 	if tag, held := heldElsewhere(tags, id); held {
-		return ownerOf(tag) + " (owner tag " + strconvQuote(tag) + ")"
+		return ownerOf(tag) + " (owner tag " + quotedTag(tag) + ")"
 	}
 	for _, tag := range tags {
 		if elementsv1alpha1.IsNameTag(tag) && tag != id.nameTag {
-			return strings.TrimPrefix(tag, elementsv1alpha1.OwnerTagPrefix) + " (name tag " + strconvQuote(tag) + ")"
+			return strings.TrimPrefix(tag, elementsv1alpha1.OwnerTagPrefix) + " (name tag " + quotedTag(tag) + ")"
 		}
 	}
 	return "another object"
 }
 
-func strconvQuote(tag string) string { return strconv.Quote(boundedText(tag, maxListedItem)) }
+// quotedTag quotes tag text for a message, bounded: it may come from the
+// platform.
+func quotedTag(tag string) string { return strconv.Quote(boundedText(tag, maxListedItem)) }
 
 // clusterNamed is the cluster an instance's cluster tag names.
 func clusterNamed(tags []string) string {
 	for _, tag := range tags {
 		if cluster, ok := elementsv1alpha1.ClusterOf(tag); ok {
-			return strconv.Quote(boundedText(cluster, maxListedItem))
+			return quotedTag(cluster)
 		}
 	}
 	return "(none)"

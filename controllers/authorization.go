@@ -50,7 +50,7 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 	fresh := r.freshURLRequested(obj)
 	if s.in.denied != "" {
 		if !fresh {
-			if err := r.dropConsentLink(ctx, obj); err != nil {
+			if err := r.dropConsentLink(ctx, s); err != nil {
 				return err
 			}
 			s.conclude(outcome{reason: elementsv1alpha1.ReasonAuthorizationDenied, stalled: true,
@@ -67,7 +67,7 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 	if reason == elementsv1alpha1.ReasonReauthorizationRequired {
 		message = "HubSpot no longer accepts element instance " + formatID(st.InstanceID) + "'s authorization: " + message
 	}
-	link, err := r.inspectConsentLink(ctx, obj)
+	link, err := r.inspectConsentLink(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (r *HubSpotInstanceReconciler) awaitAuthorization(ctx context.Context, s *s
 		return classifyAPIError("getting the OAuth authorization URL", err)
 	}
 	// The Secret first: status names a nonce only once its link is readable.
-	if err := r.writeConsentLink(ctx, obj, link, resp.OAuthURL, claims.Nonce); err != nil {
+	if err := r.writeConsentLink(ctx, s, link, resp.OAuthURL, claims.Nonce); err != nil {
 		return err
 	}
 	expires := metav1.NewTime(claims.ExpiresAt)

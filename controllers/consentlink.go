@@ -57,14 +57,15 @@ const (
 // for a missing link: a fresh one would replace the link a person may be
 // opening). A Secret of that name this object does not control is never
 // touched.
-func (r *HubSpotInstanceReconciler) inspectConsentLink(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) (linkState, error) {
+func (r *HubSpotInstanceReconciler) inspectConsentLink(ctx context.Context, s *session) (linkState, error) {
+	obj := s.obj
 	name := obj.AuthorizationSecretName()
 	if name == obj.TokenSecretName() {
 		return 0, stalledError(elementsv1alpha1.ReasonInvalidConfiguration,
 			"spec.tokenSecret.name is %s, the name of the Secret that holds the OAuth 2 consent link: choose another", name)
 	}
 	key := client.ObjectKey{Namespace: obj.Namespace, Name: name}
-	mem := r.memory().get(obj)
+	mem := s.mem
 	m := secretMetadata(obj.Namespace, name)
 	err := r.Get(ctx, key, m)
 	switch {
@@ -99,7 +100,7 @@ func (r *HubSpotInstanceReconciler) inspectConsentLink(ctx context.Context, obj 
 		(mem.linkDigest != "" && mem.linkDigest != digest) { // edited since we wrote it
 		return linkStale, nil
 	}
-	r.rememberLink(obj, live.ResourceVersion, digest, live.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation])
+	r.rememberLink(s, live.ResourceVersion, digest, live.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation])
 	return linkCurrent, nil
 }
 
@@ -112,13 +113,14 @@ func namesLink(obj *elementsv1alpha1.HubSpotInstance, nonce string) bool {
 // writeConsentLink puts a freshly issued link into the Secret: created when
 // there is none, otherwise applied over ours, conditional on the
 // resourceVersion whose ownership was just checked.
-func (r *HubSpotInstanceReconciler) writeConsentLink(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, state linkState, link, nonce string) error {
+func (r *HubSpotInstanceReconciler) writeConsentLink(ctx context.Context, s *session, state linkState, link, nonce string) error {
+	obj := s.obj
 	desired := consentLinkSecret(obj, link, nonce)
 	if state == linkMissing {
 		rv, err := r.createOwnedSecret(ctx, obj, desired)
 		if err != nil || rv != "" {
 			if rv != "" {
-				r.rememberLink(obj, rv, linkDigest(link), nonce)
+				r.rememberLink(s, rv, linkDigest(link), nonce)
 			}
 			return err
 		}
@@ -131,7 +133,7 @@ func (r *HubSpotInstanceReconciler) writeConsentLink(ctx context.Context, obj *e
 	if err != nil {
 		return err
 	}
-	r.rememberLink(obj, rv, linkDigest(link), nonce)
+	r.rememberLink(s, rv, linkDigest(link), nonce)
 	return nil
 }
 
@@ -141,13 +143,14 @@ func (r *HubSpotInstanceReconciler) retireConsentLink(ctx context.Context, s *se
 	if !s.obj.Status.Valid || instanceIDOf(s.obj) == 0 {
 		return nil
 	}
-	return r.dropConsentLink(ctx, s.obj)
+	return r.dropConsentLink(ctx, s)
 }
 
 // dropConsentLink deletes the consent-link Secret, if this object controls
 // one, and clears the link's traces from status. It reads the metadata
 // cache, so when there is nothing to drop it costs nothing.
-func (r *HubSpotInstanceReconciler) dropConsentLink(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
+func (r *HubSpotInstanceReconciler) dropConsentLink(ctx context.Context, s *session) error {
+	obj := s.obj
 	name := obj.AuthorizationSecretName()
 	if name != obj.TokenSecretName() {
 		m := secretMetadata(obj.Namespace, name)
@@ -166,7 +169,7 @@ func (r *HubSpotInstanceReconciler) dropConsentLink(ctx context.Context, obj *el
 	}
 	st := &obj.Status
 	st.AuthorizationSecretName, st.AuthorizationNonce, st.AuthorizationExpiresAt = "", "", nil
-	r.rememberLink(obj, "", "", "")
+	r.rememberLink(s, "", "", "")
 	return nil
 }
 
@@ -202,8 +205,8 @@ func consentCommand(obj *elementsv1alpha1.HubSpotInstance) string {
 		" -o jsonpath='{.data." + elementsv1alpha1.AuthorizationURLKey + "}' | base64 -d"
 }
 
-func (r *HubSpotInstanceReconciler) rememberLink(obj *elementsv1alpha1.HubSpotInstance, version, digest, nonce string) {
-	r.memory().update(obj, func(m *remembered) { m.linkVersion, m.linkDigest, m.linkNonce = version, digest, nonce })
+func (r *HubSpotInstanceReconciler) rememberLink(s *session, version, digest, nonce string) {
+	s.remember(func(m *remembered) { m.linkVersion, m.linkDigest, m.linkNonce = version, digest, nonce })
 }
 
 // linkDigest fingerprints a link, so an edit of the Secret is noticed

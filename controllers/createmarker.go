@@ -132,7 +132,8 @@ func decideCreate(marker string, refusedMarker string, now time.Time, grace time
 // is stale; a conflict is not retried here: it means somebody else wrote the
 // object, maybe their own marker, and the next reconcile reads it. The
 // finalizer rides along: from here on there may be something to clean up.
-func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, marker createMarker) error {
+func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, s *session, marker createMarker) error {
+	obj := s.obj
 	status := obj.Status // the answer to a patch carries the stored status, not ours
 	defer func() { obj.Status = status }()
 	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -144,7 +145,7 @@ func (r *HubSpotInstanceReconciler) markCreatePending(ctx context.Context, obj *
 	if err := r.Patch(ctx, obj, patch); err != nil {
 		return fmt.Errorf("recording a pending create: %w", err)
 	}
-	r.rememberWrite(obj)
+	r.rememberWrite(s)
 	return nil
 }
 

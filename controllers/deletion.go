@@ -38,13 +38,12 @@ import (
 func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *session) error {
 	obj := s.obj
 	if !controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
-		r.drift.forget(client.ObjectKeyFromObject(obj))
-		r.memory().forget(client.ObjectKeyFromObject(obj))
+		r.forgetDuring(s, "")
 		s.gone = true
 		return nil
 	}
 	d := decideDeletion(obj)
-	r.drift.forgetReleasing(client.ObjectKeyFromObject(obj), r.releasedNameTag(obj, d))
+	r.forgetDuring(s, r.releasedNameTag(obj, d))
 	switch d {
 	case protectedWait:
 		// Nothing is called and nothing retried: the annotation's removal
@@ -68,16 +67,15 @@ func (r *HubSpotInstanceReconciler) reconcileDelete(ctx context.Context, s *sess
 		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonOrphaned, "Delete",
 			why+": "+what+" is left at Cloud Elements")
 	default:
-		if err := r.deleteInstance(ctx, obj); err != nil {
+		if err := r.deleteInstance(ctx, s); err != nil {
 			return err
 		}
 	}
-	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+	if err := r.patchObject(ctx, s, func(o *elementsv1alpha1.HubSpotInstance) {
 		controllerutil.RemoveFinalizer(o, elementsv1alpha1.Finalizer)
 	}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("removing finalizer: %w", err)
 	}
-	r.memory().forget(client.ObjectKeyFromObject(obj))
 	s.gone = true
 	return nil
 }
@@ -149,7 +147,8 @@ func deletionProtectedOutcome(obj *elementsv1alpha1.HubSpotInstance) outcome {
 // owner tag — once a create that may still commit has had its grace period.
 // The import annotation is never proof: anyone who may create an object may
 // write it, naming any instance of the account.
-func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
+func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, s *session) error {
+	obj := s.obj
 	if !mayHaveInstance(obj) {
 		return nil
 	}
@@ -182,7 +181,7 @@ func (r *HubSpotInstanceReconciler) deleteInstance(ctx context.Context, obj *ele
 		if err != nil {
 			return classifyAPIError("looking up an interrupted create before deleting", err)
 		}
-		decision, wait := decideCreate(marker, r.memory().get(obj).refusedMarker, r.now(), r.createGrace)
+		decision, wait := decideCreate(marker, s.mem.refusedMarker, r.now(), r.createGrace)
 		if len(found) == 0 && decision == waitForInFlight {
 			return &reconcileError{reason: elementsv1alpha1.ReasonDeletionBlocked, retryAfter: wait,
 				err: fmt.Errorf("a create started at %s may still commit at Cloud Elements; deleting once it has had %s",

@@ -460,7 +460,7 @@ func (p *driftPoller) list(ctx context.Context, key string, a *account) {
 // older news.
 func (p *driftPoller) recordVerdict(objKey types.NamespacedName, m member, inst *cloudelements.Instance, seen bool, started, now time.Time) drift {
 	d := noDrift
-	p.mem.updateKey(objKey, m.uid, func(r *remembered) {
+	p.mem.recordVerdict(objKey, m.uid, func(r *remembered) {
 		if r.verifiedAt.After(started) {
 			return
 		}

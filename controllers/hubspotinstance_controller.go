@@ -234,9 +234,28 @@ type session struct {
 	// awaitingCreate: the reconcile only waited for a create in doubt to
 	// show up; it asked Cloud Elements nothing.
 	awaitingCreate bool
+
+	// mem is what the reconciler remembered of the object when this
+	// reconcile began, with what its steps have learnt since. Steps read it
+	// here and record on it with remember; the reconcile writes what they
+	// recorded back to memory once, when it ends (see memory.writeBack).
+	mem remembered
+	// learnt are the changes recorded with remember, in order.
+	learnt []func(*remembered)
+	// forgotten: the reconcile forgot the object (see forgetDuring).
+	forgotten bool
 }
 
 func (s *session) concluded() bool { return s.out.reason != "" }
+
+// remember records what the reconcile learnt about the object: on its copy
+// at once, and in memory when the reconcile ends. change runs twice (on the
+// copy now, on memory then), so what it sets must not depend on what the
+// drift poller writes meanwhile (verifiedAt, tokenDigest, pollNow, listed).
+func (s *session) remember(change func(*remembered)) {
+	change(&s.mem)
+	s.learnt = append(s.learnt, change)
+}
 
 // conclude ends the reconcile with out; the remaining steps are skipped.
 func (s *session) conclude(out outcome) { s.out = out }
@@ -255,12 +274,15 @@ const finishTimeout = 30 * time.Second
 
 // Reconcile reads as the lifecycle of a HubSpotInstance.
 func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	obj, err := r.fetch(ctx, req.NamespacedName)
-	if obj == nil || err != nil {
+	s, err := r.fetch(ctx, req.NamespacedName)
+	if s == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	s := &session{obj: obj}
+	obj := s.obj
 	before := obj.DeepCopy()
+	// Deferred first, so it runs last, after finish has recorded how the
+	// reconcile ended, and on every way out, a panic included.
+	defer r.writeBack(s)
 	// finish writes status with a context of its own: a reconcile that ran
 	// out of time still reports why.
 	defer func() {
@@ -275,7 +297,7 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
 	}
 	if obj.Spec.Suspend {
-		r.drift.forget(req.NamespacedName)
+		r.drift.forget(req.NamespacedName) // stops watching; what is remembered stays, for the gauges
 		s.conclude(outcome{reason: elementsv1alpha1.ReasonSuspended,
 			message: "spec.suspend is true: no calls are made to Cloud Elements"})
 		return ctrl.Result{}, nil
@@ -316,17 +338,19 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 // fetch reads the object from the cache, unless the cache has not yet seen
 // our own last write to it: acting on a stale copy could repeat an update.
-func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.ObjectKey) (*elementsv1alpha1.HubSpotInstance, error) {
+// It starts the reconcile's session with what memory holds of the object;
+// nil when there is nothing to reconcile.
+func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.ObjectKey) (*session, error) {
 	obj := &elementsv1alpha1.HubSpotInstance{}
 	if err := r.Get(ctx, key, obj); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.memory().forget(key)
-			r.drift.forget(key)
+			r.forget(key, "")
 			return nil, nil
 		}
 		return nil, err
 	}
-	if written := r.memory().get(obj).objectVersion; written != "" && written != obj.ResourceVersion {
+	reread := false
+	if written := r.mem.get(obj).objectVersion; written != "" && written != obj.ResourceVersion {
 		if err := r.apiReader.Get(ctx, key, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil, nil
@@ -336,13 +360,44 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 		if !r.owns(obj) {
 			// Relabelled to another shard since the cache last saw it:
 			// that shard reconciles it now, and the cache will catch up.
-			r.memory().forget(key)
-			r.drift.forget(key)
+			r.forget(key, "")
 			return nil, nil
 		}
-		r.memory().update(obj, func(m *remembered) { m.objectVersion = obj.ResourceVersion })
+		reread = true
 	}
-	return obj, nil
+	s := &session{obj: obj, mem: r.mem.begin(obj)}
+	if reread {
+		version := obj.ResourceVersion
+		s.remember(func(m *remembered) { m.objectVersion = version })
+	}
+	return s, nil
+}
+
+// forget clears the object from everything this process holds of it: its
+// memory, and its place in its account's listing. releasedNameTag, if not
+// "", is the name tag of an instance the object lets go of (see
+// driftPoller.forgetReleasing). A reconcile that forgets the object and
+// then keeps it (a deletion that has to wait) writes its memory back when
+// it ends.
+func (r *HubSpotInstanceReconciler) forget(key client.ObjectKey, releasedNameTag string) {
+	r.mem.forget(key)
+	r.drift.forgetReleasing(key, releasedNameTag)
+}
+
+// forgetDuring is forget from within the object's own reconcile, which then
+// writes back only if it keeps the object after all.
+func (r *HubSpotInstanceReconciler) forgetDuring(s *session, releasedNameTag string) {
+	r.forget(client.ObjectKeyFromObject(s.obj), releasedNameTag)
+	s.forgotten = true
+}
+
+// writeBack ends every reconcile whose object is still there: what its
+// steps and its finish recorded on the session goes to memory, in one write.
+func (r *HubSpotInstanceReconciler) writeBack(s *session) {
+	if s.gone || len(s.learnt) == 0 {
+		return
+	}
+	r.mem.writeBack(s.obj, s.forgotten, s.mem, s.learnt...)
 }
 
 // inputReader reads the Secrets an object references.
@@ -438,10 +493,8 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 		obj.Status.LastHandledReconcileAt = requested
 	}
 	summarize(obj, out)
-	r.memory().update(obj, func(m *remembered) {
-		m.readyStatus, m.readyReason = strconv.FormatBool(out.ready), out.reason
-		m.stalled = out.stalled
-	})
+	readyStatus := strconv.FormatBool(out.ready)
+	s.remember(func(m *remembered) { m.readyStatus, m.readyReason, m.stalled = readyStatus, out.reason, out.stalled })
 
 	if !equality.Semantic.DeepEqual(before.Status, obj.Status) {
 		if perr := r.Status().Patch(ctx, obj, statusPatch(before, obj)); perr != nil {
@@ -468,7 +521,7 @@ func (r *HubSpotInstanceReconciler) finish(ctx context.Context, before *elements
 			}
 			return ctrl.Result{}, errors.Join(err, perr)
 		}
-		r.rememberWrite(obj)
+		r.rememberWrite(s)
 		if !(out.ready && s.announced) {
 			r.recordTransition(before, obj, out)
 		}
@@ -535,29 +588,33 @@ func stallRetry(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
 // returns err, a 429 streak past its bound turned into a stall.
 func (r *HubSpotInstanceReconciler) recordAttempt(s *session, err error) error {
 	obj := s.obj
+	failing := err != nil
 	limited := cloudelements.IsRateLimited(err)
-	r.memory().update(obj, func(m *remembered) {
-		m.failing = err != nil
-		switch {
-		case !limited && s.awaitingCreate:
-			// Waiting out a 429'd create is no answer: the streak stands,
-			// so a 429 that never lifts still ends in a refusal.
-		case !limited:
-			m.rateLimited = 0
-		case m.rateLimitedGeneration != obj.Generation:
-			m.rateLimited, m.rateLimitedGeneration = 1, obj.Generation
-		default:
-			m.rateLimited++
-		}
-		err = boundRateLimit(err, m.rateLimited)
-		if s.heldStall {
-			return // the stall it repeated stands as recorded
-		}
-		m.stalledAttempt, m.stalledUntil = "", time.Time{}
+	streak, generation := s.mem.rateLimited, s.mem.rateLimitedGeneration
+	switch {
+	case !limited && s.awaitingCreate:
+		// Waiting out a 429'd create is no answer: the streak stands,
+		// so a 429 that never lifts still ends in a refusal.
+	case !limited:
+		streak = 0
+	case generation != obj.Generation:
+		streak, generation = 1, obj.Generation
+	default:
+		streak++
+	}
+	err = boundRateLimit(err, streak)
+	// A repeated stall stands as recorded.
+	stalledAttempt, stalledUntil := s.mem.stalledAttempt, s.mem.stalledUntil
+	if !s.heldStall {
+		stalledAttempt, stalledUntil = "", time.Time{}
 		var rerr *reconcileError
 		if errors.As(err, &rerr) && rerr.stalled && rerr.fromPlatform {
-			m.stalledAttempt, m.stalledUntil = r.attemptFingerprint(s), r.now().Add(stallRetry(obj))
+			stalledAttempt, stalledUntil = r.attemptFingerprint(s), r.now().Add(stallRetry(obj))
 		}
+	}
+	s.remember(func(m *remembered) {
+		m.failing, m.rateLimited, m.rateLimitedGeneration = failing, streak, generation
+		m.stalledAttempt, m.stalledUntil = stalledAttempt, stalledUntil
 	})
 	return err
 }
@@ -594,7 +651,7 @@ func (r *HubSpotInstanceReconciler) nextWakeUp(s *session) time.Duration {
 	}
 	wake := s.requeueAfter
 	if instanceIDOf(obj) != 0 && !r.drift.covers(client.ObjectKeyFromObject(obj)) {
-		poll := r.untilPollDue(obj)
+		poll := r.untilPollDue(s)
 		if wake == 0 || poll < wake {
 			wake = poll
 		}
@@ -637,10 +694,11 @@ const maxEventNote = 1024
 
 // rememberWrite records the resourceVersion our last write produced, and
 // forgets the instance a create left to record once status holds its id.
-func (r *HubSpotInstanceReconciler) rememberWrite(obj *elementsv1alpha1.HubSpotInstance) {
-	r.memory().update(obj, func(m *remembered) {
-		m.objectVersion = obj.ResourceVersion
-		if m.created != nil && m.created.id == obj.Status.InstanceID {
+func (r *HubSpotInstanceReconciler) rememberWrite(s *session) {
+	version, recorded := s.obj.ResourceVersion, s.obj.Status.InstanceID
+	s.remember(func(m *remembered) {
+		m.objectVersion = version
+		if m.created != nil && m.created.id == recorded {
 			m.created = nil
 		}
 	})
@@ -671,8 +729,7 @@ func (r *HubSpotInstanceReconciler) attemptFingerprint(s *session) string {
 // a Secret's labels or the cache meeting a Secret late — says the same again
 // instead of repeating the refused call.
 func (r *HubSpotInstanceReconciler) holdStall(_ context.Context, s *session) error {
-	m := r.memory().get(s.obj)
-	wait, held := stallHeld(m.stalledAttempt, m.stalledUntil, r.attemptFingerprint(s), r.now())
+	wait, held := stallHeld(s.mem.stalledAttempt, s.mem.stalledUntil, r.attemptFingerprint(s), r.now())
 	ready := meta.FindStatusCondition(s.obj.Status.Conditions, elementsv1alpha1.ConditionReady)
 	if !held || ready == nil || !meta.IsStatusConditionTrue(s.obj.Status.Conditions, elementsv1alpha1.ConditionStalled) {
 		return nil

@@ -52,7 +52,7 @@ func (r *HubSpotInstanceReconciler) adoptOwnInstance(ctx context.Context, s *ses
 	marker := obj.Annotations[elementsv1alpha1.CreatePendingAnnotation]
 	byOwnerTag := false
 	if marker != "" {
-		mem := r.memory().get(obj)
+		mem := s.mem
 		if c := mem.created; c != nil && c.marker == marker {
 			// Ours, and its status write was lost: this one records it.
 			r.recordCreated(obj, c)
@@ -234,7 +234,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 	if id == 0 {
 		return nil
 	}
-	if err := r.ensureFinalizer(ctx, obj); err != nil {
+	if err := r.ensureFinalizer(ctx, s); err != nil {
 		return err
 	}
 
@@ -245,7 +245,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 		// New credentials: the instance must be found with them before
 		// anything is sent; a rotation of the same account's secrets
 		// finds it, another account's do not.
-		r.lookAgainUntilSeen(obj)
+		r.lookAgainUntilSeen(s)
 		inst, err = s.api.GetInstance(ctx, id)
 	case r.reauthorizationDue(s):
 		inst, err = s.api.ReauthorizeInstance(ctx, id, reauthorizationRequest(obj, s.in, s.desired))
@@ -283,10 +283,10 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 			r.applied(s)
 		}
 	case reconcileRequested(obj):
-		r.lookAgainUntilSeen(obj)
+		r.lookAgainUntilSeen(s)
 		inst, err = s.api.GetInstance(ctx, id)
-	case r.pollDue(obj) || s.tokenSecret.needsToken():
-		r.lookAgainUntilSeen(obj)
+	case r.pollDue(s) || s.tokenSecret.needsToken():
+		r.lookAgainUntilSeen(s)
 		inst, err = r.listedOrGet(ctx, s, id)
 	default:
 		r.observeRecorded(s, id)
@@ -373,7 +373,7 @@ func (r *HubSpotInstanceReconciler) forgetVanishedInstance(ctx context.Context, 
 		"element instance "+formatID(id)+" no longer exists at Cloud Elements; creating it again")
 	if _, annotated := obj.Annotations[elementsv1alpha1.InstanceIDAnnotation]; annotated {
 		// Recorded by an import, or by an earlier version of the operator.
-		if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+		if err := r.patchObject(ctx, s, func(o *elementsv1alpha1.HubSpotInstance) {
 			delete(o.Annotations, elementsv1alpha1.InstanceIDAnnotation)
 		}); err != nil {
 			return fmt.Errorf("forgetting vanished instance %d: %w", id, err)
@@ -405,14 +405,15 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 		}
 	}
 	marker := createMarker{at: r.now(), holder: r.holder, uid: obj.UID, applying: s.hash}
-	if err := r.markCreatePending(ctx, obj, marker); err != nil {
+	if err := r.markCreatePending(ctx, s, marker); err != nil {
 		return err
 	}
 	req := s.desired
 	req.ProviderData = providerDataFor(obj, s.in)
 	inst, err := s.api.CreateInstance(ctx, req)
 	if err != nil && nothingCreated(err) {
-		r.memory().update(obj, func(m *remembered) { m.refusedMarker = marker.String() })
+		refused := marker.String()
+		s.remember(func(m *remembered) { m.refusedMarker = refused })
 	}
 	if err != nil {
 		if cloudelements.IsInvalidRequest(err) {
@@ -428,10 +429,9 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 	// instance by its owner tag once the grace period has passed. No Event:
 	// status tells that the object became Ready, and at thousands of objects
 	// an Event each is as many writes again.
-	r.memory().update(obj, func(m *remembered) {
-		m.created = &createdInstance{marker: marker.String(), id: inst.ID,
-			configurationHash: s.hash, authorizationHash: s.authHash, valid: inst.Valid, disabled: inst.Disabled}
-	})
+	created := &createdInstance{marker: marker.String(), id: inst.ID,
+		configurationHash: s.hash, authorizationHash: s.authHash, valid: inst.Valid, disabled: inst.Disabled}
+	s.remember(func(m *remembered) { m.created = created })
 	r.consumeCode(ctx, s)
 	r.applied(s)
 	r.observe(s, inst)
@@ -517,8 +517,9 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	if obj.Spec.ObserveOnly() {
 		shape = shapeDigest(*inst)
 	}
-	r.memory().update(obj, func(m *remembered) {
-		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest, m.shapeDigest = r.now(), false, nil, digest, shape
+	now := r.now()
+	s.remember(func(m *remembered) {
+		m.verifiedAt, m.pollNow, m.listed, m.tokenDigest, m.shapeDigest = now, false, nil, digest, shape
 	})
 	r.watchDrift(s, inst.ID, inst.Valid, inst.Disabled, digest, false)
 }
@@ -534,7 +535,7 @@ func (r *HubSpotInstanceReconciler) observeRecorded(s *session, id int64) {
 // lastSeenToken is the hash of the token this process last saw, or, after a
 // restart, the one status recorded (inherited, for the listing to verify).
 func (r *HubSpotInstanceReconciler) lastSeenToken(s *session) (string, bool) {
-	if token := r.memory().get(s.obj).tokenDigest; token != "" || s.tokenSecret.inheritedToken == "" {
+	if token := s.mem.tokenDigest; token != "" || s.tokenSecret.inheritedToken == "" {
 		return token, false
 	}
 	return s.tokenSecret.inheritedToken, true
@@ -549,7 +550,7 @@ func (r *HubSpotInstanceReconciler) watchDrift(s *session, id int64, valid, disa
 	m := member{id: id, valid: valid, disabled: disabled, tokenDigest: token, inherited: inherited,
 		interval: s.obj.Spec.GetPollInterval(), uid: s.obj.UID, owner: s.obj.OwnerTag()}
 	if s.obj.Spec.ObserveOnly() {
-		m.observeOnly, m.shape = true, r.memory().get(s.obj).shapeDigest
+		m.observeOnly, m.shape = true, s.mem.shapeDigest
 	}
 	r.drift.watch(client.ObjectKeyFromObject(s.obj), accountKey(r.hashKey, s.in), s.api, m)
 }
@@ -579,8 +580,8 @@ func accountKey(hashKey []byte, in *inputs) string {
 // lookAgainUntilSeen keeps the instance due for a look until observe
 // records one: a failed look must be retried by the next reconcile, not
 // forgotten until the next listing.
-func (r *HubSpotInstanceReconciler) lookAgainUntilSeen(obj *elementsv1alpha1.HubSpotInstance) {
-	r.memory().update(obj, func(m *remembered) { m.pollNow = true })
+func (r *HubSpotInstanceReconciler) lookAgainUntilSeen(s *session) {
+	s.remember(func(m *remembered) { m.pollNow = true })
 }
 
 // listedFreshFor is how long what a listing showed may stand in for a GET.
@@ -589,17 +590,17 @@ const listedFreshFor = time.Minute
 // listedOrGet is the instance as the account's listing just showed it, or,
 // when the listing did not show it, as a GET does.
 func (r *HubSpotInstanceReconciler) listedOrGet(ctx context.Context, s *session, id int64) (*cloudelements.Instance, error) {
-	if m := r.memory().get(s.obj); m.listed != nil && m.listed.ID == id && r.now().Sub(m.listedAt) < listedFreshFor {
+	if m := s.mem; m.listed != nil && m.listed.ID == id && r.now().Sub(m.listedAt) < listedFreshFor {
 		return m.listed, nil
 	}
 	return s.api.GetInstance(ctx, id)
 }
 
-func (r *HubSpotInstanceReconciler) ensureFinalizer(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance) error {
-	if controllerutil.ContainsFinalizer(obj, elementsv1alpha1.Finalizer) {
+func (r *HubSpotInstanceReconciler) ensureFinalizer(ctx context.Context, s *session) error {
+	if controllerutil.ContainsFinalizer(s.obj, elementsv1alpha1.Finalizer) {
 		return nil
 	}
-	if err := r.patchObject(ctx, obj, func(o *elementsv1alpha1.HubSpotInstance) {
+	if err := r.patchObject(ctx, s, func(o *elementsv1alpha1.HubSpotInstance) {
 		controllerutil.AddFinalizer(o, elementsv1alpha1.Finalizer)
 	}); err != nil {
 		return fmt.Errorf("adding finalizer: %w", err)
@@ -612,7 +613,8 @@ func (r *HubSpotInstanceReconciler) ensureFinalizer(ctx context.Context, obj *el
 // applies change again: a merge patch from a stale copy would replace whole
 // lists, such as other controllers' finalizers. Status computed so far is
 // kept; finish writes it.
-func (r *HubSpotInstanceReconciler) patchObject(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, change func(*elementsv1alpha1.HubSpotInstance)) error {
+func (r *HubSpotInstanceReconciler) patchObject(ctx context.Context, s *session, change func(*elementsv1alpha1.HubSpotInstance)) error {
+	obj := s.obj
 	status := obj.Status // the answer to a patch carries the stored status, not ours
 	defer func() { obj.Status = status }()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -627,7 +629,7 @@ func (r *HubSpotInstanceReconciler) patchObject(ctx context.Context, obj *elemen
 		return err
 	})
 	if err == nil {
-		r.rememberWrite(obj)
+		r.rememberWrite(s)
 	}
 	return err
 }

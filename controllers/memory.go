@@ -70,7 +70,7 @@ type remembered struct {
 	// failing: the last reconcile ended in an error, so the next one is a
 	// retry and draws on its account's retry budget.
 	failing bool
-	// Its fields read and write as remembered's own: get and update see to
+	// Its fields read and write as remembered's own: get and apply see to
 	// it that it is never nil there, and that no two copies share it.
 	*seldom
 }
@@ -139,14 +139,64 @@ func (m *memory) get(obj client.Object) remembered {
 	return c
 }
 
-func (m *memory) update(obj client.Object, change func(*remembered)) {
-	m.updateKey(client.ObjectKeyFromObject(obj), obj.GetUID(), change)
+// begin is get for a reconcile: it gives the object an entry if it has
+// none, so that the reconcile's write-back can tell an entry cleared under
+// it from one that never was.
+func (m *memory) begin(obj client.Object) remembered {
+	key, uid := client.ObjectKeyFromObject(obj), obj.GetUID()
+	m.mu.Lock()
+	if r, ok := m.objects[key]; !ok || r.uid != uid {
+		m.objects[key] = &remembered{uid: uid}
+	}
+	m.mu.Unlock()
+	return m.get(obj)
 }
 
-// updateKey is update for an object known by key and UID only.
-func (m *memory) updateKey(key types.NamespacedName, uid types.UID, change func(*remembered)) {
+// writeBack is the one write of a reconcile: it applies, in one critical
+// section, the changes the reconcile recorded on its session (see
+// session.remember), in the order it made them. Replayed rather than
+// copied, they leave alone what the drift poller concluded since the
+// reconcile read its snapshot, unless the reconcile learnt the same thing
+// better.
+//
+// An entry that is gone was forgotten during the reconcile. If the
+// reconcile forgot it itself and then kept the object (a deletion that must
+// wait), its whole copy, mine, takes the entry's place. Otherwise the entry
+// was cleared under it, as a restart clears memory (which only tests do in
+// process): what it learnt is lost with the rest, and nothing is written.
+func (m *memory) writeBack(obj client.Object, forgotten bool, mine remembered, changes ...func(*remembered)) {
+	key, uid := client.ObjectKeyFromObject(obj), obj.GetUID()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if r, ok := m.objects[key]; !ok || r.uid != uid {
+		if !forgotten {
+			return
+		}
+		c := mine
+		c.uid = uid
+		if c.seldom != nil && *c.seldom == (seldom{}) {
+			c.seldom = nil
+		} else if c.seldom != nil {
+			own := *c.seldom
+			c.seldom = &own
+		}
+		m.objects[key] = &c
+		return
+	}
+	m.apply(key, uid, changes...)
+}
+
+// recordVerdict is the drift poller's one way in: what a listing concluded
+// about an object known by key and UID.
+func (m *memory) recordVerdict(key types.NamespacedName, uid types.UID, change func(*remembered)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.apply(key, uid, change)
+}
+
+// apply runs changes on the entry of key, made afresh for a new UID. The
+// caller holds the lock.
+func (m *memory) apply(key types.NamespacedName, uid types.UID, changes ...func(*remembered)) {
 	r, ok := m.objects[key]
 	if !ok || r.uid != uid {
 		r = &remembered{uid: uid}
@@ -158,7 +208,9 @@ func (m *memory) updateKey(key types.NamespacedName, uid types.UID, change func(
 		}
 		r.seldom = m.spare
 	}
-	change(r)
+	for _, change := range changes {
+		change(r)
+	}
 	switch {
 	case *r.seldom == (seldom{}):
 		// Nothing seldom (any more): the zero struct serves the next update.
@@ -168,6 +220,8 @@ func (m *memory) updateKey(key types.NamespacedName, uid types.UID, change func(
 	}
 }
 
+// forget drops the object's entry; only HubSpotInstanceReconciler.forget
+// calls it.
 func (m *memory) forget(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -53,7 +53,7 @@ func (r *HubSpotInstanceReconciler) observeInstance(ctx context.Context, s *sess
 		return nil
 	}
 	if inst == nil {
-		r.lookAgainUntilSeen(obj)
+		r.lookAgainUntilSeen(s)
 		var err error
 		if reconcileRequested(obj) {
 			inst, err = s.api.GetInstance(ctx, id)
@@ -85,7 +85,7 @@ func (r *HubSpotInstanceReconciler) observeInstance(ctx context.Context, s *sess
 func (r *HubSpotInstanceReconciler) observationDue(s *session) bool {
 	obj := s.obj
 	return obj.Generation != obj.Status.ObservedGeneration || reconcileRequested(obj) ||
-		r.memory().get(obj).pollNow || r.pollDue(obj) || s.tokenSecret.needsToken()
+		s.mem.pollNow || r.pollDue(s) || s.tokenSecret.needsToken()
 }
 
 // reportObservation is the last step with ObserveOnly: it turns the

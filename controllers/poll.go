@@ -33,15 +33,15 @@ const pollJitterFraction = 0.05
 // this process never verified waits for its account's first listing rather
 // than costing a GET. Without them, when it was never verified by this
 // process, or verified longer than pollInterval ago.
-func (r *HubSpotInstanceReconciler) pollDue(obj *elementsv1alpha1.HubSpotInstance) bool {
+func (r *HubSpotInstanceReconciler) pollDue(s *session) bool {
 	if r.drift != nil {
-		return r.memory().get(obj).pollNow
+		return s.mem.pollNow
 	}
-	return r.untilPollDue(obj) <= 0
+	return r.untilPollDue(s) <= 0
 }
 
-func (r *HubSpotInstanceReconciler) untilPollDue(obj *elementsv1alpha1.HubSpotInstance) time.Duration {
-	return untilPollDue(r.memory().get(obj).verifiedAt, r.now(), obj.Spec.GetPollInterval(), obj.UID)
+func (r *HubSpotInstanceReconciler) untilPollDue(s *session) time.Duration {
+	return untilPollDue(s.mem.verifiedAt, r.now(), s.obj.Spec.GetPollInterval(), s.obj.UID)
 }
 
 // untilPollDue is how long until an instance last verified at verifiedAt is

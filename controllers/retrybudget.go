@@ -74,7 +74,7 @@ func WithRetryBudget(qps float64, burst int) Option {
 // spendRetry lets a failing object try again now, or stops it without a
 // call when its account's retry budget is spent.
 func (r *HubSpotInstanceReconciler) spendRetry(s *session) error {
-	if !r.memory().get(s.obj).failing || r.retries.allow(accountKey(r.hashKey, s.in)) {
+	if !s.mem.failing || r.retries.allow(accountKey(r.hashKey, s.in)) {
 		return nil
 	}
 	return transientError(elementsv1alpha1.ReasonAPIUnavailable, errRetryBudget)

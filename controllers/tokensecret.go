@@ -76,13 +76,13 @@ func (r *HubSpotInstanceReconciler) inspectTokenSecret(ctx context.Context, s *s
 	case !metav1.IsControlledBy(m, obj):
 		return secretConflict(obj, name)
 	}
-	mem := r.memory().get(obj)
+	mem := s.mem
 	shape := r.secretShapeDigest(s, instanceIDOf(obj))
 	if mem.secretVersion == "" && r.writtenByPreviousProcess(s, m.ResourceVersion) {
 		// A restart: the Secret is as the last process left it, for this
 		// very spec, so it need not be read; the listing checks the token
 		// against status.tokenHash.
-		r.rememberSecret(obj, m.ResourceVersion, shape)
+		r.rememberSecret(s, m.ResourceVersion, shape)
 		s.tokenSecret.inSync, s.tokenSecret.inheritedToken = true, obj.Status.TokenHash
 		return nil
 	}
@@ -127,11 +127,11 @@ func (r *HubSpotInstanceReconciler) reconcileTokenSecret(ctx context.Context, s 
 	r.recordTokenHash(obj, r.tokenHash(obj.UID, s.instance.Token))
 
 	if s.tokenSecret.missing {
-		if created, err := r.createTokenSecret(ctx, obj, desired, digest); created || err != nil {
+		if created, err := r.createTokenSecret(ctx, s, desired, digest); created || err != nil {
 			return err
 		}
 	}
-	return r.updateTokenSecret(ctx, obj, desired, digest)
+	return r.updateTokenSecret(ctx, s, desired, digest)
 }
 
 // recordTokenHash publishes the hash of the token in status, and when it
@@ -146,17 +146,19 @@ func (r *HubSpotInstanceReconciler) recordTokenHash(obj *elementsv1alpha1.HubSpo
 
 // createTokenSecret creates the Secret; false without an error when one of
 // that name appeared meanwhile.
-func (r *HubSpotInstanceReconciler) createTokenSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, desired *corev1.Secret, digest string) (bool, error) {
+func (r *HubSpotInstanceReconciler) createTokenSecret(ctx context.Context, s *session, desired *corev1.Secret, digest string) (bool, error) {
+	obj := s.obj
 	rv, err := r.createOwnedSecret(ctx, obj, desired)
 	if rv != "" {
-		r.rememberSecret(obj, rv, digest)
+		r.rememberSecret(s, rv, digest)
 	}
 	return rv != "", err
 }
 
 // updateTokenSecret brings an existing Secret to the desired shape, after
 // checking on the live copy that it is ours.
-func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *elementsv1alpha1.HubSpotInstance, desired *corev1.Secret, digest string) error {
+func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, s *session, desired *corev1.Secret, digest string) error {
+	obj := s.obj
 	name := desired.Name
 	current, err := r.readOwnedSecret(ctx, obj, name, func() error { return secretConflict(obj, name) })
 	if err != nil {
@@ -165,7 +167,7 @@ func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *
 	stale := staleManagedFields(current, desired)
 	dataMatches := secretMatches(&corev1.Secret{Data: current.Data}, &corev1.Secret{Data: desired.Data})
 	if secretMatches(current, desired) && stale == nil {
-		r.rememberSecret(obj, current.ResourceVersion, digest)
+		r.rememberSecret(s, current.ResourceVersion, digest)
 		return nil
 	}
 
@@ -187,7 +189,7 @@ func (r *HubSpotInstanceReconciler) updateTokenSecret(ctx context.Context, obj *
 		r.event(obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonTokenSecretRestored, "WriteSecret",
 			"Secret "+name+" did not hold the element token as written; restored it")
 	}
-	r.rememberSecret(obj, rv, digest)
+	r.rememberSecret(s, rv, digest)
 	return nil
 }
 
@@ -256,9 +258,9 @@ func dropStale[V any](into map[string]any, owned map[string]json.RawMessage, wan
 
 // rememberSecret records the token Secret's version as we last wrote or
 // verified it, in memory and, for the next process, in status.
-func (r *HubSpotInstanceReconciler) rememberSecret(obj *elementsv1alpha1.HubSpotInstance, version, digest string) {
-	r.memory().update(obj, func(m *remembered) { m.secretVersion, m.secretDigest = version, digest })
-	obj.Status.TokenSecretResourceVersion = version
+func (r *HubSpotInstanceReconciler) rememberSecret(s *session, version, digest string) {
+	s.remember(func(m *remembered) { m.secretVersion, m.secretDigest = version, digest })
+	s.obj.Status.TokenSecretResourceVersion = version
 }
 
 // tokenHash is the keyed hash of an object's element token: in status, and

@@ -24,13 +24,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	ce "github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
@@ -221,123 +217,6 @@ func TestConfigurationHash(t *testing.T) {
 	}
 }
 
-func TestSecretMatches(t *testing.T) {
-	desired := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"l": "1"}, Annotations: map[string]string{"a": "1"}},
-		Data: map[string][]byte{elementsv1alpha1.TokenKey: []byte("tok")}}
-	with := func(change func(*corev1.Secret)) *corev1.Secret {
-		s := desired.DeepCopy()
-		change(s)
-		return s
-	}
-	cases := map[string]struct {
-		current *corev1.Secret
-		want    bool
-	}{
-		"identical":                  {desired, true},
-		"extra data, labels is fine": {with(func(s *corev1.Secret) { s.Data["x"] = []byte("y"); s.Labels["x"] = "y" }), true},
-		"token edited":               {with(func(s *corev1.Secret) { s.Data[elementsv1alpha1.TokenKey] = []byte("other") }), false},
-		"token removed":              {with(func(s *corev1.Secret) { delete(s.Data, elementsv1alpha1.TokenKey) }), false},
-		"label changed":              {with(func(s *corev1.Secret) { s.Labels["l"] = "2" }), false},
-		"annotation removed":         {with(func(s *corev1.Secret) { delete(s.Annotations, "a") }), false},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if got := secretMatches(tc.current, desired); got != tc.want {
-				t.Errorf("secretMatches = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestCheckEndpoint(t *testing.T) {
-	def := DefaultEndpointPolicy()
-	loopback := EndpointPolicy{AllowLoopback: true}
-	insecure := EndpointPolicy{AllowedHosts: []string{"ce.example"}, AllowInsecure: true}
-	cases := map[string]struct {
-		endpoint string
-		policy   EndpointPolicy
-		wantErr  string
-	}{
-		"the public API":                     {"https://api.cloud-elements.com/elements/api-v2", def, ""},
-		"the public API, any case":           {"https://API.Cloud-Elements.com/elements/api-v2", def, ""},
-		"SAP Open Connectors":                {"https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", def, ""},
-		"a host off the list":                {"https://collector.attacker.example/elements/api-v2", def, `"collector.attacker.example" is not allowed`},
-		"a lookalike suffix":                 {"https://api.cloud-elements.com.attacker.example/", def, "is not allowed"},
-		"loopback, not allowed":              {"http://127.0.0.1:8090/elements/api-v2", def, "need --allow-loopback-endpoints"},
-		"loopback 127.0.0.1, allowed":        {"http://127.0.0.1:8090/elements/api-v2", loopback, ""},
-		"localhost, allowed":                 {"http://localhost:1/elements/api-v2", loopback, ""},
-		"::1, allowed":                       {"https://[::1]:8443/elements/api-v2", loopback, ""},
-		"a lookalike of localhost":           {"http://localhost.attacker.example/", loopback, "is not allowed"},
-		"http to an allowed host":            {"http://api.cloud-elements.com/elements/api-v2", def, "over plain http"},
-		"http to an allowed host, permitted": {"http://ce.example/elements/api-v2", insecure, ""},
-		"credentials in the URL":             {"https://user:pw@api.cloud-elements.com/", def, "without credentials"},
-		"not a URL":                          {"::", def, "is not an absolute http(s) URL"},
-		"no host":                            {"https:///elements", def, "is not an absolute http(s) URL"},
-		"another scheme":                     {"ftp://api.cloud-elements.com/", def, "is not an absolute http(s) URL"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			err := checkEndpoint(tc.endpoint, tc.policy)
-			got := ""
-			if err != nil {
-				got = err.Error()
-				if p := policyOf(err); !p.Stalled || p.Reason != elementsv1alpha1.ReasonInvalidConfiguration {
-					t.Errorf("policy %+v, want a stalled InvalidConfiguration", p)
-				}
-				if strings.Contains(got, "pw") {
-					t.Errorf("the message repeats a password: %s", got)
-				}
-			}
-			if (tc.wantErr == "") != (got == "") || !strings.Contains(got, tc.wantErr) {
-				t.Errorf("checkEndpoint(%q) = %q, want an error containing %q", tc.endpoint, got, tc.wantErr)
-			}
-		})
-	}
-}
-
-func TestWatchPredicates(t *testing.T) {
-	obj := func(annotations map[string]string, deleting bool) *elementsv1alpha1.HubSpotInstance {
-		o := &elementsv1alpha1.HubSpotInstance{ObjectMeta: metav1.ObjectMeta{Annotations: annotations}}
-		if deleting {
-			o.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)}
-		}
-		return o
-	}
-	pending := map[string]string{elementsv1alpha1.CreatePendingAnnotation: "2026-01-01T00:00:00Z"}
-	requested := map[string]string{elementsv1alpha1.ReconcileRequestAnnotation: "now"}
-	cases := map[string]struct {
-		old, new                    *elementsv1alpha1.HubSpotInstance
-		wantAnnotations, wantDelete bool
-	}{
-		"nothing changed":                  {obj(nil, false), obj(nil, false), false, false},
-		"our own create-pending marker":    {obj(nil, false), obj(pending, false), false, false},
-		"create-pending marker cleared":    {obj(pending, false), obj(nil, false), false, false},
-		"a reconcile request":              {obj(nil, false), obj(requested, false), true, false},
-		"an import annotation":             {obj(nil, false), obj(map[string]string{elementsv1alpha1.InstanceIDAnnotation: "7"}, false), true, false},
-		"deletion starts":                  {obj(nil, false), obj(nil, true), false, true},
-		"already deleting, another update": {obj(nil, true), obj(nil, true), false, false},
-		"deletion protection lifted while deleting": {obj(map[string]string{elementsv1alpha1.DeletionProtectionAnnotation: "true"}, true),
-			obj(nil, true), true, false},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			e := event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}
-			if got := annotationsChanged().Update(e); got != tc.wantAnnotations {
-				t.Errorf("annotationsChanged = %v, want %v", got, tc.wantAnnotations)
-			}
-			if got := deletionStarted().Update(e); got != tc.wantDelete {
-				t.Errorf("deletionStarted = %v, want %v", got, tc.wantDelete)
-			}
-		})
-	}
-}
-
-func TestDefaultEndpointAgreesWithClient(t *testing.T) {
-	if elementsv1alpha1.DefaultEndpoint != ce.DefaultEndpoint {
-		t.Errorf("API default endpoint %q, client default %q", elementsv1alpha1.DefaultEndpoint, ce.DefaultEndpoint)
-	}
-}
-
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // The hash in status must not let a viewer confirm a guess of a secret: it
@@ -358,86 +237,6 @@ func TestConfigurationHashIsKeyed(t *testing.T) {
 	}
 	if authorizationHash(testKey, obj, "k") == authorizationHash([]byte("x"), obj, "k") {
 		t.Error("the authorization hash does not depend on the key")
-	}
-}
-
-func TestNotOurProtection(t *testing.T) {
-	secretWith := func(rv string, finalizers ...string) *corev1.Secret {
-		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "creds", ResourceVersion: rv, Finalizers: finalizers}}
-	}
-	key := types.NamespacedName{Namespace: "ns", Name: "creds"}
-	ours := elementsv1alpha1.CredentialsInUseFinalizer
-	cases := map[string]struct {
-		announced string // the version a write of ours started from; "" for none
-		old, new  *corev1.Secret
-		want      bool
-	}{
-		"data changed (only the resourceVersion shows)":        {"", secretWith("1"), secretWith("2"), true},
-		"our protection added":                                 {"1", secretWith("1"), secretWith("2", ours), false},
-		"our protection removed":                               {"1", secretWith("1", ours), secretWith("2"), false},
-		"data changed on a protected Secret":                   {"", secretWith("1", ours), secretWith("2", ours), true},
-		"replaced wholesale: data and our finalizer in one go": {"", secretWith("1", ours), secretWith("2"), true},
-		"our finalizer toggled by a write of somebody else's":  {"7", secretWith("1", ours), secretWith("2"), true},
-		"another finalizer dropped with new data":              {"", secretWith("1", "example.com/x"), secretWith("2"), true},
-		"our write announced, but another finalizer moved too": {"1", secretWith("1", "example.com/x"), secretWith("2", ours), true},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			writes := newProtectionWrites()
-			if tc.announced != "" {
-				writes.expect(key, tc.announced)
-			}
-			if got := notOurProtection(writes).Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
-				t.Errorf("notOurProtection = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestMayReleaseCredentials(t *testing.T) {
-	base := func(edit func(*elementsv1alpha1.HubSpotInstance)) *elementsv1alpha1.HubSpotInstance {
-		obj := &elementsv1alpha1.HubSpotInstance{}
-		obj.Finalizers = []string{elementsv1alpha1.Finalizer}
-		obj.Spec.Platform.CredentialsSecretRef.Name = "cloud-elements"
-		if edit != nil {
-			edit(obj)
-		}
-		return obj
-	}
-	cases := map[string]struct {
-		after  *elementsv1alpha1.HubSpotInstance
-		want   bool
-		before *elementsv1alpha1.HubSpotInstance // base(nil) when nil
-	}{
-		"a status or marker write": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Status.Valid = true }), false, nil},
-		"the finalizer added, taking the protection on": {base(nil), false,
-			base(func(o *elementsv1alpha1.HubSpotInstance) { o.Finalizers = nil })},
-		"a tag added": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Tags = []string{"x"} }), false, nil},
-		"its finalizer removed as it is deleted": {base(func(o *elementsv1alpha1.HubSpotInstance) {
-			o.Finalizers, o.DeletionTimestamp = nil, &metav1.Time{Time: time.Now()}
-		}), true, base(func(o *elementsv1alpha1.HubSpotInstance) { o.DeletionTimestamp = &metav1.Time{Time: time.Now()} })},
-		"its finalizer removed, still alive: it may create again": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Finalizers = nil }), false, nil},
-		"deletion policy to Orphan": {base(func(o *elementsv1alpha1.HubSpotInstance) {
-			o.Spec.DeletionPolicy = elementsv1alpha1.DeletionPolicyOrphan
-		}), true, nil},
-		"another credentials Secret": {base(func(o *elementsv1alpha1.HubSpotInstance) { o.Spec.Platform.CredentialsSecretRef.Name = "other" }), true, nil},
-		"ObserveOnly: nothing left to delete": {base(func(o *elementsv1alpha1.HubSpotInstance) {
-			o.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyObserveOnly
-		}), true, nil},
-		"managementPolicy spelled out as Full": {base(func(o *elementsv1alpha1.HubSpotInstance) {
-			o.Spec.ManagementPolicy = elementsv1alpha1.ManagementPolicyFull
-		}), false, nil},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			before := tc.before
-			if before == nil {
-				before = base(nil)
-			}
-			if got := mayReleaseCredentials(before, tc.after); got != tc.want {
-				t.Errorf("mayReleaseCredentials = %t, want %t", got, tc.want)
-			}
-		})
 	}
 }
 

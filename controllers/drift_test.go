@@ -181,3 +181,40 @@ func TestAListingPastItsDeadlineBacksOffWithoutACallPerObject(t *testing.T) {
 		t.Errorf("after a listing past its deadline (-want +got):\n%s", diff)
 	}
 }
+
+func TestListingVerdict(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tokenHash := func(uid types.UID, token string) string { return string(uid) + "/" + token }
+	full := member{id: 7, valid: true, tokenDigest: tokenHash("u", "tok"), interval: 10 * time.Minute, uid: "u"}
+	observing := full
+	observing.observeOnly, observing.shape = true, shapeDigest(cloudelements.Instance{ID: 7, Name: "n", Valid: true, Token: "tok"})
+	invalid := &cloudelements.Instance{ID: 7, Token: "tok"}
+	type result struct {
+		Drift    drift
+		Verified bool
+	}
+	cases := map[string]struct {
+		m          member
+		inst       *cloudelements.Instance // as listed, when it drifted
+		seen       bool
+		verifiedAt time.Time
+		want       result
+	}{
+		"listed as last seen":                            {full, nil, true, now.Add(-time.Hour), result{noDrift, true}},
+		"listed, drifted":                                {full, invalid, true, now.Add(-time.Hour), result{driftValidity, false}},
+		"not listed: deleted, look now":                  {full, nil, false, now.Add(-time.Second), result{driftMissing, false}},
+		"observed, listed as last seen":                  {observing, nil, true, now.Add(-time.Hour), result{noDrift, true}},
+		"observed, listed, drifted":                      {observing, invalid, true, now.Add(-time.Second), result{driftValidity, false}},
+		"observed and untagged: not yet due":             {observing, nil, false, now.Add(-time.Minute), result{noDrift, false}},
+		"observed and untagged: due at its own interval": {observing, nil, false, now.Add(-time.Hour), result{driftMissing, false}},
+		"observed, never seen by this process":           {observing, nil, false, time.Time{}, result{driftMissing, false}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d, verified := listingVerdict(tc.m, tc.inst, tc.seen, tc.verifiedAt, now, tokenHash)
+			if diff := cmp.Diff(tc.want, result{d, verified}); diff != "" {
+				t.Errorf("listingVerdict (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -19,11 +19,8 @@ package controllers
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
@@ -168,82 +165,6 @@ func TestObservationOutcome(t *testing.T) {
 				if !strings.Contains(out.message, part) {
 					t.Errorf("message %q does not say %q", out.message, part)
 				}
-			}
-		})
-	}
-}
-
-func TestDecideDeletion(t *testing.T) {
-	obj := func(policy elementsv1alpha1.DeletionPolicy, management elementsv1alpha1.ManagementPolicy, id int64, annotations map[string]string) *elementsv1alpha1.HubSpotInstance {
-		o := &elementsv1alpha1.HubSpotInstance{ObjectMeta: metav1.ObjectMeta{Annotations: annotations}}
-		o.Spec.DeletionPolicy, o.Spec.ManagementPolicy, o.Status.InstanceID = policy, management, id
-		return o
-	}
-	protected := func(value string) map[string]string {
-		return map[string]string{elementsv1alpha1.DeletionProtectionAnnotation: value}
-	}
-	pending := map[string]string{elementsv1alpha1.DeletionProtectionAnnotation: "true",
-		elementsv1alpha1.CreatePendingAnnotation: createMarker{at: time.Unix(1, 0), holder: "p"}.String()}
-	const del, orphan, full, observe = elementsv1alpha1.DeletionPolicyDelete, elementsv1alpha1.DeletionPolicyOrphan,
-		elementsv1alpha1.ManagementPolicyFull, elementsv1alpha1.ManagementPolicyObserveOnly
-	cases := map[string]struct {
-		obj  *elementsv1alpha1.HubSpotInstance
-		want deletion
-	}{
-		"Delete":                             {obj(del, full, 7, nil), deleteAtPlatform},
-		"deletionPolicy left to its default": {obj("", "", 7, nil), deleteAtPlatform},
-		"Orphan":                             {obj(orphan, full, 7, nil), orphanByPolicy},
-		"ObserveOnly never deletes, whatever deletionPolicy says": {obj(del, observe, 7, nil), orphanObserved},
-		"protected": {obj(del, full, 7, protected("true")), protectedWait},
-		"protected, but Orphan: the object may go":                   {obj(orphan, full, 7, protected("true")), orphanByPolicy},
-		"protected and ObserveOnly":                                  {obj(del, observe, 7, protected("true")), orphanObserved},
-		"protected, an interrupted create may have left an instance": {obj(del, full, 0, pending), protectedWait},
-		"protected, but nothing was ever created":                    {obj(del, full, 0, protected("true")), deleteAtPlatform},
-		"protection off":               {obj(del, full, 7, protected("false")), deleteAtPlatform},
-		`only "true" protects: "True"`: {obj(del, full, 7, protected("True")), deleteAtPlatform},
-		`only "true" protects: empty`:  {obj(del, full, 7, protected("")), deleteAtPlatform},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, decideDeletion(tc.obj)); diff != "" {
-				t.Errorf("decideDeletion (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestListingVerdict(t *testing.T) {
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	tokenHash := func(uid types.UID, token string) string { return string(uid) + "/" + token }
-	full := member{id: 7, valid: true, tokenDigest: tokenHash("u", "tok"), interval: 10 * time.Minute, uid: "u"}
-	observing := full
-	observing.observeOnly, observing.shape = true, shapeDigest(cloudelements.Instance{ID: 7, Name: "n", Valid: true, Token: "tok"})
-	invalid := &cloudelements.Instance{ID: 7, Token: "tok"}
-	type result struct {
-		Drift    drift
-		Verified bool
-	}
-	cases := map[string]struct {
-		m          member
-		inst       *cloudelements.Instance // as listed, when it drifted
-		seen       bool
-		verifiedAt time.Time
-		want       result
-	}{
-		"listed as last seen":                            {full, nil, true, now.Add(-time.Hour), result{noDrift, true}},
-		"listed, drifted":                                {full, invalid, true, now.Add(-time.Hour), result{driftValidity, false}},
-		"not listed: deleted, look now":                  {full, nil, false, now.Add(-time.Second), result{driftMissing, false}},
-		"observed, listed as last seen":                  {observing, nil, true, now.Add(-time.Hour), result{noDrift, true}},
-		"observed, listed, drifted":                      {observing, invalid, true, now.Add(-time.Second), result{driftValidity, false}},
-		"observed and untagged: not yet due":             {observing, nil, false, now.Add(-time.Minute), result{noDrift, false}},
-		"observed and untagged: due at its own interval": {observing, nil, false, now.Add(-time.Hour), result{driftMissing, false}},
-		"observed, never seen by this process":           {observing, nil, false, time.Time{}, result{driftMissing, false}},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			d, verified := listingVerdict(tc.m, tc.inst, tc.seen, tc.verifiedAt, now, tokenHash)
-			if diff := cmp.Diff(tc.want, result{d, verified}); diff != "" {
-				t.Errorf("listingVerdict (-want +got):\n%s", diff)
 			}
 		})
 	}

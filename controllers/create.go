@@ -20,16 +20,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
 
 // defaultCreateGrace is used when the manager does not derive the grace
@@ -167,4 +170,88 @@ func processIdentity() string {
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	return host + "_" + hex.EncodeToString(suffix)
+}
+
+// createInstance creates the instance — exactly once, even across crashes —
+// or, for OAuth 2 without a code, asks a person to consent first.
+func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *session) error {
+	obj := s.obj
+	if instanceIDOf(obj) != 0 {
+		return nil
+	}
+	if obj.Spec.Auth.Type == elementsv1alpha1.AuthTypeOAuth2 && (s.in.code == "" || s.authHash == obj.Status.AppliedAuthorizationHash) {
+		// No code, or one already spent (on an instance since deleted).
+		return r.awaitAuthorization(ctx, s, elementsv1alpha1.ReasonAwaitingAuthorization)
+	}
+	// Protect the account Secret first: nothing that can fail may come
+	// between the marker and the POST, or a young marker would hold up the
+	// next attempt for the whole grace period.
+	if obj.Spec.GetDeletionPolicy() == elementsv1alpha1.DeletionPolicyDelete {
+		if err := r.addCredentialsFinalizer(ctx, obj); err != nil {
+			return err
+		}
+	}
+	marker := createMarker{at: r.now(), holder: r.holder, uid: obj.UID, applying: s.hash}
+	if err := r.markCreatePending(ctx, s, marker); err != nil {
+		return err
+	}
+	req := s.desired
+	req.ProviderData = providerDataFor(obj, s.in)
+	inst, err := s.api.CreateInstance(ctx, req)
+	if err != nil && nothingCreated(err) {
+		refused := marker.String()
+		s.remember(func(m *remembered) { m.refusedMarker = refused })
+	}
+	if err != nil {
+		if cloudelements.IsInvalidRequest(err) {
+			// A refused code cannot be used again: drop ours so a fresh
+			// consent link is published.
+			r.consumeCode(ctx, s)
+		}
+		return createFailed(err)
+	}
+	// The id is recorded by the status write that ends this reconcile, and
+	// the marker stays: one write to the object per create, not two. Should
+	// the process die before that write, the marker is found, and the
+	// instance by its owner tag once the grace period has passed. No Event:
+	// status tells that the object became Ready, and at thousands of objects
+	// an Event each is as many writes again.
+	created := &createdInstance{marker: marker.String(), id: inst.ID,
+		configurationHash: s.hash, authorizationHash: s.authHash, valid: inst.Valid, disabled: inst.Disabled}
+	s.remember(func(m *remembered) { m.created = created })
+	r.consumeCode(ctx, s)
+	r.applied(s)
+	r.observe(s, inst)
+	r.tellElsewhere(s, inst.ID)
+	return nil
+}
+
+// tellElsewhere says, once, that a new instance was created while one of
+// this namespace and name exists under another cluster name: a rebuilt
+// cluster that was meant to get its instances back runs with the wrong
+// --cluster-name.
+func (r *HubSpotInstanceReconciler) tellElsewhere(s *session, created int64) {
+	if len(s.elsewhere) == 0 {
+		return
+	}
+	found := make([]string, 0, len(s.elsewhere))
+	for _, inst := range s.elsewhere {
+		found = append(found, "element instance "+formatID(inst.ID)+" of cluster "+clusterNamed(inst.Tags))
+	}
+	s.note = fmt.Sprintf("created element instance %d although %s carries %s/%s under another cluster name (this operator's is %q); --cluster-name (Helm clusterName) set to that cluster's name would have adopted it",
+		created, boundedList(found), s.obj.Namespace, s.obj.Name, r.clusterName)
+	r.event(s.obj, corev1.EventTypeNormal, elementsv1alpha1.EventReasonNotAdopted, "Create", s.note)
+}
+
+// createFailed describes a failed create. An answer that does not prove
+// nothing was created (a 409 "being created", say) is never a stall: the
+// instance may exist, and the owner-tag lookup after the grace period must
+// get its turn rather than wait for a person.
+func createFailed(err error) error {
+	classified := classifyAPIError("creating the element instance", err)
+	var rerr *reconcileError
+	if nothingCreated(err) || !errors.As(classified, &rerr) || !rerr.stalled {
+		return classified
+	}
+	return fmt.Errorf("creating the element instance: the answer does not prove that nothing was created, so the instance is looked up by its owner tag before any new create: %w", err)
 }

@@ -17,7 +17,9 @@ limitations under the License.
 package controllers
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -72,6 +74,33 @@ func TestStatusPatch(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, string(data)); diff != "" {
 				t.Errorf("patch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRequeue(t *testing.T) {
+	wake, stallRetry := 10*time.Minute, 61*time.Second
+	plain := errors.New("etcd hiccup")
+	cases := map[string]struct {
+		err        error
+		wantAfter  time.Duration
+		wantReturn error
+	}{
+		"success: at the next wake-up": {nil, wake, nil},
+		"rate limited: when told": {&reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: 7 * time.Second, err: plain},
+			7 * time.Second, nil},
+		"a Retry-After of a day: capped at the stall retry": {&reconcileError{reason: elementsv1alpha1.ReasonRateLimited, retryAfter: 24 * time.Hour, err: plain},
+			stallRetry, nil},
+		"stalled on our side: only when an input changes": {stalledError(elementsv1alpha1.ReasonMissingConfiguration, "gone"), 0, nil},
+		"stalled by the platform: at the stall retry":     {classifyAPIError("polling", apiError(403)), stallRetry, nil},
+		"transient: workqueue backoff":                    {plain, 0, plain},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			res, err := requeue(tc.err, wake, stallRetry)
+			if res.RequeueAfter != tc.wantAfter || !errors.Is(err, tc.wantReturn) || (err == nil) != (tc.wantReturn == nil) {
+				t.Errorf("requeue = (%v, %v), want (%v, %v)", res.RequeueAfter, err, tc.wantAfter, tc.wantReturn)
 			}
 		})
 	}

@@ -220,8 +220,8 @@ func (r *HubSpotInstanceReconciler) createInstance(ctx context.Context, s *sessi
 		configurationHash: s.hash, authorizationHash: s.authHash, valid: inst.Valid, disabled: inst.Disabled}
 	s.remember(func(m *remembered) { m.created = created })
 	r.consumeCode(ctx, s)
-	r.applied(s)
-	r.observe(s, inst)
+	r.recordApplied(s)
+	r.recordAnswer(s, inst)
 	r.tellElsewhere(s, inst.ID)
 	return nil
 }

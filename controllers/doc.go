@@ -25,7 +25,7 @@ limitations under the License.
 // to it, and finish (finish.go), deferred, concludes:
 //
 //	resolve              hubspotinstance_controller.go, inputs.go, desired.go, endpoint.go
-//	holdStall            stall.go
+//	waitOutStall         stall.go
 //	inspectTokenSecret   tokensecret.go
 //	verifyImport         import.go (and the ownership checks all steps use)
 //	adoptOwnInstance     adoption.go
@@ -37,12 +37,18 @@ limitations under the License.
 //	reportHealth         health.go
 //
 // ObserveOnly objects run resolve, inspectTokenSecret, verifyImport,
-// observeInstance (observe.go), retireConsentLink, reconcileTokenSecret and
-// reportObservation (observe.go). A suspended object runs none. A deleted object runs reconcileDelete (deletion.go)
-// instead. The decisions the steps take are pure functions beside them
-// (decideSync, decideCreate, decideDeletion, stallHeld, listingVerdict,
-// classifyAPIError in outcome.go), each with a table in the test file of
-// the same name.
+// observeInstance, retireConsentLink, reconcileTokenSecret and
+// reportObservation: observeonly.go holds what is theirs alone. A suspended
+// object runs none of the steps; a deleted one runs reconcileDelete
+// (deletion.go) instead. The decisions the steps take are pure functions
+// beside them (decideSync, decideCreate, decideDeletion, untilStallRetry,
+// listingVerdict, classifyAPIError in outcome.go), each with a table in the
+// test file of the same name.
+//
+// Words used with one meaning: to observe is what the ObserveOnly policy
+// does (read, report, never write); recordAnswer copies what Cloud Elements
+// answered into status; recordApplied notes that the desired configuration
+// reached the platform.
 //
 // # Who writes what
 //

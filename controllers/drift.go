@@ -265,15 +265,15 @@ func (p *driftPoller) covers(key types.NamespacedName) bool {
 	return ok
 }
 
-// forget stops watching an object.
-func (p *driftPoller) forget(key types.NamespacedName) {
-	p.forgetReleasing(key, "")
+// unwatch stops watching an object.
+func (p *driftPoller) unwatch(key types.NamespacedName) {
+	p.unwatchReleasing(key, "")
 }
 
-// forgetReleasing stops watching an object that let its instance go (an
+// unwatchReleasing stops watching an object that let its instance go (an
 // Orphan deletion): the instance, now carrying nameTag, is no member's, and
 // the next object of that name must look it up. "" releases nothing.
-func (p *driftPoller) forgetReleasing(key types.NamespacedName, nameTag string) {
+func (p *driftPoller) unwatchReleasing(key types.NamespacedName, nameTag string) {
 	if p == nil {
 		return
 	}

@@ -173,7 +173,7 @@ func (r *HubSpotInstanceReconciler) recordAttempt(s *session, err error) error {
 	err = boundRateLimit(err, streak)
 	// A repeated stall stands as recorded.
 	stalledAttempt, stalledUntil := s.mem.stalledAttempt, s.mem.stalledUntil
-	if !s.heldStall {
+	if !s.stallRepeated {
 		stalledAttempt, stalledUntil = "", time.Time{}
 		var rerr *reconcileError
 		if errors.As(err, &rerr) && rerr.stalled && rerr.fromPlatform {

@@ -220,9 +220,9 @@ type session struct {
 	// announced: an Event already told what this reconcile did, so becoming
 	// Ready needs no second one.
 	announced bool
-	// heldStall: the reconcile repeated a refused attempt's verdict
+	// stallRepeated: the reconcile repeated a refused attempt's verdict
 	// without trying again.
-	heldStall bool
+	stallRepeated bool
 	// awaitingCreate: the reconcile only waited for a create in doubt to
 	// show up; it asked Cloud Elements nothing.
 	awaitingCreate bool
@@ -289,14 +289,14 @@ func (r *HubSpotInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
 	}
 	if obj.Spec.Suspend {
-		r.drift.forget(req.NamespacedName) // stops watching; what is remembered stays, for the gauges
+		r.drift.unwatch(req.NamespacedName) // stops watching; what is remembered stays, for the gauges
 		s.conclude(outcome{reason: elementsv1alpha1.ReasonSuspended,
 			message: "spec.suspend is true: no calls are made to Cloud Elements"})
 		return ctrl.Result{}, nil
 	}
 	steps := []step{
 		r.resolve,              // every referenced Secret, all problems at once
-		r.holdStall,            // a refused attempt waits for its retry, or for a change
+		r.waitOutStall,         // a refused attempt waits for its retry, or for a change
 		r.inspectTokenSecret,   // refuse to go on if its name belongs to somebody else
 		r.verifyImport,         // never take over another object's instance
 		r.adoptOwnInstance,     // an interrupted create's, or this identity's
@@ -368,12 +368,12 @@ func (r *HubSpotInstanceReconciler) fetch(ctx context.Context, key client.Object
 // forget clears the object from everything this process holds of it: its
 // memory, and its place in its account's listing. releasedNameTag, if not
 // "", is the name tag of an instance the object lets go of (see
-// driftPoller.forgetReleasing). A reconcile that forgets the object and
+// driftPoller.unwatchReleasing). A reconcile that forgets the object and
 // then keeps it (a deletion that has to wait) writes its memory back when
 // it ends.
 func (r *HubSpotInstanceReconciler) forget(key client.ObjectKey, releasedNameTag string) {
 	r.mem.forget(key)
-	r.drift.forgetReleasing(key, releasedNameTag)
+	r.drift.unwatchReleasing(key, releasedNameTag)
 }
 
 // forgetDuring is forget from within the object's own reconcile, which then

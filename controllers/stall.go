@@ -48,24 +48,25 @@ func (r *HubSpotInstanceReconciler) attemptFingerprint(s *session) string {
 		strconv.FormatInt(s.obj.Generation, 10), s.obj.Annotations[elementsv1alpha1.ReconcileRequestAnnotation])
 }
 
-// holdStall: when Cloud Elements refused the very same attempt and its
+// waitOutStall: when Cloud Elements refused the very same attempt and its
 // retry time has not come, the reconcile — woken by an unrelated event, say
 // a Secret's labels or the cache meeting a Secret late — says the same again
 // instead of repeating the refused call.
-func (r *HubSpotInstanceReconciler) holdStall(_ context.Context, s *session) error {
-	wait, held := stallHeld(s.mem.stalledAttempt, s.mem.stalledUntil, r.attemptFingerprint(s), r.now())
+func (r *HubSpotInstanceReconciler) waitOutStall(_ context.Context, s *session) error {
+	wait, held := untilStallRetry(s.mem.stalledAttempt, s.mem.stalledUntil, r.attemptFingerprint(s), r.now())
 	ready := meta.FindStatusCondition(s.obj.Status.Conditions, elementsv1alpha1.ConditionReady)
 	if !held || ready == nil || !meta.IsStatusConditionTrue(s.obj.Status.Conditions, elementsv1alpha1.ConditionStalled) {
 		return nil
 	}
-	s.heldStall, s.requeueAfter = true, wait
+	s.stallRepeated, s.requeueAfter = true, wait
 	s.conclude(outcome{reason: ready.Reason, message: ready.Message, stalled: true})
 	return nil
 }
 
-// stallHeld decides whether a stall recorded for attempt holds for the
-// attempt at hand, and for how long yet.
-func stallHeld(stalled string, until time.Time, attempt string, now time.Time) (time.Duration, bool) {
+// untilStallRetry is how long the stall recorded for an attempt still holds
+// for the attempt at hand; false when it does not hold (another attempt, or
+// its retry is due).
+func untilStallRetry(stalled string, until time.Time, attempt string, now time.Time) (time.Duration, bool) {
 	if stalled == "" || stalled != attempt || !now.Before(until) {
 		return 0, false
 	}

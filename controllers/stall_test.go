@@ -46,7 +46,7 @@ func TestStallRetry(t *testing.T) {
 	}
 }
 
-func TestStallHeld(t *testing.T) {
+func TestUntilStallRetry(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	type result struct {
 		Wait time.Duration
@@ -65,9 +65,9 @@ func TestStallHeld(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			wait, held := stallHeld(tc.stalled, tc.until, tc.attempt, now)
+			wait, held := untilStallRetry(tc.stalled, tc.until, tc.attempt, now)
 			if diff := cmp.Diff(tc.want, result{wait, held}); diff != "" {
-				t.Errorf("stallHeld (-want +got):\n%s", diff)
+				t.Errorf("untilStallRetry (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -61,7 +61,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 		if err == nil {
 			r.consumeCode(ctx, s)
 			r.announce(s, elementsv1alpha1.EventReasonReauthorized, "Reauthorize", "element instance "+formatID(id)+" re-authorized")
-			r.applied(s)
+			r.recordApplied(s)
 		}
 	case update:
 		inst, err = r.updateInstance(ctx, s, id)
@@ -84,7 +84,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 				}
 				r.announce(s, reason, "Update", "element instance "+formatID(id)+" configuration applied")
 			}
-			r.applied(s)
+			r.recordApplied(s)
 		}
 	case lookOnRequest:
 		r.lookAgainUntilSeen(s)
@@ -93,7 +93,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 		r.lookAgainUntilSeen(s)
 		inst, err = r.listedOrGet(ctx, s, id)
 	case noCall:
-		r.observeRecorded(s, id)
+		r.keepRecorded(s, id)
 		return nil
 	}
 	var classified *reconcileError
@@ -108,7 +108,7 @@ func (r *HubSpotInstanceReconciler) syncInstance(ctx context.Context, s *session
 	if err := r.checkClaim(obj, inst); err != nil {
 		return err
 	}
-	r.observe(s, inst)
+	r.recordAnswer(s, inst)
 	return nil
 }
 
@@ -193,16 +193,16 @@ func (r *HubSpotInstanceReconciler) reauthorizationDue(s *session) bool {
 	return fresh && (s.obj.Spec.Auth.Type != elementsv1alpha1.AuthTypeAPIKey || !s.obj.Status.Valid)
 }
 
-// applied records that the desired configuration and authorization reached
+// recordApplied records that the desired configuration and authorization reached
 // the platform.
-func (r *HubSpotInstanceReconciler) applied(s *session) {
+func (r *HubSpotInstanceReconciler) recordApplied(s *session) {
 	s.obj.Status.AppliedConfigurationHash = s.hash
 	s.obj.Status.AppliedAuthorizationHash = s.authHash
 	s.obj.Status.LastSyncTime = r.metaNow()
 }
 
-// observe copies what Cloud Elements said about the instance into status.
-func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Instance) {
+// recordAnswer copies what Cloud Elements said about the instance into status.
+func (r *HubSpotInstanceReconciler) recordAnswer(s *session, inst *cloudelements.Instance) {
 	s.instance = inst
 	obj := s.obj
 	obj.Status.InstanceID = inst.ID
@@ -224,8 +224,8 @@ func (r *HubSpotInstanceReconciler) observe(s *session, inst *cloudelements.Inst
 	r.watchDrift(s, inst.ID, inst.Valid, inst.Disabled, digest, false)
 }
 
-// observeRecorded fills status from what was recorded when no call was due.
-func (r *HubSpotInstanceReconciler) observeRecorded(s *session, id int64) {
+// keepRecorded fills status from what was recorded when no call was due.
+func (r *HubSpotInstanceReconciler) keepRecorded(s *session, id int64) {
 	s.obj.Status.InstanceID = id
 	s.obj.Status.InstanceName = s.desired.Name
 	token, inherited := r.lastSeenToken(s)
@@ -277,7 +277,7 @@ func accountKey(hashKey []byte, in *inputs) string {
 	return keyedHash(hashKey, "account", in.endpoint, in.userSecret, in.organizationSecret)
 }
 
-// lookAgainUntilSeen keeps the instance due for a look until observe
+// lookAgainUntilSeen keeps the instance due for a look until recordAnswer
 // records one: a failed look must be retried by the next reconcile, not
 // forgotten until the next listing.
 func (r *HubSpotInstanceReconciler) lookAgainUntilSeen(s *session) {

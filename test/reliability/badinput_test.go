@@ -319,7 +319,7 @@ var runtimeCases = []runtimeCase{
 		Expect(k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: c.obj.Name + "-element-token"}})).To(Succeed())
 	}, knownIssue: "Deleting the unowned Secret that blocked the token Secret name (as the SecretConflict message says to) does not wake the object: " +
 		"it stays Ready=False SecretConflict until something else changes (the 10h resync at worst). Cause: finish returns no requeue for a stalled object " +
-		"({controllers/hubspotinstance_controller.go|case errors.As(err, &rerr) && rerr.stalled}), and a Secret event reaches an object only when the object " +
+		"({controllers/finish.go|case errors.As(err, &rerr) && rerr.stalled}), and a Secret event reaches an object only when the object " +
 		"controls the Secret ({controllers/setup.go|Owns(&corev1.Secret}) or reads it ({controllers/setup.go|Watches(&corev1.Secret}, through " +
 		"referencedSecrets, {controllers/inputs.go|func referencedSecrets}); the token Secret's name is neither. " +
 		"Suggested fix: add obj.TokenSecretName() to the names indexed by referencedSecrets (or a second index), so the Secret's deletion enqueues the object."},

@@ -268,7 +268,7 @@ func twoManagers() {
 		expectOrFinding(1, updates <= len(adoptions),
 			"two managers: %d update calls for %d adopted objects (%d Adopted events): both processes adopt a committed-late instance and each re-applies "+
 				"its configuration with a PUT, so the second writer costs a redundant update per lost create; one process alone makes one per adopted object "+
-				"({controllers/instance.go|func (r *HubSpotInstanceReconciler) adopt(} clears AppliedConfigurationHash on every adoption). Suggested fix: skip the "+
+				"({controllers/adoption.go|func (r *HubSpotInstanceReconciler) adopt(} clears AppliedConfigurationHash on every adoption). Suggested fix: skip the "+
 				"re-apply when the adopted instance already carries this incarnation's owner tag and the desired shape", updates, len(adoptions), adopted)
 		Expect(slowest).To(BeNumerically("<=", twoManagerGrace+twoManagerReadyMargin), "%s took longest from create to Ready", slowestName)
 		if resent > 0 {

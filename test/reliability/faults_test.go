@@ -189,7 +189,7 @@ func apiFaults() {
 		expectOrFinding(2, ratio <= maxCallsRatio && expected <= maxCallsRatio,
 			"Calls under faults are %.2f× the fault-free run (%d vs %d; %s), and %.2f× expected at the configured fault rates, against the issue's 2.5×. "+
 				"Cause: a create answered 5xx or timed out may have committed, so once the create grace period has passed the object looks the instance up by owner tag "+
-				"({controllers/instance.go|found, err := findOwnedInstances}), and ListInstances ({internal/cloudelements/instances.go|func (c *Client) ListInstances}) "+
+				"({controllers/adoption.go|return findOwnedInstances(ctx, s.api, s.obj)}), and ListInstances ({internal/cloudelements/instances.go|func (c *Client) ListInstances}) "+
 				"reads every page when the tag is absent (no server-side filter) and restarts at page 1 when a page fails. Here %d of %d list calls were for a later page: "+
 				"the account passes 200 instances while the first creates are answered, and the lookups come a grace period (%s) after the failures, so most of them read two pages; "+
 				"each failed create costs %.1f list calls. A shorter grace period did not bring the ratio under 2.5× in trial runs (1s and 2s). "+

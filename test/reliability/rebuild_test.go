@@ -417,7 +417,7 @@ func rebuiltFromGit() {
 		if n := otherEventsB[elementsv1alpha1.EventReasonImported]; n > 0 {
 			rep.note(8, "%d of B's objects also get an Imported Event (\"element instance … configuration applied\") right after Adopted, though none has an import annotation: "+
 				"adopting clears the applied configuration hash, and the first configuration write after an empty hash is announced as an import (%s).",
-				n, expandLocs("{controllers/instance.go|reason = elementsv1alpha1.EventReasonImported}"))
+				n, expandLocs("{controllers/sync.go|reason = elementsv1alpha1.EventReasonImported}"))
 		}
 
 		By("cluster C, the same repository under another cluster name (staging), gets new instances and says what it passed over")

@@ -73,7 +73,7 @@ func (r *HubSpotInstanceReconciler) observeInstance(ctx context.Context, s *sess
 	if err := r.checkClaim(obj, inst); err != nil {
 		return err
 	}
-	r.observe(s, inst)
+	r.recordAnswer(s, inst)
 	obj.Status.InstanceName = inst.Name
 	obj.Status.Drift = observedDrift(inst, s.desired)
 	return nil

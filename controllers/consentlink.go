@@ -184,15 +184,11 @@ func consentLinkConflict(obj *elementsv1alpha1.HubSpotInstance) error {
 func consentLinkSecret(obj *elementsv1alpha1.HubSpotInstance, link, nonce string) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace: obj.Namespace,
-			Name:      obj.AuthorizationSecretName(),
-			Labels: map[string]string{
-				elementsv1alpha1.ManagedByLabel: elementsv1alpha1.FieldManager,
-				elementsv1alpha1.InstanceLabel:  obj.Name,
-			},
-			Annotations: map[string]string{elementsv1alpha1.AuthorizationNonceAnnotation: nonce},
-			// Garbage-collected with the object.
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(obj, elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"))},
+			Namespace:       obj.Namespace,
+			Name:            obj.AuthorizationSecretName(),
+			Labels:          obj.OwnedSecretLabels(nil),
+			Annotations:     map[string]string{elementsv1alpha1.AuthorizationNonceAnnotation: nonce},
+			OwnerReferences: []metav1.OwnerReference{obj.ControllerReference()},
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{elementsv1alpha1.AuthorizationURLKey: []byte(link)},

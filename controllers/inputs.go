@@ -251,9 +251,9 @@ func (r *HubSpotInstanceReconciler) resolveCredentials(ctx context.Context, obj 
 
 // referencedSecrets lists the Secrets a spec reads or writes, for the field index that
 // maps a changed Secret back to the objects that need it. The Secrets named
-// after the object itself are left out: ownedSecretOf finds their object by
-// name, and an index entry of its own for each of thousands of objects
-// would cost more memory than the rest of the index.
+// after the object itself are left out: namedAfter (setup.go) finds their
+// object by name, and an index entry of its own for each of thousands of
+// objects would cost more memory than the rest of the index.
 func referencedSecrets(obj *elementsv1alpha1.HubSpotInstance) []string {
 	names := []string{string(obj.Spec.Platform.CredentialsSecretRef.Name)}
 	if obj.Spec.TokenSecret.Name != "" {

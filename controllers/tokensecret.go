@@ -292,12 +292,6 @@ func (r *HubSpotInstanceReconciler) desiredTokenSecret(s *session) (*corev1.Secr
 			return nil, stalledError(elementsv1alpha1.ReasonInvalidConfiguration, "spec.tokenSecret.template.data: %w", err)
 		}
 	}
-	labels := maps.Clone(obj.Spec.TokenSecret.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[elementsv1alpha1.ManagedByLabel] = elementsv1alpha1.FieldManager
-	labels[elementsv1alpha1.InstanceLabel] = obj.Name
 	annotations := maps.Clone(obj.Spec.TokenSecret.Annotations)
 	if annotations == nil {
 		annotations = map[string]string{}
@@ -305,7 +299,7 @@ func (r *HubSpotInstanceReconciler) desiredTokenSecret(s *session) (*corev1.Secr
 	annotations[elementsv1alpha1.DataHashAnnotation] = tokenSecretHash(r.hashKey, obj, data)
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: obj.TokenSecretName(), Namespace: obj.Namespace,
-			Labels: labels, Annotations: annotations},
+			Labels: obj.OwnedSecretLabels(obj.Spec.TokenSecret.Labels), Annotations: annotations},
 		Data: data,
 	}, nil
 }

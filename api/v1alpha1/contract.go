@@ -17,8 +17,10 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"maps"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -36,6 +38,25 @@ const (
 	// InstanceLabel names the HubSpotInstance a Secret belongs to.
 	InstanceLabel = "elements.cloud-elements.io/instance"
 )
+
+// OwnedSecretLabels are the labels of a Secret the operator writes for the
+// object (its token, its consent link, its callback answer): extra, which
+// may be nil, and ours over them, so that no label a user asks for can hide
+// whose the Secret is.
+func (in *HubSpotInstance) OwnedSecretLabels(extra map[string]string) map[string]string {
+	labels := make(map[string]string, len(extra)+2)
+	maps.Copy(labels, extra)
+	labels[ManagedByLabel] = FieldManager
+	labels[InstanceLabel] = in.Name
+	return labels
+}
+
+// ControllerReference makes the object the controller of a Secret written
+// for it: the Secret goes away with the object, and only a Secret the
+// object controls is trusted as its own.
+func (in *HubSpotInstance) ControllerReference() metav1.OwnerReference {
+	return *metav1.NewControllerRef(in, GroupVersion.WithKind("HubSpotInstance"))
+}
 
 // Keys of the token Secret, as workloads read them.
 const (

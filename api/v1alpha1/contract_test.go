@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	v1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -42,5 +44,23 @@ func TestDerivedSecretNamesFit(t *testing.T) {
 	}
 	if got := (&v1.HubSpotInstance{}).AuthorizationSecretName(); got != "-oauth-consent" {
 		t.Errorf("AuthorizationSecretName suffix = %q", got)
+	}
+}
+
+// Every Secret the operator writes says whose it is, whatever labels a user
+// adds.
+func TestOwnedSecretLabels(t *testing.T) {
+	obj := &v1.HubSpotInstance{ObjectMeta: metav1.ObjectMeta{Name: "crm"}}
+	ours := map[string]string{v1.ManagedByLabel: v1.FieldManager, v1.InstanceLabel: "crm"}
+	for name, tc := range map[string]struct {
+		extra, want map[string]string
+	}{
+		"none":                      {nil, ours},
+		"the user's kept":           {map[string]string{"team": "a"}, map[string]string{"team": "a", v1.ManagedByLabel: v1.FieldManager, v1.InstanceLabel: "crm"}},
+		"ours are never taken over": {map[string]string{v1.ManagedByLabel: "helm", v1.InstanceLabel: "other"}, ours},
+	} {
+		if diff := cmp.Diff(tc.want, obj.OwnedSecretLabels(tc.extra)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
 	}
 }

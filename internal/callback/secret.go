@@ -26,7 +26,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -157,23 +156,12 @@ func (h *Handler) consumeNonce(ctx context.Context, obj *elementsv1alpha1.HubSpo
 func callbackSecret(obj *elementsv1alpha1.HubSpotInstance, nonce string, data map[string][]byte) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace: obj.Namespace,
-			Name:      obj.CallbackSecretName(),
-			Labels: map[string]string{
-				elementsv1alpha1.ManagedByLabel: elementsv1alpha1.FieldManager,
-				elementsv1alpha1.InstanceLabel:  obj.Name,
-			},
+			Namespace:   obj.Namespace,
+			Name:        obj.CallbackSecretName(),
+			Labels:      obj.OwnedSecretLabels(nil),
 			Annotations: map[string]string{NonceAnnotation: nonce},
-			// The reconciler trusts only a Secret its object controls, and
-			// the Secret goes away with the object.
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion:         elementsv1alpha1.GroupVersion.String(),
-				Kind:               "HubSpotInstance",
-				Name:               obj.Name,
-				UID:                obj.UID,
-				Controller:         ptr.To(true),
-				BlockOwnerDeletion: ptr.To(true),
-			}},
+			// The reconciler trusts only a Secret its object controls.
+			OwnerReferences: []metav1.OwnerReference{obj.ControllerReference()},
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: data,

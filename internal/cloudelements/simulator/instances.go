@@ -88,9 +88,17 @@ func (rec *record) isValid() bool {
 	return true
 }
 
-// instanceJSON is the simulator's own wire form of an instance. It does not
-// reuse the client's struct so that a wrong JSON tag in the client shows up
-// in the contract tests instead of being mirrored here.
+// instanceJSON is the simulator's own wire form of an instance. The
+// simulator shares the client's constants (configuration keys, the masked
+// value) but none of its wire types, for two reasons. The client's types
+// are what is under test: decoded by the same structs, a wrong JSON tag in
+// the client would be mirrored here and the contract tests would pass.
+// And they cannot say what a platform says: the readings of the record the
+// Options choose (tags as objects, typed configuration values, the extra
+// instance fields the client never reads) need looser types on the way out,
+// and on the way in the simulator must tell an absent field from an empty
+// one and refuse a value of the wrong type by name, where the client's
+// types only ever hold what the client sends.
 type instanceJSON struct {
 	ID                     int64             `json:"id"`
 	Name                   string            `json:"name"`
@@ -699,84 +707,102 @@ func (s *Simulator) lookup(rawID string) (*record, *apiError) {
 	return nil, &apiError{status: http.StatusNotFound, message: "No instance found with ID " + clip(rawID)}
 }
 
-func (s *Simulator) handleGet(w http.ResponseWriter, _ *http.Request, rawID string) {
-	s.mu.Lock()
-	rec, e := s.lookup(rawID)
-	if e != nil {
+// serve is the shape of every request on one instance, or on one of its
+// configuration entries, in the order the package doc lists: find looks up
+// what the path names (404); then, when read is not nil, read takes the
+// body, outside the lock so that a slow client holds nobody up, and find
+// looks again, as what the path names may have gone meanwhile; act runs on
+// what find found, under the lock. The answer is the first error, or act's
+// body as JSON, or, for a nil body, an empty 200.
+func serve[T any](s *Simulator, w http.ResponseWriter, find func() (T, *apiError), read func() *apiError, act func(T) (any, *apiError)) {
+	if read != nil {
+		s.mu.Lock()
+		_, e := find()
 		s.mu.Unlock()
-		s.fail(w, e)
-		return
+		if e == nil {
+			e = read()
+		}
+		if e != nil {
+			s.fail(w, e)
+			return
+		}
 	}
-	body := rec.wire(s.shape)
+	s.mu.Lock()
+	found, e := find()
+	var body any
+	if e == nil {
+		body, e = act(found)
+	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	switch {
+	case e != nil:
+		s.fail(w, e)
+	case body == nil:
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	default:
+		writeJSON(w, http.StatusOK, body)
+	}
+}
+
+// instanceOf is serve's find for the instance rawID names.
+func (s *Simulator) instanceOf(rawID string) func() (*record, *apiError) {
+	return func() (*record, *apiError) { return s.lookup(rawID) }
+}
+
+func (s *Simulator) handleGet(w http.ResponseWriter, _ *http.Request, rawID string) {
+	serve(s, w, s.instanceOf(rawID), nil, func(rec *record) (any, *apiError) { return rec.wire(s.shape), nil })
 }
 
 func (s *Simulator) handlePut(w http.ResponseWriter, r *http.Request, rawID string, reauthenticate bool) {
-	s.mu.Lock()
-	_, e := s.lookup(rawID)
-	s.mu.Unlock()
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	p, e := decodeProvision(r)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	if p.elementKey != "" && !isHubSpotCRM(p.elementKey) {
-		s.writeNoElement(w, p.elementKey)
-		return
-	}
-	if !reauthenticate && !p.configurationGiven {
-		s.rename(w, rawID, p.nameGiven, p.name, p.tagsGiven, p.tags)
-		return
-	}
-
-	s.mu.Lock()
-	// Looked up again: the instance may have gone while the body was read.
-	rec, e := s.lookup(rawID)
-	if e == nil {
-		var mode authMode
-		if mode, e = s.admit(p, rec, reauthenticate); e == nil {
-			var base map[string]string
-			if !s.putDropsOAuthTokens {
-				base = rec.configuration
-			}
-			rec.apply(p, mode, base)
-			rec.updated = s.now()
-			if reauthenticate {
-				s.storeOAuthTokens(rec, p)
-				rec.valid = true
-			}
-			s.ensureConfigIDs(rec)
+	var p *provision
+	read := func() (e *apiError) {
+		if p, e = decodeProvision(r); e != nil {
+			return e
 		}
+		if p.elementKey != "" && !isHubSpotCRM(p.elementKey) {
+			return noElement(p.elementKey)
+		}
+		if !reauthenticate && !p.configurationGiven {
+			return checkName(p.nameGiven, p.name)
+		}
+		return nil
 	}
-	if e != nil {
-		s.mu.Unlock()
-		s.fail(w, e)
-		return
+	serve(s, w, s.instanceOf(rawID), read, func(rec *record) (any, *apiError) {
+		if !reauthenticate && !p.configurationGiven {
+			return s.rename(rec, p.nameGiven, p.name, p.tagsGiven, p.tags), nil
+		}
+		mode, e := s.admit(p, rec, reauthenticate)
+		if e != nil {
+			return nil, e
+		}
+		var base map[string]string
+		if !s.putDropsOAuthTokens {
+			base = rec.configuration
+		}
+		rec.apply(p, mode, base)
+		rec.updated = s.now()
+		if reauthenticate {
+			s.storeOAuthTokens(rec, p)
+			rec.valid = true
+		}
+		s.ensureConfigIDs(rec)
+		return rec.wire(s.shape), nil
+	})
+}
+
+// checkName refuses an empty name, for PATCH and for a PUT without
+// configuration.
+func checkName(nameGiven bool, name string) *apiError {
+	if nameGiven && strings.TrimSpace(name) == "" {
+		return badRequest("name must not be empty")
 	}
-	body := rec.wire(s.shape)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	return nil
 }
 
 // rename changes name and tags only, for PATCH and for a PUT without
 // configuration; an absent field is kept, and tags replace the old ones whole.
-func (s *Simulator) rename(w http.ResponseWriter, rawID string, nameGiven bool, name string, tagsGiven bool, tags []string) {
-	if nameGiven && strings.TrimSpace(name) == "" {
-		s.fail(w, badRequest("name must not be empty"))
-		return
-	}
-	s.mu.Lock()
-	rec, e := s.lookup(rawID)
-	if e != nil {
-		s.mu.Unlock()
-		s.fail(w, e)
-		return
-	}
+func (s *Simulator) rename(rec *record, nameGiven bool, name string, tagsGiven bool, tags []string) instanceJSON {
 	if nameGiven {
 		rec.name = name
 	}
@@ -784,9 +810,7 @@ func (s *Simulator) rename(w http.ResponseWriter, rawID string, nameGiven bool, 
 		rec.tags = append([]string{}, tags...)
 	}
 	rec.updated = s.now()
-	body := rec.wire(s.shape)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	return rec.wire(s.shape)
 }
 
 // patchJSON tells an absent field from an empty one: "tags": [] clears.
@@ -798,31 +822,27 @@ type patchJSON struct {
 }
 
 func (s *Simulator) handlePatch(w http.ResponseWriter, r *http.Request, rawID string) {
-	s.mu.Lock()
-	_, e := s.lookup(rawID)
-	s.mu.Unlock()
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
 	var patch patchJSON
-	if e := readJSON(r, &patch); e != nil {
-		s.fail(w, e)
-		return
-	}
-	if !sameID(patch.ID, rawID) {
-		s.fail(w, badRequest("id in the body does not match the instance"))
-		return
-	}
 	var name string
-	if patch.Name != nil {
-		name = sanitize(*patch.Name)
-	}
 	var tags []string
-	if patch.Tags != nil {
-		tags = sanitizeAll(*patch.Tags)
+	read := func() *apiError {
+		if e := readJSON(r, &patch); e != nil {
+			return e
+		}
+		if !sameID(patch.ID, rawID) {
+			return badRequest("id in the body does not match the instance")
+		}
+		if patch.Name != nil {
+			name = sanitize(*patch.Name)
+		}
+		if patch.Tags != nil {
+			tags = sanitizeAll(*patch.Tags)
+		}
+		return checkName(patch.Name != nil, name)
 	}
-	s.rename(w, rawID, patch.Name != nil, name, patch.Tags != nil, tags)
+	serve(s, w, s.instanceOf(rawID), read, func(rec *record) (any, *apiError) {
+		return s.rename(rec, patch.Name != nil, name, patch.Tags != nil, tags), nil
+	})
 }
 
 // sameID reports whether an id in a body, absent, null, a number or a
@@ -870,18 +890,10 @@ func sanitizeAll(texts []string) []string {
 }
 
 func (s *Simulator) handleDelete(w http.ResponseWriter, _ *http.Request, rawID string) {
-	s.mu.Lock()
-	rec, e := s.lookup(rawID)
-	if e == nil {
+	serve(s, w, s.instanceOf(rawID), nil, func(rec *record) (any, *apiError) {
 		delete(s.instances, rec.id)
-	}
-	s.mu.Unlock()
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusOK)
+		return nil, nil
+	})
 }
 
 // pageToken is opaque to clients; it names the last id served, so that

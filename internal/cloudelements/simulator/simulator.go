@@ -630,7 +630,11 @@ func isHubSpotCRM(keyOrID string) bool {
 }
 
 func (s *Simulator) writeNoElement(w http.ResponseWriter, keyOrID string) {
-	s.writeError(w, http.StatusNotFound, "No element found with key "+clip(keyOrID), "")
+	s.fail(w, noElement(keyOrID))
+}
+
+func noElement(keyOrID string) *apiError {
+	return &apiError{status: http.StatusNotFound, message: "No element found with key " + clip(keyOrID)}
 }
 
 // clip keeps echoed client input short in messages.

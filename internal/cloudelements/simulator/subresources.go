@@ -90,52 +90,45 @@ func (s *Simulator) entry(rec *record, key string) configEntryJSON {
 	return configEntryJSON{ID: rec.configIDs[key], Key: key, PropertyValue: s.shape.readValue(key, rec.configuration[key])}
 }
 
-// lookupEntry finds a listed key by its id; the caller holds s.mu.
-func (s *Simulator) lookupEntry(rawInstanceID, rawEntryID string) (*record, string, *apiError) {
-	rec, e := s.lookup(rawInstanceID)
-	if e != nil {
-		return nil, "", e
-	}
-	s.ensureConfigIDs(rec)
-	if id, err := strconv.ParseInt(rawEntryID, 10, 64); err == nil {
-		for _, key := range rec.listedKeys() {
-			if rec.configIDs[key] == id {
-				return rec, key, nil
+// entryRef is a configuration entry as the path names it.
+type entryRef struct {
+	rec *record
+	key string
+}
+
+// entryOf is serve's find for a listed key by its id.
+func (s *Simulator) entryOf(rawInstanceID, rawEntryID string) func() (entryRef, *apiError) {
+	return func() (entryRef, *apiError) {
+		rec, e := s.lookup(rawInstanceID)
+		if e != nil {
+			return entryRef{}, e
+		}
+		s.ensureConfigIDs(rec)
+		if id, err := strconv.ParseInt(rawEntryID, 10, 64); err == nil {
+			for _, key := range rec.listedKeys() {
+				if rec.configIDs[key] == id {
+					return entryRef{rec, key}, nil
+				}
 			}
 		}
+		return entryRef{}, &apiError{status: http.StatusNotFound, message: "No configuration found with ID " + clip(rawEntryID)}
 	}
-	return nil, "", &apiError{status: http.StatusNotFound, message: "No configuration found with ID " + clip(rawEntryID)}
 }
 
 func (s *Simulator) handleConfigurationList(w http.ResponseWriter, _ *http.Request, rawID string) {
-	s.mu.Lock()
-	rec, e := s.lookup(rawID)
-	if e != nil {
-		s.mu.Unlock()
-		s.fail(w, e)
-		return
-	}
-	s.ensureConfigIDs(rec)
-	keys := rec.listedKeys()
-	entries := make([]configEntryJSON, 0, len(keys))
-	for _, key := range keys {
-		entries = append(entries, s.entry(rec, key))
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, entries)
+	serve(s, w, s.instanceOf(rawID), nil, func(rec *record) (any, *apiError) {
+		s.ensureConfigIDs(rec)
+		keys := rec.listedKeys()
+		entries := make([]configEntryJSON, 0, len(keys))
+		for _, key := range keys {
+			entries = append(entries, s.entry(rec, key))
+		}
+		return entries, nil
+	})
 }
 
 func (s *Simulator) handleConfigurationEntry(w http.ResponseWriter, _ *http.Request, rawID, rawEntryID string) {
-	s.mu.Lock()
-	rec, key, e := s.lookupEntry(rawID, rawEntryID)
-	if e != nil {
-		s.mu.Unlock()
-		s.fail(w, e)
-		return
-	}
-	body := s.entry(rec, key)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	serve(s, w, s.entryOf(rawID, rawEntryID), nil, func(ref entryRef) (any, *apiError) { return s.entry(ref.rec, ref.key), nil })
 }
 
 // setConfigurationJSON is the body churros sends: the entry as listed, with
@@ -149,100 +142,75 @@ type setConfigurationJSON struct {
 // handleSetConfiguration changes one key and nothing else: no other key is
 // validated or dropped, and the provider's tokens stay where they are.
 func (s *Simulator) handleSetConfiguration(w http.ResponseWriter, r *http.Request, rawID, rawEntryID string) {
-	s.mu.Lock()
-	_, _, e := s.lookupEntry(rawID, rawEntryID)
-	s.mu.Unlock()
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
 	var body setConfigurationJSON
-	if e := readJSON(r, &body); e != nil {
-		s.fail(w, e)
-		return
-	}
-	if len(body.PropertyValue) == 0 {
-		s.fail(w, badRequest("missing required field: propertyValue"))
-		return
-	}
-	value, set, err := configurationText(body.PropertyValue)
-	if err != nil {
-		s.fail(w, badRequest("propertyValue %s", err))
-		return
-	}
-	if !sameID(body.ID, rawEntryID) {
-		s.fail(w, badRequest("id in the body does not match the configuration entry"))
-		return
-	}
-
-	s.mu.Lock()
-	// Looked up again: the instance may have gone while the body was read.
-	rec, key, e := s.lookupEntry(rawID, rawEntryID)
-	switch {
-	case e != nil:
-	case body.Key != nil && *body.Key != key:
-		e = badRequest("key in the body does not match the configuration entry")
-	case set && value == ce.MaskedValue && s.shape.masks(key):
-		// The masked value read back means "keep what you have", as on PUT.
-		value = rec.configuration[key]
-		set = value != ""
-	}
-	if e == nil {
-		if problem := invalidValue(key, value, s.strictEventKeys); set && problem != "" {
-			e = badRequest("%s", problem)
-		} else if key == ce.ConfigAuthenticationType && value != rec.configuration[key] {
-			e = badRequest("changing how the instance authenticates needs PUT ?reAuthenticate=true with new providerData")
+	var value string
+	var set bool
+	read := func() *apiError {
+		if e := readJSON(r, &body); e != nil {
+			return e
 		}
+		if len(body.PropertyValue) == 0 {
+			return badRequest("missing required field: propertyValue")
+		}
+		var err error
+		if value, set, err = configurationText(body.PropertyValue); err != nil {
+			return badRequest("propertyValue %s", err)
+		}
+		if !sameID(body.ID, rawEntryID) {
+			return badRequest("id in the body does not match the configuration entry")
+		}
+		return nil
 	}
-	if e != nil {
-		s.mu.Unlock()
-		s.fail(w, e)
-		return
-	}
-	if set {
-		rec.configuration[key] = value
-	} else {
-		delete(rec.configuration, key)
-	}
-	rec.updated = s.now()
-	out := s.entry(rec, key)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	serve(s, w, s.entryOf(rawID, rawEntryID), read, func(ref entryRef) (any, *apiError) {
+		rec, key := ref.rec, ref.key
+		value, set := value, set
+		switch {
+		case body.Key != nil && *body.Key != key:
+			return nil, badRequest("key in the body does not match the configuration entry")
+		case set && value == ce.MaskedValue && s.shape.masks(key):
+			// The masked value read back means "keep what you have", as on PUT.
+			value = rec.configuration[key]
+			set = value != ""
+		}
+		if problem := invalidValue(key, value, s.strictEventKeys); set && problem != "" {
+			return nil, badRequest("%s", problem)
+		} else if key == ce.ConfigAuthenticationType && value != rec.configuration[key] {
+			return nil, badRequest("changing how the instance authenticates needs PUT ?reAuthenticate=true with new providerData")
+		}
+		if set {
+			rec.configuration[key] = value
+		} else {
+			delete(rec.configuration, key)
+		}
+		rec.updated = s.now()
+		return s.entry(rec, key), nil
+	})
 }
 
 // handleEnabled enables (PUT) or disables (DELETE) the instance the path names.
 func (s *Simulator) handleEnabled(w http.ResponseWriter, r *http.Request, rawID string) {
-	s.mu.Lock()
-	rec, e := s.lookup(rawID)
-	if e != nil {
-		s.mu.Unlock()
-		s.fail(w, e)
-		return
-	}
-	s.setEnabled(w, r, rec)
+	serve(s, w, s.instanceOf(rawID), nil, func(rec *record) (any, *apiError) { return s.setEnabled(r, rec), nil })
 }
 
 // handleEnabledByToken enables or disables the instance whose element token
 // the Authorization header carries. An unknown token is the documented 401.
 func (s *Simulator) handleEnabledByToken(w http.ResponseWriter, r *http.Request, token string) {
-	s.mu.Lock()
-	for _, rec := range s.instances {
-		if subtle.ConstantTimeCompare([]byte(rec.token), []byte(token)) == 1 {
-			s.setEnabled(w, r, rec)
-			return
+	byToken := func() (*record, *apiError) {
+		for _, rec := range s.instances {
+			if subtle.ConstantTimeCompare([]byte(rec.token), []byte(token)) == 1 {
+				return rec, nil
+			}
 		}
+		return nil, &apiError{status: http.StatusUnauthorized, message: unauthorizedMessage}
 	}
-	s.mu.Unlock()
-	s.writeError(w, http.StatusUnauthorized, unauthorizedMessage, "")
+	serve(s, w, byToken, nil, func(rec *record) (any, *apiError) { return s.setEnabled(r, rec), nil })
 }
 
-// setEnabled is called with s.mu held and releases it. The record does not
-// show the answer's body; the instance, as every other instance call
-// answers, is the guess.
-func (s *Simulator) setEnabled(w http.ResponseWriter, r *http.Request, rec *record) {
+// setEnabled is called with s.mu held. The record does not show the
+// answer's body; the instance, as every other instance call answers, is the
+// guess.
+func (s *Simulator) setEnabled(r *http.Request, rec *record) instanceJSON {
 	rec.disabled = r.Method == http.MethodDelete
 	rec.updated = s.now()
-	body := rec.wire(s.shape)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
+	return rec.wire(s.shape)
 }

@@ -132,6 +132,18 @@ func (r *report) fig(n int, figure string, measured any, required string) {
 	fmt.Fprintf(os.Stdout, "  [%d] %s: %s (required: %s)\n", n, figure, value, orDash(required))
 }
 
+// asserted records a figure its spec checked but did not count: the Measured
+// cell says so instead of showing a number nobody measured. Called after the
+// check, it is only recorded once the check has held.
+func (r *report) asserted(n int, figure, required string) {
+	r.fig(n, figure, "not counted; checked: "+required, required)
+}
+
+// configured records a setting of the run, which is not a measurement.
+func (r *report) configured(n int, figure string, value any) {
+	r.fig(n, figure, fmt.Sprintf("%v (configured, not measured)", value), "")
+}
+
 func (r *report) note(n int, format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,3 +1,5 @@
+//go:build reliability
+
 /*
 Copyright 2026 The hubspot-operator Authors.
 

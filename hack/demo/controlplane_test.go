@@ -1,3 +1,5 @@
+//go:build linux
+
 /*
 Copyright 2026 The hubspot-operator Authors.
 
@@ -32,6 +34,9 @@ import (
 
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
+
+// Linux only: the test reads /proc, and only Linux has the parent-death
+// signal that ties the control plane to the demo.
 
 // controlPlaneHelperEnv makes the test binary the demo's control-plane
 // launcher (startControlPlane, as the demo calls it) in a process of its own,

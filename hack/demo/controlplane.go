@@ -124,11 +124,20 @@ func (d *demo) startControlPlane(assets string) (*rest.Config, error) {
 	// Tools that honour KUBEBUILDER_ASSETS (envtest among them) find the
 	// same binaries.
 	_ = os.Setenv("KUBEBUILDER_ASSETS", assets)
+	// A demo that dies without stopping them (SIGKILL, the out-of-memory
+	// killer) must not leave kube-apiserver and etcd running: envtest starts
+	// them in process groups of their own, so they are started through links
+	// that give each a parent-death signal (kube-controller-manager gets one
+	// from the harness).
+	tied, err := harness.TieBinaries(filepath.Join(d.tmp, "bin"), assets)
+	if err != nil {
+		return nil, fmt.Errorf("tying kube-apiserver and etcd to the demo: %w", err)
+	}
 	useExisting := false
 	d.env = &envtest.Environment{
 		ControlPlane: envtest.ControlPlane{
-			APIServer: &envtest.APIServer{CertDir: apiserverDir},
-			Etcd:      &envtest.Etcd{DataDir: etcdDir},
+			APIServer: &envtest.APIServer{CertDir: apiserverDir, Path: tied["kube-apiserver"]},
+			Etcd:      &envtest.Etcd{DataDir: etcdDir, Path: tied["etcd"]},
 		},
 		BinaryAssetsDirectory:    assets,
 		CRDDirectoryPaths:        []string{filepath.Join(d.root, "config", "crd", "bases")},

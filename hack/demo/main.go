@@ -48,6 +48,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
 
 const (
@@ -105,6 +107,9 @@ Flags:
 }
 
 func main() {
+	// Started as kube-apiserver or etcd (see startControlPlane), this program
+	// becomes that binary here and never returns.
+	harness.RunTiedBinary()
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -383,9 +383,7 @@ func (r *results) markdown(cfg config) string {
 	w("measured in the same run, and the goals are about the ratios.\n\n")
 	w("- **Date:** %s\n", r.started.UTC().Format("2006-01-02 15:04 MST"))
 	w("- **Command:** `%s` (wall time %s)\n", cmd, r.wall.Round(time.Second))
-	if r.revision != "" {
-		w("- **Code:** `%s` (`git describe --always --dirty`; the operator binary is built from the working tree)\n", r.revision)
-	}
+	w("- **Commit measured:** `%s` (`git rev-parse HEAD`, \"-dirty\" when the working tree differed from it; the operator binary is built from the working tree)\n", r.revision)
 	w("- **Machine:** %d cores (`nproc`), %s, %s RAM, %s, %s %s\n", m.cores, orNA(m.cpu), orNA(m.memory), orNA(m.kernel), m.goVer, m.goos)
 	w("- **Load average** (1, 5, 15 min): %s at the start, %s at the end; during the run %s. ", r.loadStart, r.loadEnd, r.loadDuring)
 	w("Other builds and tests shared the machine.\n\n")

@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,9 +102,11 @@ func run(ctx context.Context, cfg config, args []string) (retErr error) {
 		}
 	}
 
-	if out, err := exec.Command("git", "-C", b.root, "describe", "--always", "--dirty").Output(); err == nil {
-		b.res.revision = strings.TrimSpace(string(out))
+	var reports []string
+	if cfg.out != "" {
+		reports = append(reports, cfg.out)
 	}
+	b.res.revision = harness.Commit(b.root, reports...)
 	logf("building the operator (the real binary)")
 	if b.bin, err = harness.BuildOperator(b.root, b.work); err != nil {
 		return err

@@ -152,6 +152,7 @@ func StartControllerManager(ctx context.Context, env *envtest.Environment, asset
 	}
 	cmd := exec.Command(bin, cm.Args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = endsWithParent()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)

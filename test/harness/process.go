@@ -55,7 +55,9 @@ type Operator struct {
 	MetricsAddr, ProbeAddr string
 	cmd                    *exec.Cmd
 	exited                 chan struct{}
-	starts                 int
+	// state is how the last run ended, set before exited is closed.
+	state  *os.ProcessState
+	starts int
 }
 
 // Start runs the operator and waits until it reports ready.
@@ -80,16 +82,19 @@ func (o *Operator) Start(ctx context.Context) error {
 	}, o.Args...)
 	cmd := exec.Command(o.Bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = endsWithParent()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return err
 	}
-	o.cmd, o.exited = cmd, make(chan struct{})
+	exited := make(chan struct{})
+	o.cmd, o.exited, o.state = cmd, exited, nil
 	o.starts++
 	go func() {
 		_ = cmd.Wait()
 		logFile.Close()
-		close(o.exited)
+		o.state = cmd.ProcessState
+		close(exited)
 	}()
 	return o.waitReady(ctx)
 }
@@ -115,8 +120,25 @@ func (o *Operator) waitReady(ctx context.Context) error {
 	return errors.New("operator not ready within a minute")
 }
 
-// Kill ends the process with SIGKILL: no cleanup, no lease release.
-func (o *Operator) Kill() error { return o.signal(syscall.SIGKILL) }
+// Kill ends the process with SIGKILL: no cleanup, no lease release. It
+// fails when the process was not ended by that SIGKILL but had exited on its
+// own (a crash) before it landed: a test counting survived kills must not
+// count that one.
+func (o *Operator) Kill() error {
+	if o.cmd == nil {
+		return nil
+	}
+	if err := o.signal(syscall.SIGKILL); err != nil {
+		return err
+	}
+	if ws, ok := o.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+		return nil
+	}
+	return fmt.Errorf("%w (%s) before it was to be killed; see %s", ErrExitedOnItsOwn, o.state, o.LogPath)
+}
+
+// ErrExitedOnItsOwn is Kill's error for a process that had already exited.
+var ErrExitedOnItsOwn = errors.New("the operator had exited on its own")
 
 // Stop ends the process gracefully (SIGTERM).
 func (o *Operator) Stop() error { return o.signal(syscall.SIGTERM) }
@@ -130,7 +152,8 @@ func (o *Operator) signal(sig syscall.Signal) error {
 		return nil
 	default:
 	}
-	if err := o.cmd.Process.Signal(sig); err != nil {
+	// ErrProcessDone: it exited and was reaped meanwhile; Kill tells why.
+	if err := o.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
 	select {

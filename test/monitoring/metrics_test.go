@@ -146,7 +146,10 @@ func TestMetricsExported(t *testing.T) {
 	op := &harness.Operator{
 		Bin: bin, Kubeconfig: cp.Kubeconfig, LogPath: filepath.Join(workDir, "operator.log"),
 		// The harness turns the OAuth callback server off; the last flag wins.
-		Args: []string{"--oauth-callback-bind-address=" + callbackAddr},
+		// The create answered 429 below is in doubt: it is looked up after the
+		// grace period, by default a minute (twice the client timeout) that
+		// this test would spend waiting.
+		Args: []string{"--oauth-callback-bind-address=" + callbackAddr, "--create-grace-period=2s"},
 	}
 	t.Cleanup(func() {
 		if err := op.Stop(); err != nil {

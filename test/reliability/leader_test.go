@@ -125,7 +125,7 @@ func leaderElection() {
 		Expect(err).NotTo(HaveOccurred())
 		own := checkOwnership(s, objs, elementsv1alpha1.OwnerTagNamespacePrefix(ns))
 
-		rep.fig(4, "Lease duration / renew deadline / retry period", "4s / 3s / 500ms", "")
+		rep.configured(4, "Lease duration / renew deadline / retry period", "4s / 3s / 500ms")
 		rep.fig(4, "SIGKILL of the leader → standby leads", killTakeover, "")
 		rep.fig(4, "SIGKILL → object (created right after the kill) Ready", killReady, fmt.Sprintf("≤ %s (lease + %s slack)", leaseDuration+killSlack, killSlack))
 		rep.fig(4, "SIGTERM of the leader → process exited", exit, "")

@@ -20,15 +20,19 @@ package reliability
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
@@ -84,6 +88,14 @@ func noLeaks() {
 			}
 		}
 		needles := secrets.needles()
+		// The positive control: a value planted in each kind of place scanned,
+		// which the scan must find there. A scan that read nothing, or could
+		// no longer match, would otherwise pass.
+		canary := publicValue("leak-scan-canary")
+		for needle, what := range (&leakRegistry{values: map[string]string{canary: plantedWhat}}).needles() {
+			needles[needle] = what
+		}
+		planted := plantCanary(canary)
 		ls := newLeakScanner(needles)
 		var leaks []leak
 
@@ -122,6 +134,9 @@ func noLeaks() {
 			leaks = append(leaks, ls.scan("HubSpotInstance "+obj.Namespace+"/"+obj.Name, b)...)
 		}
 
+		missed := notFound(planted, leaks)
+		leaks = slices.DeleteFunc(leaks, func(l leak) bool { return strings.HasPrefix(l.what, plantedWhat) })
+
 		kinds := secrets.kinds()
 		var where []string
 		for _, l := range leaks {
@@ -137,6 +152,8 @@ func noLeaks() {
 		rep.fig(6, "Operator log files / bytes scanned (V(5))", fmt.Sprintf("%d / %.1f MiB", logFiles, float64(logBytes)/(1<<20)), "")
 		rep.fig(6, "Events scanned (all namespaces)", len(evs), "")
 		rep.fig(6, "HubSpotInstances scanned (whole object, status included)", fmt.Sprintf("%d (%.1f MiB)", len(objs.Items), float64(statusBytes)/(1<<20)), "")
+		rep.fig(6, "Positive control: planted values found (operator log, Event, HubSpotInstance)", fmt.Sprintf("%d/%d", len(planted)-len(missed), len(planted)),
+			fmt.Sprintf("%d/%d", len(planted), len(planted)))
 		rep.fig(6, "Hits (leaks)", len(leaks), "0")
 		if len(leaks) > 0 {
 			rep.note(6, "Leaks (value not shown): %s.", strings.Join(where, "; "))
@@ -144,6 +161,65 @@ func noLeaks() {
 		rep.headline(6, "%d secret values (%d needles) searched in %d logs (%.1f MiB), %d Events, %d objects: **%d leaks**",
 			secrets.count(), len(needles), logFiles, float64(logBytes)/(1<<20), len(evs), len(objs.Items), len(leaks))
 
+		Expect(missed).To(BeEmpty(), "the positive control: values planted where the scan looks, not found by it")
 		Expect(where).To(BeEmpty(), "secret values found (the value itself is not printed)")
 	})
+}
+
+// plantedWhat names the positive control's needles.
+const plantedWhat = "planted by the positive control"
+
+// plantCanary puts the canary in one operator log (raw), an Event (base64)
+// and a HubSpotInstance annotation (base64url), one form in each, and returns
+// where the scan must find it: each a leak.where without its ":<line>".
+func plantCanary(canary string) []string {
+	GinkgoHelper()
+	var planted []string
+	for _, o := range allOperators {
+		f, err := os.OpenFile(o.LogPath, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			continue // an operator that never started
+		}
+		_, err = fmt.Fprintf(f, "leak scan positive control (written by the suite, not the operator): %s\n", canary)
+		Expect(errors.Join(err, f.Close())).To(Succeed())
+		planted = append(planted, o.LogPath)
+		break
+	}
+	Expect(planted).NotTo(BeEmpty(), "no operator log to plant the positive control in")
+
+	ev := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Namespace: "default", GenerateName: "leak-scan-canary-"},
+		InvolvedObject: corev1.ObjectReference{APIVersion: "v1", Kind: "ConfigMap", Namespace: "default", Name: "leak-scan-canary"},
+		Reason:         "LeakScanCanary",
+		Type:           corev1.EventTypeNormal,
+		Message:        "leak scan positive control: " + base64.StdEncoding.EncodeToString([]byte(canary)),
+		Source:         corev1.EventSource{Component: "reliability-suite"},
+	}
+	Expect(k8s.Create(ctx, ev)).To(Succeed())
+	planted = append(planted, "Event "+ev.Namespace+"/"+ev.Name)
+
+	var objs elementsv1alpha1.HubSpotInstanceList
+	Expect(k8s.List(ctx, &objs)).To(Succeed())
+	Expect(objs.Items).NotTo(BeEmpty(), "no HubSpotInstance to plant the positive control in")
+	obj := objs.Items[0].DeepCopy()
+	patch := client.MergeFrom(obj.DeepCopy())
+	if obj.Annotations == nil {
+		obj.Annotations = map[string]string{}
+	}
+	obj.Annotations["reliability.test/leak-scan-canary"] = base64.RawURLEncoding.EncodeToString([]byte(canary))
+	Expect(k8s.Patch(ctx, obj, patch)).To(Succeed())
+	return append(planted, "HubSpotInstance "+obj.Namespace+"/"+obj.Name)
+}
+
+// notFound lists the places planted that no leak of a planted needle names.
+func notFound(planted []string, leaks []leak) []string {
+	var missed []string
+	for _, place := range planted {
+		if !slices.ContainsFunc(leaks, func(l leak) bool {
+			return strings.HasPrefix(l.what, plantedWhat) && strings.HasPrefix(l.where, place+":")
+		}) {
+			missed = append(missed, place)
+		}
+	}
+	return missed
 }

@@ -400,7 +400,7 @@ func rebuiltFromGit() {
 			}
 		}
 
-		rep.fig(8, "Cluster A (prod): objects Ready, OAuth 2 after one consent", "3/3", "3/3")
+		rep.fig(8, "Cluster A (prod): objects Ready, OAuth 2 after one consent", fmt.Sprintf("%d/3", len(inA)), "3/3")
 		rep.fig(8, "Cluster B (prod, same YAML, new UIDs): Ready on A's instance ids", fmt.Sprintf("%d/3", sameIDs), "3/3")
 		rep.fig(8, "Cluster B: token Secrets holding A's tokens", fmt.Sprintf("%d/3", sameTokens), "3/3")
 		rep.fig(8, "Cluster B: creates at the simulator", callsB.creates, "0")

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
 )
 
 // report collects the figures every point measures; AfterSuite prints it and
@@ -35,18 +37,24 @@ type report struct {
 	seed       int64
 	wall       time.Duration
 	kubernetes string
-	points     map[int]*pointReport
-	findings   []string
+	// commit is what was measured: git rev-parse HEAD, "-dirty" when the
+	// tree differs from it.
+	commit   string
+	points   map[int]*pointReport
+	findings []string
 }
 
 type pointReport struct {
 	ran, failed bool
-	known       bool // a requirement missed by code outside the suite, see Findings
-	runtime     time.Duration
-	headline    string
-	rows        [][3]string // figure, measured, required
-	notes       []string
-	table       [][]string // first row is the header
+	// skipped counts the point's specs that did not run (a failed BeforeAll,
+	// a filter): a point with any is not PASS, whatever the others said.
+	skipped  int
+	known    bool // a requirement missed by code outside the suite, see Findings
+	runtime  time.Duration
+	headline string
+	rows     [][3]string // figure, measured, required
+	notes    []string
+	table    [][]string // first row is the header
 }
 
 var rep = &report{points: map[int]*pointReport{}}
@@ -85,13 +93,21 @@ func (r *report) point(n int) *pointReport {
 	return p
 }
 
-func (r *report) ran(n int, failed bool, d time.Duration) {
+// record takes a spec's verdict from its final report, which Ginkgo hands to
+// ReportAfterEach once every node of the spec has run: its AfterEach, its
+// DeferCleanup and, for the last spec of a container, the container's
+// AfterAll. An AfterEach would read the verdict before those.
+func (r *report) record(n int, spec types.SpecReport) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := r.point(n)
+	if spec.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
+		p.skipped++
+		return
+	}
 	p.ran = true
-	p.failed = p.failed || failed
-	p.runtime += d
+	p.failed = p.failed || spec.Failed()
+	p.runtime += spec.RunTime
 }
 
 func (r *report) knownIssue(n int) {
@@ -114,6 +130,18 @@ func (r *report) fig(n int, figure string, measured any, required string) {
 	}
 	p.rows = append(p.rows, [3]string{figure, value, required})
 	fmt.Fprintf(os.Stdout, "  [%d] %s: %s (required: %s)\n", n, figure, value, orDash(required))
+}
+
+// asserted records a figure its spec checked but did not count: the Measured
+// cell says so instead of showing a number nobody measured. Called after the
+// check, it is only recorded once the check has held.
+func (r *report) asserted(n int, figure, required string) {
+	r.fig(n, figure, "not counted; checked: "+required, required)
+}
+
+// configured records a setting of the run, which is not a measurement.
+func (r *report) configured(n int, figure string, value any) {
+	r.fig(n, figure, fmt.Sprintf("%v (configured, not measured)", value), "")
 }
 
 func (r *report) note(n int, format string, args ...any) {
@@ -161,7 +189,7 @@ func (r *report) ranAll() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for n := 1; n <= points; n++ {
-		if p := r.points[n]; p == nil || !p.ran {
+		if p := r.points[n]; p == nil || !p.ran || p.skipped > 0 {
 			return false
 		}
 	}
@@ -194,6 +222,10 @@ func (r *report) markdown() string {
 			ranAll = false
 		case p.failed:
 			overall = "FAIL"
+		case p.skipped > 0:
+			if overall == "PASS" {
+				overall = "INCOMPLETE"
+			}
 		case p.known:
 			known++
 		}
@@ -214,6 +246,7 @@ func (r *report) markdown() string {
 	w("| Run | |\n|---|---|\n")
 	w("| Date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	w("| Machine | %s/%s, %d cores%s |\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())
+	w("| Commit | %s |\n", orDash(r.commit))
 	w("| Go | %s |\n", runtime.Version())
 	if r.kubernetes != "" {
 		w("| Kubernetes | kube-apiserver %s + etcd (envtest) |\n", r.kubernetes)
@@ -281,6 +314,8 @@ func (p *pointReport) result() string {
 	switch {
 	case p.failed:
 		return "**FAIL**"
+	case p.skipped > 0:
+		return fmt.Sprintf("**INCOMPLETE** (%d check(s) did not run)", p.skipped)
 	case p.known:
 		return "**known issue** (see Findings)"
 	}

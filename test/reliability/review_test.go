@@ -162,7 +162,7 @@ func securityReview(simOf func() *sim, opOf func() *harness.Operator, waitReason
 		rep.fig(7, "Token template `"+oomTemplate+"`", "Ready=False InvalidConfiguration, Stalled: "+msgs[0], "refused naming spec.tokenSecret.template.data and the key")
 		rep.fig(7, "Token template `{{ .Token | replace \"a\" .Token | replace \"a\" .Token }}`", "Ready=False InvalidConfiguration, Stalled: "+msgs[1], "refused")
 		rep.fig(7, "Creates for the objects with those templates", creates, "0")
-		rep.fig(7, "Object beside them with an Authorization-header template", "Ready, Secret rendered", "Ready")
+		rep.asserted(7, "Object beside them with an Authorization-header template", "Ready, Secret rendered")
 		rep.fig(7, "Operator after the templates: running / restarts / reconcile panics / growth of peak RSS",
 			fmt.Sprintf("yes / %d / %.0f / %d MiB", restarts, panics, max(growth, 0)>>20), "yes / 0 / 0 / < 64 MiB")
 		rep.addHeadline(7, "memory-bomb templates refused, operator up")
@@ -253,7 +253,7 @@ func securityReview(simOf func() *sim, opOf func() *harness.Operator, waitReason
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(victim), victimReady)).To(Succeed())
 		Expect(isReady(victimReady)).To(BeTrue(), "the victim stays Ready")
 
-		rep.fig(7, "Objects deleted with the operator's finalizer and an import annotation naming another namespace's instance (user-written finalizer; after a refused create)", 2, "")
+		rep.configured(7, "Objects deleted with the operator's finalizer and an import annotation naming another namespace's instance (user-written finalizer; after a refused create)", 2)
 		rep.fig(7, "Import annotation added after the refused create", "Ready=False "+importMsg, "refused: another object's")
 		rep.fig(7, "Of that instance: deleted / DELETE calls sent", fmt.Sprintf("no / %d", deletes), "no / 0")
 		rep.addHeadline(7, "0 instances deleted through an import annotation")
@@ -371,7 +371,7 @@ func securityReview(simOf func() *sim, opOf func() *harness.Operator, waitReason
 
 		rep.fig(7, "Interrupted create; the owner-tag lookup finds one instance also carrying another object's owner tag", "Ready=False InvalidConfiguration, Stalled: "+claimedMsg, "adopts nothing, names the id")
 		rep.fig(7, "Interrupted create; the owner-tag lookup finds two instances", "Ready=False InvalidConfiguration, Stalled: "+severalMsg, "adopts nothing, names both")
-		rep.fig(7, "Instances adopted by those lookups / further creates / doubly-tagged instance deleted with its object", "0 / 0 / no", "0 / 0 / no")
+		rep.asserted(7, "Instances adopted by those lookups / further creates / doubly-tagged instance deleted with its object", "0 / 0 / no")
 		rep.addHeadline(7, "owner-tag lookups adopt no contested instance")
 	})
 

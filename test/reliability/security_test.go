@@ -114,8 +114,8 @@ func securityPosture() {
 		}
 
 		rep.fig(7, "Object in A referencing Secrets that exist only in B", "Ready=False MissingConfiguration: "+msg, "names A/…, never B")
-		rep.fig(7, "Creates attempted while A's Secrets were missing", 0, "0")
-		rep.fig(7, "API key the instance was created with, once A's Secrets exist", "A's (not B's)", "A's")
+		rep.asserted(7, "Creates attempted while A's Secrets were missing", "0")
+		rep.asserted(7, "API key the instance was created with, once A's Secrets exist", "A's (not B's)")
 		rep.addHeadline(7, "Secrets of another namespace never read")
 	})
 
@@ -182,8 +182,12 @@ func securityPosture() {
 		Expect(unchanged()).To(Succeed())
 
 		rep.fig(7, "Token Secret names colliding with Secrets the object does not own", len(cases), "")
-		rep.fig(7, "Of those, Secrets written over (resourceVersion, data or owners changed)", 0, "0")
-		rep.fig(7, "Instances created for the colliding objects", 0, "0")
+		collidingInstances := 0
+		for _, tc := range cases {
+			collidingInstances += len(s.owned(tc.obj.OwnerTag()))
+		}
+		rep.asserted(7, "Of those, Secrets written over (resourceVersion, data or owners changed)", "0")
+		rep.fig(7, "Instances created for the colliding objects", collidingInstances, "0")
 		rep.addHeadline(7, fmt.Sprintf("0 of %d unowned Secrets written over", len(cases)))
 	})
 
@@ -316,8 +320,8 @@ func securityPosture() {
 		Expect(counts["code_accepted"]).To(Equal(1.0))
 
 		rep.fig(7, "OAuth callbacks refused (forged, tampered, expired, superseded, other object, replayed)", len(rows)-1, "6")
-		rep.fig(7, "OAuth callbacks accepted", 1, "1 (the genuine one, once)")
-		rep.fig(7, "Instances for the OAuth object after the replay", 1, "1")
+		rep.fig(7, "OAuth callbacks accepted", int(counts["code_accepted"]), "1 (the genuine one, once)")
+		rep.fig(7, "Instances for the OAuth object after the replay", len(s.owned(ready.OwnerTag())), "1")
 		rep.fig(7, "hubspot_operator_oauth_callbacks_total by result", fmt.Sprintf("invalid_state %.0f, expired_state %.0f, replayed_state %.0f, unknown_object %.0f, code_accepted %.0f",
 			counts["invalid_state"], counts["expired_state"], counts["replayed_state"], counts["unknown_object"], counts["code_accepted"]), "")
 		rep.addHeadline(7, fmt.Sprintf("%d forged/tampered/expired/superseded/foreign/replayed OAuth states refused, the genuine one accepted once", len(rows)-1))

@@ -82,6 +82,8 @@ var _ = BeforeSuite(func() {
 	var err error
 	root, err = harness.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
+	// Read before anything runs: the commit the figures belong to.
+	rep.commit = harness.Commit(root, "docs/reliability.md")
 	workDir, err = os.MkdirTemp("", "hubspot-reliability-")
 	Expect(err).NotTo(HaveOccurred())
 	fmt.Fprintf(GinkgoWriter, "work dir (operator logs): %s\n", workDir)
@@ -159,9 +161,7 @@ var _ = Describe("The operator under stress", Ordered, ContinueOnFailure, func()
 })
 
 // point marks which report section a Describe fills, and records whether
-// its specs passed.
+// its specs passed, each once all of its checks have run (see record).
 func point(n int) {
-	AfterEach(func() {
-		rep.ran(n, CurrentSpecReport().Failed(), CurrentSpecReport().RunTime)
-	})
+	ReportAfterEach(func(spec SpecReport) { rep.record(n, spec) })
 }

@@ -68,6 +68,55 @@ HOST_OS="$(go env GOOS)"
 HOST_ARCH="$(go env GOARCH)"
 DEST="${NODE_CACHE_DIR}/${NODE_K8S_VERSION}-coredns-${NODE_COREDNS_VERSION}-${HOST_OS}-${HOST_ARCH}"
 KUBE_BINARIES=(kubelet kube-scheduler kube-proxy)
+
+# CoreDNS's main package: only the plugins a cluster DNS needs, since the
+# full plugin set pulls in every cloud provider's SDK, minutes of compiling
+# for nothing. The directive order (which plugin runs first) stays CoreDNS's
+# own, filtered to what is linked in. A change here rebuilds coredns (its
+# hash marks the binary).
+COREDNS_MAIN="$(cat <<'EOF'
+// Command coredns is CoreDNS with the plugins of a cluster's DNS.
+package main
+
+import (
+	"strings"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/forward"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/ready"
+	_ "github.com/coredns/coredns/plugin/reload"
+)
+
+func init() {
+	// Listed as "dns.<name>" among the "others".
+	registered := map[string]bool{}
+	for _, name := range caddy.ListPlugins()["others"] {
+		registered[strings.TrimPrefix(name, "dns.")] = true
+	}
+	var linked []string
+	for _, d := range dnsserver.Directives {
+		if registered[d] {
+			linked = append(linked, d)
+		}
+	}
+	dnsserver.Directives = linked
+}
+
+func main() {
+	coremain.Run()
+}
+EOF
+)"
+COREDNS_RECIPE="$(printf '%s' "${COREDNS_MAIN}" | sha256sum | cut -c1-12)"
 BINARIES=("${KUBE_BINARIES[@]}" coredns)
 
 installed() {
@@ -76,6 +125,7 @@ installed() {
   for b in "${BINARIES[@]}"; do
     [[ -x "${DEST}/${b}" ]] || return 1
   done
+  [[ -f "${DEST}/.coredns-${COREDNS_RECIPE}" ]]
 }
 
 WORK_DIR=""
@@ -108,6 +158,22 @@ build_binaries() {
   STAGE_DIR="$(mktemp -d "${NODE_CACHE_DIR}/.staging-${NODE_K8S_VERSION}.XXXXXX")"
 
   # --- k8s.io/kubernetes commands ---------------------------------------------
+  # Kept when only CoreDNS is missing (a CoreDNS version change).
+  local name have_kube=1
+  for name in "${KUBE_BINARIES[@]}"; do
+    [[ -x "${DEST}/${name}" ]] || have_kube=0
+  done
+  if ((have_kube)); then
+    for name in "${KUBE_BINARIES[@]}"; do
+      cp -p "${DEST}/${name}" "${STAGE_DIR}/${name}"
+    done
+  else
+    build_kube_binaries
+  fi
+  build_coredns
+}
+
+build_kube_binaries() {
   local kube="${WORK_DIR}/kubernetes" dl_json kube_gomod m
   mkdir -p "${kube}"
   cd "${kube}"
@@ -160,61 +226,27 @@ EOF
     log "built ${name} in $((SECONDS - start))s"
   done
 
+}
+
+build_coredns() {
   # --- CoreDNS ----------------------------------------------------------------
-  # Its own main package, with only the plugins a cluster DNS needs: the
-  # full plugin set pulls in every cloud provider's SDK, minutes of compiling
-  # for nothing. The directive order (which plugin runs first) stays
-  # CoreDNS's own, filtered to what is linked in.
-  local dns="${WORK_DIR}/coredns"
+  local dns="${WORK_DIR}/coredns" start
   mkdir -p "${dns}"
   cd "${dns}"
   wrapper_go mod init hubspot-operator.local/node-coredns 2>/dev/null
   wrapper_go mod edit "-require=github.com/coredns/coredns@v${NODE_COREDNS_VERSION}"
-  cat >main.go <<'EOF'
-// Command coredns is CoreDNS with the plugins of a cluster's DNS.
-package main
-
-import (
-	"github.com/coredns/caddy"
-	"github.com/coredns/coredns/core/dnsserver"
-	"github.com/coredns/coredns/coremain"
-
-	_ "github.com/coredns/coredns/plugin/cache"
-	_ "github.com/coredns/coredns/plugin/errors"
-	_ "github.com/coredns/coredns/plugin/forward"
-	_ "github.com/coredns/coredns/plugin/health"
-	_ "github.com/coredns/coredns/plugin/kubernetes"
-	_ "github.com/coredns/coredns/plugin/loadbalance"
-	_ "github.com/coredns/coredns/plugin/log"
-	_ "github.com/coredns/coredns/plugin/ready"
-	_ "github.com/coredns/coredns/plugin/reload"
-)
-
-func init() {
-	registered := map[string]bool{}
-	for _, name := range caddy.ListPlugins()["dns"] {
-		registered[name] = true
-	}
-	var linked []string
-	for _, d := range dnsserver.Directives {
-		if registered[d] {
-			linked = append(linked, d)
-		}
-	}
-	dnsserver.Directives = linked
-}
-
-func main() {
-	coremain.Run()
-}
-EOF
+  printf '%s' "${COREDNS_MAIN}" >main.go
   log "go mod tidy for CoreDNS v${NODE_COREDNS_VERSION}…"
   wrapper_go mod tidy
   start=${SECONDS}
   log "building coredns v${NODE_COREDNS_VERSION}…"
   wrapper_go build -trimpath -o "${STAGE_DIR}/coredns" .
   log "built coredns in $((SECONDS - start))s"
+  touch "${STAGE_DIR}/.coredns-${COREDNS_RECIPE}"
   cd /
+}
+
+install_binaries() {
 
   "${STAGE_DIR}/kubelet" --version >/dev/null 2>&1 || die "the built kubelet does not run"
   chmod 0755 "${STAGE_DIR}"
@@ -224,7 +256,10 @@ EOF
   log "installed ${DEST} (total ${SECONDS}s)"
 }
 
-installed || build_binaries
+if ! installed; then
+  build_binaries
+  install_binaries
+fi
 
 # --- the pause image ------------------------------------------------------------
 pause_hash="$(cd "${REPO_ROOT}" && cat hack/pause/*.go hack/build-image/main.go | sha256sum | cut -c1-12)"

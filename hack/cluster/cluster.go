@@ -86,6 +86,9 @@ func (c *cluster) run(ctx context.Context) error {
 	if c.root, err = findRepoRoot(); err != nil {
 		return err
 	}
+	if pid, ok := running(); ok {
+		return fmt.Errorf("another make cluster runs (pid %d): stop it first, or point the e2e tests at it with E2E_KUBECONFIG", pid)
+	}
 	cleanStale(c.p)
 
 	c.p.step("binaries: hack/setup-envtest.sh (kube-apiserver, etcd, kubectl, kube-controller-manager)…")
@@ -147,9 +150,10 @@ func (c *cluster) run(ctx context.Context) error {
 	c.ready = true
 	c.p.plain("")
 	c.p.plain("cluster ready")
-	c.p.plain("  kubeconfig: %s", c.opts.kubeconfigOut)
-	c.p.plain("  kubectl:    %s --kubeconfig %s get pods -A", filepath.Join(c.envtest, "kubectl"), c.opts.kubeconfigOut)
-	c.p.plain("  e2e:        make test-e2e (in another shell)")
+	kubeconfig, _ := filepath.Abs(c.opts.kubeconfigOut)
+	c.p.plain("  kubeconfig: %s", kubeconfig)
+	c.p.plain("  kubectl:    %s --kubeconfig %s get pods -A", filepath.Join(c.envtest, "kubectl"), kubeconfig)
+	c.p.plain("  e2e:        E2E_KUBECONFIG=%s make test-e2e (in another shell)", kubeconfig)
 	c.p.plain("  logs:       %s", c.path("logs"))
 	if c.opts.exit {
 		return nil

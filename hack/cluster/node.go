@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,7 +290,17 @@ ports:
 `); err != nil {
 		return err
 	}
-	c.p.step("kube-proxy (iptables) and CoreDNS (kube-dns %s → %s:%d) running", dnsServiceIP, c.hostIP, port)
+	// Through the Service, so kube-proxy's rules are checked too.
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, dnsServiceIP+":53")
+	}}
+	if err := c.waitFor(ctx, "kubernetes.default.svc.cluster.local through "+dnsServiceIP, time.Minute, func(ctx context.Context) error {
+		_, err := resolver.LookupHost(ctx, "kubernetes.default.svc.cluster.local")
+		return err
+	}); err != nil {
+		return err
+	}
+	c.p.step("kube-proxy (iptables) and CoreDNS (kube-dns %s → %s:%d) answering", dnsServiceIP, c.hostIP, port)
 	return nil
 }
 

@@ -163,7 +163,26 @@ func recordRoot(dir string) {
 		return
 	}
 	_ = os.MkdirAll(filepath.Dir(stateFile()), 0o755)
-	_ = os.WriteFile(stateFile(), []byte(dir), 0o600)
+	_ = os.WriteFile(stateFile(), []byte(dir+"\n"+strconv.Itoa(os.Getpid())), 0o600)
+}
+
+// running is the pid of another cluster run that is still alive: two would
+// share the bridge, the Service range and the chains.
+func running() (int, bool) {
+	b, err := os.ReadFile(stateFile())
+	if err != nil {
+		return 0, false
+	}
+	_, pidText, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(pidText))
+	if err != nil || pid == os.Getpid() {
+		return 0, false
+	}
+	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil || !strings.Contains(string(cmdline), "cluster") {
+		return 0, false
+	}
+	return pid, true
 }
 
 // cleanStale undoes what a killed run left: its processes (containerd's
@@ -171,7 +190,8 @@ func recordRoot(dir string) {
 // chains, bridge and folder.
 func cleanStale(p *printer) {
 	b, err := os.ReadFile(stateFile())
-	old := strings.TrimSpace(string(b))
+	old, _, _ := strings.Cut(string(b), "\n")
+	old = strings.TrimSpace(old)
 	if err != nil || old == "" || !strings.Contains(old, "hubspot-operator-cluster-") {
 		return
 	}

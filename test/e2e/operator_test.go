@@ -23,6 +23,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -247,12 +248,71 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 		Eventually(func(g Gomega) {
 			status, body := scrape(ctx, url, reader)
 			g.Expect(status).To(Equal(http.StatusOK))
-			g.Expect(body).To(ContainSubstring(fmt.Sprintf("go_gc_gomemlimit_bytes %d", want)))
+			g.Expect(metricValue(body, "go_gc_gomemlimit_bytes")).To(Equal(float64(want)))
 		}).WithTimeout(time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 		status, body := scrape(ctx, url, stranger)
 		Expect(status).To(Equal(http.StatusForbidden), body)
 		status, _ = scrape(ctx, url, "")
 		Expect(status).To(Equal(http.StatusUnauthorized))
+	})
+
+	It("completes the OAuth 2 consent through the callback Service, as a browser behind an Ingress reaches it", func() {
+		app := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: samplesNamespace, Name: "e2e-hubspot-app"},
+			StringData: map[string]string{"client-id": "e2e-client-id", "client-secret": "e2e-client-secret"}}
+		Expect(k8s.Create(ctx, app)).To(Succeed())
+		DeferCleanup(func() { _ = k8s.Delete(ctx, app) })
+		obj := instance(samplesNamespace, "consent-crm")
+		obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
+			ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: elementsv1alpha1.SecretName(app.Name)},
+			Scopes:          []string{"contacts"},
+			CallbackURL:     "http://" + helmRelease + "-oauth-callback." + operatorNamespace + ".svc/oauth/callback",
+		}}
+		Expect(k8s.Create(ctx, obj)).To(Succeed())
+		DeferCleanup(func() { _ = k8s.Delete(ctx, obj) })
+
+		var link string
+		Eventually(func(g Gomega) {
+			var current elementsv1alpha1.HubSpotInstance
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), &current)).To(Succeed())
+			g.Expect(current.Status.AuthorizationSecretName).NotTo(BeEmpty())
+			var sec corev1.Secret
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: samplesNamespace, Name: current.Status.AuthorizationSecretName}, &sec)).To(Succeed())
+			g.Expect(sec.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation]).To(Equal(current.Status.AuthorizationNonce))
+			link = string(sec.Data[elementsv1alpha1.AuthorizationURLKey])
+			g.Expect(link).NotTo(BeEmpty())
+		}).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
+
+		// The browser: cluster names resolved by the cluster's DNS, the
+		// consent page's redirect followed to the callback Service.
+		resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, "10.96.0.10:53")
+		}}
+		dialer := &net.Dialer{Resolver: resolver}
+		browser := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			// <service>.<namespace>.svc, completed as a Pod's search path does.
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				host, port, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
+				if strings.HasSuffix(host, ".svc") {
+					host += ".cluster.local"
+				}
+				return dialer.DialContext(ctx, network, net.JoinHostPort(host, port))
+			},
+		}}
+		resp, err := browser.Get(link)
+		Expect(err).NotTo(HaveOccurred())
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		Expect(resp.Request.URL.Host).To(Equal(helmRelease + "-oauth-callback." + operatorNamespace + ".svc"))
+		Expect(resp.Request.URL.Path).To(Equal("/oauth/callback"))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK), "%s", body)
+
+		Eventually(isReady).WithArguments(ctx, client.ObjectKeyFromObject(obj)).WithTimeout(2 * time.Minute).Should(BeTrue())
+		var token corev1.Secret
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: samplesNamespace, Name: "consent-crm-element-token"}, &token)).To(Succeed())
+		Expect(token.Data["token"]).NotTo(BeEmpty())
 	})
 
 	It("deletes the instances when their namespace is deleted", func() {
@@ -290,7 +350,7 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 			oldPods[p.Name] = true
 		}
 		out, err := helm("upgrade", helmRelease, repoRoot+"/charts/hubspot-operator", "-n", operatorNamespace,
-			"--reuse-values", "--set", "podAnnotations.e2e/rolled="+strconv.FormatInt(time.Now().Unix(), 10), "--wait", "--timeout", "5m")
+			"--reuse-values", "--set-string", "podAnnotations.e2e/rolled="+strconv.FormatInt(time.Now().Unix(), 10), "--wait", "--timeout", "5m")
 		Expect(err).NotTo(HaveOccurred(), out)
 
 		Eventually(func(g Gomega) {
@@ -305,6 +365,51 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 			WithTimeout(time.Minute).Should(BeFalse(), "a new Pod leads")
 		Expect(allSamplesReady(ctx)).To(Succeed())
 		Consistently(noDuplicates).WithArguments(ctx).WithTimeout(10 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+
+	It("splits the objects between two Deployments by label when sharded, each with its own lease, none reconciled twice", func() {
+		out, err := helm("upgrade", helmRelease, repoRoot+"/charts/hubspot-operator", "-n", operatorNamespace,
+			"--reuse-values", "--set", "sharding.enabled=true", "--set", "sharding.shards={shard1}", "--wait", "--timeout", "5m")
+		Expect(err).NotTo(HaveOccurred(), out)
+		var mainLeader, shardLeader string
+		Eventually(func(g Gomega) {
+			mainLeader, shardLeader = leaseHolder(ctx, leaseName), leaseHolder(ctx, leaseName+"-shard1")
+			g.Expect(shardLeader).To(ContainSubstring("-shard1-"))
+			g.Expect(mainLeader).NotTo(Or(BeEmpty(), ContainSubstring("-shard")))
+			var main corev1.Pod
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: mainLeader}, &main)).To(Succeed())
+			g.Expect(podReady(main)).To(BeTrue())
+		}).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
+		token := serviceAccountToken(ctx, "e2e-shard-metrics", true)
+		creates := func(pod string) float64 {
+			var p corev1.Pod
+			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: pod}, &p)).To(Succeed())
+			status, body := scrape(ctx, fmt.Sprintf("https://%s:8443/metrics", p.Status.PodIP), token)
+			Expect(status).To(Equal(http.StatusOK))
+			return max(0, metricValue(body, `cloudelements_request_duration_seconds_count{operation="create_instance"}`))
+		}
+
+		for _, tc := range []struct {
+			name, shard string
+		}{{"sharded-crm", "shard1"}, {"unsharded-crm", ""}} {
+			mainBefore, shardBefore := creates(mainLeader), creates(shardLeader)
+			obj := instance(samplesNamespace, tc.name)
+			if tc.shard != "" {
+				obj.Labels = map[string]string{"sharding.fluxcd.io/key": tc.shard}
+			}
+			Expect(k8s.Create(ctx, obj)).To(Succeed())
+			DeferCleanup(func() { _ = k8s.Delete(ctx, obj) })
+			Eventually(isReady).WithArguments(ctx, client.ObjectKeyFromObject(obj)).WithTimeout(2 * time.Minute).Should(BeTrue())
+			if tc.shard != "" {
+				Expect(creates(shardLeader)).To(Equal(shardBefore+1), "the shard created %s", tc.name)
+				Expect(creates(mainLeader)).To(Equal(mainBefore), "the main Deployment left %s alone", tc.name)
+			} else {
+				Expect(creates(mainLeader)).To(Equal(mainBefore+1), "the main Deployment created %s", tc.name)
+				Expect(creates(shardLeader)).To(Equal(shardBefore), "the shard left %s alone", tc.name)
+			}
+		}
+		Consistently(noDuplicates).WithArguments(ctx).WithTimeout(10 * time.Second).WithPolling(time.Second).Should(Succeed())
+		Expect(allSamplesReady(ctx)).To(Succeed())
 	})
 })
 
@@ -405,3 +510,16 @@ func scrape(ctx context.Context, url, token string) (int, string) {
 }
 
 func intstrPort(port int) intstr.IntOrString { return intstr.FromInt32(int32(port)) }
+
+// metricValue reads an unlabelled sample of the Prometheus text format
+// (written as a float: 2.4159191e+08).
+func metricValue(body, name string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if value, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+			Expect(err).NotTo(HaveOccurred())
+			return v
+		}
+	}
+	return -1
+}

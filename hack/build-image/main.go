@@ -236,7 +236,9 @@ func Build(opts Options) (*Result, error) {
 	img, err = mutate.Append(img,
 		mutate.Addendum{Layer: base, History: v1.History{Created: created,
 			CreatedBy: "COPY " + opts.CABundle + " " + CABundlePath + " # sha256:" + caHash + "; mkdir -m 1777 /tmp", Comment: "hack/build-image"}},
-		mutate.Addendum{Layer: app, History: v1.History{Created: created, CreatedBy: "COPY " + filepath.Base(opts.entrypoint()) + " " + opts.entrypoint() + " # go build -trimpath -ldflags \"-s -w -X main.version=" + opts.Version + "\", CGO_ENABLED=0", Comment: "hack/build-image"}},
+		mutate.Addendum{Layer: app, History: v1.History{Created: created,
+			CreatedBy: "COPY " + filepath.Base(opts.entrypoint()) + " " + opts.entrypoint() +
+				" # go build -trimpath -ldflags \"-s -w -X main.version=" + opts.Version + "\", CGO_ENABLED=0", Comment: "hack/build-image"}},
 	)
 	if err != nil {
 		return nil, err

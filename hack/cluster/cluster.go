@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -239,5 +238,3 @@ func (c *cluster) writeFile(rel, content string) (string, error) {
 	p := c.path(rel)
 	return p, os.WriteFile(p, []byte(content), 0o600)
 }
-
-func joinLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" }

@@ -74,7 +74,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 	}
 	clientURL := fmt.Sprintf("http://127.0.0.1:%d", etcdClient)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPeer)
-	if _, err := c.start("etcd", filepath.Join(c.envtest, "etcd"),
+	if err := c.start("etcd", filepath.Join(c.envtest, "etcd"),
 		"--data-dir="+c.path("etcd"), "--name=default",
 		"--listen-client-urls="+clientURL, "--advertise-client-urls="+clientURL,
 		"--listen-peer-urls="+peerURL, "--initial-advertise-peer-urls="+peerURL,
@@ -85,7 +85,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		return err
 	}
 
-	if _, err := c.start("kube-apiserver", filepath.Join(c.envtest, "kube-apiserver"),
+	if err := c.start("kube-apiserver", filepath.Join(c.envtest, "kube-apiserver"),
 		"--etcd-servers="+clientURL,
 		"--bind-address=0.0.0.0", fmt.Sprintf("--secure-port=%d", apiPort), "--advertise-address="+c.hostIP.String(),
 		"--tls-cert-file="+serving, "--tls-private-key-file="+servingKey,
@@ -120,7 +120,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 	}
 	c.p.step("etcd and kube-apiserver %s ready at %s (%.1fs)", "v"+k8sVersion(c.envtest), c.apiServer, time.Since(start).Seconds())
 
-	if _, err := c.start("kube-controller-manager", filepath.Join(c.envtest, "kube-controller-manager"),
+	if err := c.start("kube-controller-manager", filepath.Join(c.envtest, "kube-controller-manager"),
 		"--kubeconfig="+c.admin,
 		"--controllers=*",
 		"--leader-elect=false",
@@ -134,7 +134,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		"--cluster-signing-cert-file="+c.pki.caPath(), "--cluster-signing-key-file="+filepath.Join(c.pki.dir, "ca.key")); err != nil {
 		return err
 	}
-	if _, err := c.start("kube-scheduler", filepath.Join(c.node, "kube-scheduler"),
+	if err := c.start("kube-scheduler", filepath.Join(c.node, "kube-scheduler"),
 		"--kubeconfig="+c.admin, "--leader-elect=false", "--secure-port=0"); err != nil {
 		return err
 	}

@@ -60,7 +60,6 @@ type options struct {
 	exit          bool
 	timeout       time.Duration
 	kubeconfigOut string
-	keep          bool
 }
 
 func run(args []string) int {

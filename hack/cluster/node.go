@@ -93,7 +93,7 @@ state = "`+c.path("containerd", "state")+`"
 	if err != nil {
 		return err
 	}
-	if _, err := c.start("containerd", "containerd", "--config", cfg); err != nil {
+	if err := c.start("containerd", "containerd", "--config", cfg); err != nil {
 		return err
 	}
 	// Registered after containerd's stop, so it runs first: the sandboxes
@@ -181,7 +181,7 @@ serializeImagePulls: false
 	if err != nil {
 		return err
 	}
-	if _, err := c.start("kubelet", filepath.Join(c.node, "kubelet"),
+	if err := c.start("kubelet", filepath.Join(c.node, "kubelet"),
 		"--config="+kubeletConfig, "--kubeconfig="+kubeletKubeconfig,
 		"--root-dir="+c.path("kubelet"), "--cert-dir="+c.path("kubelet", "pki"),
 		"--hostname-override="+nodeName, "--node-ip="+c.hostIP.String()); err != nil {
@@ -193,7 +193,7 @@ serializeImagePulls: false
 			return err
 		}
 		if out != "True" {
-			return fmt.Errorf("Ready is %q", out)
+			return fmt.Errorf("condition Ready is %q", out)
 		}
 		return nil
 	}); err != nil {
@@ -224,7 +224,7 @@ serializeImagePulls: false
 		_, err := runCmd(ctx, nil, kubeProxy, "--cleanup", "--proxy-mode=iptables")
 		return err
 	})
-	if _, err := c.start("kube-proxy", kubeProxy,
+	if err := c.start("kube-proxy", kubeProxy,
 		"--kubeconfig="+proxyKubeconfig, "--hostname-override="+nodeName,
 		"--proxy-mode=iptables", "--cluster-cidr="+podCIDR,
 		// The kernel's conntrack table size is the host's business.
@@ -259,7 +259,7 @@ func (c *cluster) startDNS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.start("coredns", filepath.Join(c.node, "coredns"), "-conf", corefile); err != nil {
+	if err := c.start("coredns", filepath.Join(c.node, "coredns"), "-conf", corefile); err != nil {
 		return err
 	}
 	if err := c.apply(ctx, `apiVersion: v1

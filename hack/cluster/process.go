@@ -100,11 +100,11 @@ type process struct {
 // start runs a daemon in its own process group, so that stopping it stops
 // what it forked, and with a parent-death signal, so that it does not
 // outlive this program if this program is killed.
-func (c *cluster) start(name, bin string, args ...string) (*process, error) {
+func (c *cluster) start(name, bin string, args ...string) error {
 	logPath := c.path("logs", name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -112,7 +112,7 @@ func (c *cluster) start(name, bin string, args ...string) (*process, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
+		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -122,7 +122,7 @@ func (c *cluster) start(name, bin string, args ...string) (*process, error) {
 	}()
 	c.procs = append(c.procs, p)
 	c.onCleanup(name+" stopped", p.stop)
-	return p, nil
+	return nil
 }
 
 func (p *process) exited() bool {
@@ -170,7 +170,7 @@ func (c *cluster) waitFor(ctx context.Context, what string, timeout time.Duratio
 	for {
 		for _, p := range c.procs {
 			if p.exited() {
-				return fmt.Errorf("%s exited (%v) while waiting for %s; the end of %s:\n%s", p.name, p.err, what, p.logPath, logTail(p.logPath, 15))
+				return fmt.Errorf("%s exited (%w) while waiting for %s; the end of %s:\n%s", p.name, p.err, what, p.logPath, logTail(p.logPath, 15))
 			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -241,7 +241,7 @@ func (c *cluster) streamCmd(ctx context.Context, dir string, env []string, bin s
 // freePort is a TCP port nothing listens on right now: the daemons run
 // beside other programs' API servers, so no port is fixed.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", ":0")
+	l, err := net.Listen("tcp", ":0") //nolint:gosec // probes the port the daemons bind on every interface
 	if err != nil {
 		return 0, err
 	}

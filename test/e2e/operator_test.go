@@ -501,7 +501,8 @@ func scrape(ctx context.Context, url, token string) (int, string) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // as the ServiceMonitor's tlsConfig
+	//nolint:gosec // as the ServiceMonitor's tlsConfig
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := c.Do(req)
 	Expect(err).NotTo(HaveOccurred())
 	defer resp.Body.Close()

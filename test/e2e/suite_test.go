@@ -206,18 +206,6 @@ func simulatorInstances(ctx context.Context) ([]ce.Instance, error) {
 	return instances, getJSON(ctx, simulatorURL(ctx)+"/simulator/instances", &instances)
 }
 
-// instancesNamed counts the simulator's instances of one object (named
-// after it: <namespace>-<name>, or containing its name).
-func instancesNamed(instances []ce.Instance, substring string) int {
-	n := 0
-	for _, i := range instances {
-		if strings.Contains(i.Name, substring) {
-			n++
-		}
-	}
-	return n
-}
-
 func getJSON(ctx context.Context, url string, into any) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

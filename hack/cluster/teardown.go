@@ -105,9 +105,11 @@ func unmountUnder(dir string) {
 
 // sweepChains removes the iptables chains the kubelet, kube-proxy and the
 // CNI plugins create (KUBE-*, CNI-*) and the rules that jump to them, in
-// case a killed run left some: this machine runs no other cluster.
+// case a killed run left some: this machine runs no other cluster. Rules
+// are deleted by number: their comments hold quoted spaces.
 func sweepChains() int {
 	removed := 0
+	ours := func(chain string) bool { return strings.HasPrefix(chain, "KUBE-") || strings.HasPrefix(chain, "CNI-") }
 	for _, bin := range []string{"iptables", "ip6tables"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			continue
@@ -117,34 +119,61 @@ func sweepChains() int {
 			if err != nil {
 				continue
 			}
-			var chains []string
+			var mine, others []string
 			for _, line := range strings.Split(string(out), "\n") {
 				f := strings.Fields(line)
-				if len(f) < 2 {
+				if len(f) < 2 || (f[0] != "-N" && f[0] != "-P") {
 					continue
 				}
-				ours := strings.HasPrefix(f[1], "KUBE-") || strings.HasPrefix(f[1], "CNI-")
-				switch {
-				case f[0] == "-N" && ours:
-					chains = append(chains, f[1])
-				case f[0] == "-A" && !ours && (strings.Contains(line, "-j KUBE-") || strings.Contains(line, "-j CNI-")):
-					args := append([]string{"-w", "-t", table, "-D"}, f[1:]...)
-					if exec.Command(bin, args...).Run() == nil {
+				if ours(f[1]) {
+					mine = append(mine, f[1])
+				} else {
+					others = append(others, f[1])
+				}
+			}
+			for _, chain := range others {
+				listing, err := exec.Command(bin, "-w", "-t", table, "-L", chain, "-n", "--line-numbers").Output()
+				if err != nil {
+					continue
+				}
+				var numbers []string
+				for _, line := range strings.Split(string(listing), "\n") {
+					f := strings.Fields(line)
+					if len(f) >= 2 && ours(f[1]) {
+						if _, err := strconv.Atoi(f[0]); err == nil {
+							numbers = append(numbers, f[0])
+						}
+					}
+				}
+				for i := len(numbers) - 1; i >= 0; i-- {
+					if exec.Command(bin, "-w", "-t", table, "-D", chain, numbers[i]).Run() == nil {
 						removed++
 					}
 				}
 			}
-			for _, ch := range chains {
-				_ = exec.Command(bin, "-w", "-t", table, "-F", ch).Run()
+			for _, chain := range mine {
+				_ = exec.Command(bin, "-w", "-t", table, "-F", chain).Run()
 			}
-			for _, ch := range chains {
-				if exec.Command(bin, "-w", "-t", table, "-X", ch).Run() == nil {
+			for _, chain := range mine {
+				if exec.Command(bin, "-w", "-t", table, "-X", chain).Run() == nil {
 					removed++
 				}
 			}
 		}
 	}
 	return removed
+}
+
+// removeSandboxNetns removes the network namespaces containerd's CRI made
+// for sandboxes (cni-*): those of a killed run outlive it, holding their
+// veths. No other containerd runs on this machine.
+func removeSandboxNetns() int {
+	paths, _ := filepath.Glob("/run/netns/cni-*")
+	for _, p := range paths {
+		_ = syscall.Unmount(p, syscall.MNT_DETACH)
+		_ = os.Remove(p)
+	}
+	return len(paths)
 }
 
 // stateFile remembers the temporary folder of the running cluster, so that
@@ -163,7 +192,8 @@ func recordRoot(dir string) {
 		return
 	}
 	_ = os.MkdirAll(filepath.Dir(stateFile()), 0o755)
-	_ = os.WriteFile(stateFile(), []byte(dir+"\n"+strconv.Itoa(os.Getpid())), 0o600)
+	forward, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	_ = os.WriteFile(stateFile(), []byte(dir+"\n"+strconv.Itoa(os.Getpid())+"\n"+strings.TrimSpace(string(forward))), 0o600)
 }
 
 // running is the pid of another cluster run that is still alive: two would
@@ -173,8 +203,8 @@ func running() (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	_, pidText, _ := strings.Cut(string(b), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(pidText))
+	lines := append(strings.Split(string(b), "\n"), "")
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[1]))
 	if err != nil || pid == os.Getpid() {
 		return 0, false
 	}
@@ -190,18 +220,22 @@ func running() (int, bool) {
 // chains, bridge and folder.
 func cleanStale(p *printer) {
 	b, err := os.ReadFile(stateFile())
-	old, _, _ := strings.Cut(string(b), "\n")
-	old = strings.TrimSpace(old)
+	lines := append(strings.Split(string(b), "\n"), "", "", "")
+	old := strings.TrimSpace(lines[0])
 	if err != nil || old == "" || !strings.Contains(old, "hubspot-operator-cluster-") {
 		return
 	}
 	killed := killProcessesMentioning(old)
 	unmountUnder(old)
+	netns := removeSandboxNetns()
 	chains := sweepChains()
 	_ = deleteBridge()
+	if forward := strings.TrimSpace(lines[2]); forward == "0" {
+		_ = os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte(forward), 0o644)
+	}
 	_ = os.RemoveAll(old)
 	recordRoot("")
-	p.step("cleaned up after a run that did not stop cleanly (%s): %d processes, %d chains and rules", old, killed, chains)
+	p.step("cleaned up after a run that did not stop cleanly (%s): %d processes, %d network namespaces, %d chains and rules", old, killed, netns, chains)
 }
 
 // killProcessesMentioning kills the processes whose command line names dir

@@ -137,6 +137,7 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 
 		// An object created while the leader goes: exactly one instance.
 		obj := instance(samplesNamespace, "handover-crm")
+		stop := watchStop(ctx, leader, leaseName)
 		Expect(k8s.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: leader}})).To(Succeed())
 		Expect(k8s.Create(ctx, obj)).To(Succeed())
 		DeferCleanup(func() { _ = k8s.Delete(ctx, obj) })
@@ -147,6 +148,10 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 			return next
 		}).WithTimeout(90*time.Second).WithPolling(time.Second).ShouldNot(Or(BeEmpty(), Equal(leader)), "a new leader")
 		GinkgoWriter.Printf("leader %s → %s\n", leader, next)
+		// SIGTERM, not the SIGKILL at the end of the grace period (137),
+		// ended it; and it gave the Lease up rather than letting it expire.
+		Eventually(stop.ExitCode).WithTimeout(time.Minute).Should(BeEquivalentTo(0), "the old leader's exit code")
+		Expect(stop.Released()).To(BeTrue(), "the old leader released the Lease")
 
 		Eventually(isReady).WithArguments(ctx, client.ObjectKeyFromObject(obj)).WithTimeout(2 * time.Minute).Should(BeTrue())
 		Eventually(allSamplesReady).WithArguments(ctx).WithTimeout(time.Minute).Should(Succeed())
@@ -342,13 +347,16 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 		}
 	})
 
-	It("rolls on helm upgrade with no duplicate, the lease released, and every object Ready", func() {
+	It("rolls on helm upgrade: SIGTERM ends the old leader, which releases the Lease; no duplicate, every object Ready", func() {
 		var before appsv1.Deployment
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: helmRelease + "-controller-manager"}, &before)).To(Succeed())
 		oldPods := map[string]bool{}
 		for _, p := range operatorPods(ctx) {
 			oldPods[p.Name] = true
 		}
+		oldLeader := leaseHolder(ctx, leaseName)
+		Expect(oldPods).To(HaveKey(oldLeader))
+		stop := watchStop(ctx, oldLeader, leaseName)
 		out, err := helm("upgrade", helmRelease, repoRoot+"/charts/hubspot-operator", "-n", operatorNamespace,
 			"--reuse-values", "--set-string", "podAnnotations.e2e/rolled="+strconv.FormatInt(time.Now().Unix(), 10), "--wait", "--timeout", "5m")
 		Expect(err).NotTo(HaveOccurred(), out)
@@ -363,6 +371,8 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Succeed())
 		Eventually(func() bool { return oldPods[leaseHolder(ctx, leaseName)] || leaseHolder(ctx, leaseName) == "" }).
 			WithTimeout(time.Minute).Should(BeFalse(), "a new Pod leads")
+		Eventually(stop.ExitCode).WithTimeout(time.Minute).Should(BeEquivalentTo(0), "SIGTERM ended the old leader within its grace period")
+		Expect(stop.Released()).To(BeTrue(), "the old leader released the Lease")
 		Expect(allSamplesReady(ctx)).To(Succeed())
 		Consistently(noDuplicates).WithArguments(ctx).WithTimeout(10 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})

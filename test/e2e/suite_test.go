@@ -38,6 +38,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,6 +47,7 @@ import (
 	. "github.com/onsi/gomega"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -190,6 +192,73 @@ func leaseHolder(ctx context.Context, name string) string {
 	}
 	holder, _, _ := strings.Cut(*lease.Spec.HolderIdentity, "_")
 	return holder
+}
+
+// stopWatch records how an operator Pod ends and what becomes of the Lease
+// meanwhile: a watch sees every update, so the kubelet's last status of the
+// Pod (its container's exit code) and a Lease released with no holder are
+// seen even when they last an instant.
+type stopWatch struct {
+	mu       sync.Mutex
+	exitCode *int32
+	released bool
+	cancel   context.CancelFunc
+}
+
+func watchStop(ctx context.Context, pod, lease string) *stopWatch {
+	w := &stopWatch{}
+	wctx, cancel := context.WithCancel(ctx)
+	w.cancel = cancel
+	DeferCleanup(cancel)
+	pods, err := clientset.CoreV1().Pods(operatorNamespace).Watch(wctx, metav1.ListOptions{FieldSelector: "metadata.name=" + pod})
+	Expect(err).NotTo(HaveOccurred())
+	leases, err := clientset.CoordinationV1().Leases(operatorNamespace).Watch(wctx, metav1.ListOptions{FieldSelector: "metadata.name=" + lease})
+	Expect(err).NotTo(HaveOccurred())
+	go func() {
+		for ev := range pods.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok {
+				continue
+			}
+			for _, cs := range p.Status.ContainerStatuses {
+				if cs.Name == "manager" && cs.State.Terminated != nil {
+					code := cs.State.Terminated.ExitCode
+					w.mu.Lock()
+					w.exitCode = &code
+					w.mu.Unlock()
+				}
+			}
+		}
+	}()
+	go func() {
+		for ev := range leases.ResultChan() {
+			l, ok := ev.Object.(*coordinationv1.Lease)
+			if ok && (l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity == "") {
+				w.mu.Lock()
+				w.released = true
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return w
+}
+
+// ExitCode is the manager container's exit code once the kubelet reported
+// it, else -1.
+func (w *stopWatch) ExitCode() int32 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.exitCode == nil {
+		return -1
+	}
+	return *w.exitCode
+}
+
+// Released says whether the Lease was seen with no holder.
+func (w *stopWatch) Released() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.released
 }
 
 // simulatorURL is the simulator's Service as this host reaches it: through

@@ -150,8 +150,10 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 		GinkgoWriter.Printf("leader %s → %s\n", leader, next)
 		// SIGTERM, not the SIGKILL at the end of the grace period (137),
 		// ended it; and it gave the Lease up rather than letting it expire.
+		deleted := time.Now()
 		Eventually(stop.ExitCode).WithTimeout(time.Minute).Should(BeEquivalentTo(0), "the old leader's exit code")
 		Expect(stop.Released()).To(BeTrue(), "the old leader released the Lease")
+		GinkgoWriter.Printf("its exit code seen %s after the new leader\n", time.Since(deleted).Round(100*time.Millisecond))
 
 		Eventually(isReady).WithArguments(ctx, client.ObjectKeyFromObject(obj)).WithTimeout(2 * time.Minute).Should(BeTrue())
 		Eventually(allSamplesReady).WithArguments(ctx).WithTimeout(time.Minute).Should(Succeed())

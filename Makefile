@@ -61,8 +61,8 @@ vet: ## Run go vet against code.
 # build swaps a file of internal/operator for another, so no one build has
 # every file.
 .PHONY: lint
-lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags.
-	$(GOLANGCI_LINT) run --build-tags reliability ./...
+lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags (reliability, e2e, benchcontrast).
+	$(GOLANGCI_LINT) run --build-tags reliability,e2e ./...
 	$(GOLANGCI_LINT) run --build-tags benchcontrast ./internal/operator/...
 
 .PHONY: lint-fix

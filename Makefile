@@ -23,6 +23,8 @@ CONTAINER_TOOL ?= docker
 FUZZTIME ?= 5000x
 # Flags for `make demo`, e.g. DEMO_ARGS=--exit or DEMO_ARGS="--instances 20".
 DEMO_ARGS ?=
+# Flags for `make cluster`, e.g. CLUSTER_ARGS=--exit.
+CLUSTER_ARGS ?=
 
 # Setting SHELL to bash allows bash commands to be executed by recipes.
 SHELL = /usr/bin/env bash -o pipefail
@@ -59,8 +61,8 @@ vet: ## Run go vet against code.
 # build swaps a file of internal/operator for another, so no one build has
 # every file.
 .PHONY: lint
-lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags.
-	$(GOLANGCI_LINT) run --build-tags reliability ./...
+lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags (reliability, e2e, benchcontrast).
+	$(GOLANGCI_LINT) run --build-tags reliability,e2e ./...
 	$(GOLANGCI_LINT) run --build-tags benchcontrast ./internal/operator/...
 
 .PHONY: lint-fix
@@ -112,6 +114,13 @@ test-browser: manifests ## Run only the OAuth 2 consent in headless Chromium (te
 	@assets="$$(hack/setup-envtest.sh)" && \
 		KUBEBUILDER_ASSETS="$$assets" $(GO) test ./test/browser/ -count=1 -v -ginkgo.v
 
+# As root, like make cluster, whose node the suite starts (bin/cluster) and
+# stops; E2E_KUBECONFIG=<file> runs it on a make cluster already running.
+.PHONY: test-e2e
+test-e2e: image ## Run the end-to-end specs (test/e2e) on the node of make cluster: the operator as Pods from its image, installed by its chart.
+	$(GO) build -o bin/cluster ./hack/cluster
+	$(GO) test -tags e2e ./test/e2e -count=1 -timeout 45m -v -ginkgo.v
+
 # The targets are found in the sources: listing them with `go test -list`
 # would build and link a test binary for every package first.
 .PHONY: fuzz
@@ -144,6 +153,17 @@ simulator: ## Run the Cloud Elements API simulator on 127.0.0.1:8090.
 demo: ## Run the operator end to end on a local control plane and the simulator.
 	$(GO) build -o bin/demo ./hack/demo
 	bin/demo $(DEMO_ARGS)
+
+# As root: containerd, the kubelet, the bridge and iptables need it. Built,
+# then run, for the same reason as the demo.
+.PHONY: cluster
+cluster: image ## Run a one-node cluster (containerd, kubelet, kube-proxy, CoreDNS) with the operator installed by its Helm chart from make image's image (hack/cluster).
+	$(GO) build -o bin/cluster ./hack/cluster
+	bin/cluster $(CLUSTER_ARGS)
+
+.PHONY: node
+node: ## Build (or reuse) kubelet, kube-scheduler, kube-proxy, CoreDNS and the pause image for make cluster; prints their folder.
+	hack/setup-node.sh
 
 .PHONY: docker-build
 docker-build: ## Build the container image with a container engine (Dockerfile).

@@ -83,6 +83,27 @@ type Options struct {
 	Created  time.Time // every timestamp in the image
 	OS, Arch string    // the platform
 	CABundle string    // the CA bundle to copy into the image
+	// Package is the main package to build, relative to Root ("." is the
+	// operator); Entrypoint is where its binary goes and Title names the
+	// image. The other commands `make cluster` runs as Pods (the simulator,
+	// the pause container, a workload) are packed the same way.
+	Package    string
+	Entrypoint string
+	Title      string
+}
+
+func (o Options) entrypoint() string {
+	if o.Entrypoint == "" {
+		return Entrypoint
+	}
+	return o.Entrypoint
+}
+
+func (o Options) title() string {
+	if o.Title == "" {
+		return Title
+	}
+	return o.Title
 }
 
 // Result is a built image and where its parts came from.
@@ -99,6 +120,9 @@ func main() {
 	flag.StringVar(&opts.Revision, "revision", "", "the commit the image is built from (org.opencontainers.image.revision)")
 	flag.StringVar(&opts.Source, "source", DefaultSource, "org.opencontainers.image.source")
 	flag.StringVar(&opts.CABundle, "ca-bundle", CABundlePath, "the CA bundle (PEM) to copy into the image")
+	flag.StringVar(&opts.Package, "pkg", ".", "the main package to build, relative to -root")
+	flag.StringVar(&opts.Entrypoint, "entrypoint", Entrypoint, "where the binary goes in the image, its entrypoint")
+	flag.StringVar(&opts.Title, "title", Title, "org.opencontainers.image.title")
 	flag.StringVar(&created, "created", "", "RFC 3339 time of every timestamp in the image (default: $SOURCE_DATE_EPOCH, else the Unix epoch)")
 	flag.StringVar(&platform, "platform", "linux/"+runtime.GOARCH, "the image's os/arch")
 	flag.StringVar(&out, "o", "bin/image", "the OCI image layout directory to write (replaced)")
@@ -202,7 +226,7 @@ func Build(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	app, err := layer(opts.Created, []file{{name: strings.TrimPrefix(Entrypoint, "/"), mode: 0o755, data: manager}})
+	app, err := layer(opts.Created, []file{{name: strings.TrimPrefix(opts.entrypoint(), "/"), mode: 0o755, data: manager}})
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +236,9 @@ func Build(opts Options) (*Result, error) {
 	img, err = mutate.Append(img,
 		mutate.Addendum{Layer: base, History: v1.History{Created: created,
 			CreatedBy: "COPY " + opts.CABundle + " " + CABundlePath + " # sha256:" + caHash + "; mkdir -m 1777 /tmp", Comment: "hack/build-image"}},
-		mutate.Addendum{Layer: app, History: v1.History{Created: created, CreatedBy: "COPY manager /manager # go build -trimpath -ldflags \"-s -w -X main.version=" + opts.Version + "\", CGO_ENABLED=0", Comment: "hack/build-image"}},
+		mutate.Addendum{Layer: app, History: v1.History{Created: created,
+			CreatedBy: "COPY " + filepath.Base(opts.entrypoint()) + " " + opts.entrypoint() +
+				" # go build -trimpath -ldflags \"-s -w -X main.version=" + opts.Version + "\", CGO_ENABLED=0", Comment: "hack/build-image"}},
 	)
 	if err != nil {
 		return nil, err
@@ -227,7 +253,7 @@ func Build(opts Options) (*Result, error) {
 	cf.Author = ""
 	cf.Config = v1.Config{
 		User:       User,
-		Entrypoint: []string{Entrypoint},
+		Entrypoint: []string{opts.entrypoint()},
 		WorkingDir: "/",
 		Env: []string{
 			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -245,12 +271,14 @@ func Build(opts Options) (*Result, error) {
 // Labels are the image's OCI annotations-as-labels, the Dockerfile's too.
 func Labels(opts Options) map[string]string {
 	l := map[string]string{
-		"org.opencontainers.image.title":       Title,
-		"org.opencontainers.image.description": "Provisions Cloud Elements HubSpot CRM element instances from HubSpotInstance resources",
-		"org.opencontainers.image.source":      opts.Source,
-		"org.opencontainers.image.version":     opts.Version,
-		"org.opencontainers.image.licenses":    "Apache-2.0",
-		"org.opencontainers.image.created":     opts.Created.UTC().Format(time.RFC3339),
+		"org.opencontainers.image.title":    opts.title(),
+		"org.opencontainers.image.source":   opts.Source,
+		"org.opencontainers.image.version":  opts.Version,
+		"org.opencontainers.image.licenses": "Apache-2.0",
+		"org.opencontainers.image.created":  opts.Created.UTC().Format(time.RFC3339),
+	}
+	if opts.title() == Title {
+		l["org.opencontainers.image.description"] = "Provisions Cloud Elements HubSpot CRM element instances from HubSpotInstance resources"
 	}
 	if opts.Revision != "" {
 		l["org.opencontainers.image.revision"] = opts.Revision
@@ -262,8 +290,12 @@ func Labels(opts Options) map[string]string {
 // stamping is off, as in the Dockerfile (which copies no .git): the
 // revision is a label instead, and a dirty tree does not change the binary.
 func compile(opts Options, out string) error {
+	pkg := opts.Package
+	if pkg == "" {
+		pkg = "."
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -X main.version="+opts.Version, "-o", out, ".")
+		"-ldflags", "-s -w -X main.version="+opts.Version, "-o", out, pkg)
 	cmd.Dir = opts.Root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+opts.OS, "GOARCH="+opts.Arch, "GOWORK=off")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

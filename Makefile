@@ -55,12 +55,12 @@ fmt: ## Run go fmt against code.
 vet: ## Run go vet against code.
 	$(GO) vet ./...
 
-# Two runs: the reliability suite is behind a build tag, and the benchcontrast
+# Two runs: the reliability and GitOps suites are behind build tags, and the benchcontrast
 # build swaps a file of internal/operator for another, so no one build has
 # every file.
 .PHONY: lint
 lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags.
-	$(GOLANGCI_LINT) run --build-tags reliability ./...
+	$(GOLANGCI_LINT) run --build-tags reliability,gitops ./...
 	$(GOLANGCI_LINT) run --build-tags benchcontrast ./internal/operator/...
 
 .PHONY: lint-fix
@@ -102,6 +102,19 @@ fuzz: ## Run every fuzz target for FUZZTIME each.
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+.PHONY: gitops
+gitops: ## Build (or reuse) Flux's source-controller and kustomize-controller and Argo CD for test/gitops; prints their folder.
+	hack/setup-gitops.sh
+
+# Flux's controllers are built from the Go module proxy on first use
+# (hack/setup-gitops.sh), minutes on a cold build cache, so this suite is not
+# part of make test.
+.PHONY: test-gitops
+test-gitops: manifests ## Run the GitOps suite: real Flux controllers apply, wait on, re-sync and prune HubSpotInstances from a Git server on loopback (test/gitops).
+	@assets="$$(hack/setup-envtest.sh)" && gitops="$$(GITOPS_COMPONENTS=flux hack/setup-gitops.sh)" && \
+		echo "KUBEBUILDER_ASSETS=$$assets GITOPS_ASSETS=$$gitops" && \
+		KUBEBUILDER_ASSETS="$$assets" GITOPS_ASSETS="$$gitops" $(GO) test -tags gitops ./test/gitops/ -count=1 -timeout 20m -v -ginkgo.v
 
 ##@ Build
 

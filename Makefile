@@ -112,7 +112,7 @@ gitops: ## Build (or reuse) Flux's source-controller and kustomize-controller an
 # part of make test.
 .PHONY: test-gitops
 test-gitops: manifests ## Run the GitOps suite: real Flux controllers apply, wait on, re-sync and prune HubSpotInstances from a Git server on loopback (test/gitops).
-	@assets="$$(hack/setup-envtest.sh)" && gitops="$$(GITOPS_COMPONENTS=flux hack/setup-gitops.sh)" && \
+	@assets="$$(hack/setup-envtest.sh)" && gitops="$$(hack/setup-gitops.sh)" && \
 		echo "KUBEBUILDER_ASSETS=$$assets GITOPS_ASSETS=$$gitops" && \
 		KUBEBUILDER_ASSETS="$$assets" GITOPS_ASSETS="$$gitops" $(GO) test -tags gitops ./test/gitops/ -count=1 -timeout 20m -v -ginkgo.v
 

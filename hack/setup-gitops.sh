@@ -8,8 +8,9 @@
 #
 # The only thing written to stdout is the binaries' folder (one line), so the
 # command substitution above works; progress goes to stderr and any failure
-# exits non-zero. The folder also holds the controllers' CRDs
-# (crd/*.yaml, from their modules' config/crd/bases), so the suite installs
+# exits non-zero. The folder also holds the controllers' CRDs, Flux's in crd/
+# (from their modules' config/crd/bases) and Argo CD's Application and
+# AppProject in argocd-crd/ (from its manifests/crds), so a suite installs
 # exactly what the binaries serve.
 #
 # Everything is built from the Go module proxy. None of these commands can be
@@ -88,6 +89,7 @@ installed() {
     for b in "${ARGOCD_NAMES[@]}"; do
       [[ -L "${DEST}/${b}" ]] || return 1
     done
+    [[ -f "${DEST}/argocd-crd/.done" ]] || return 1
   fi
 }
 
@@ -232,6 +234,15 @@ if wants argocd; then
   for name in "${ARGOCD_NAMES[@]}"; do
     ln -sfn argocd "${DEST}/${name}"
   done
+  # Argo CD's CRDs apart from Flux's: a suite installs the folder of the
+  # controllers it runs.
+  if [[ ! -f "${DEST}/argocd-crd/.done" ]]; then
+    download_module "github.com/argoproj/argo-cd/v3@${ARGOCD_VERSION}"
+    mkdir -p "${DEST}/argocd-crd"
+    cp "${MODULE_DIR}"/manifests/crds/application-crd.yaml "${MODULE_DIR}"/manifests/crds/appproject-crd.yaml "${DEST}/argocd-crd/"
+    chmod u+w "${DEST}"/argocd-crd/*.yaml
+    : >"${DEST}/argocd-crd/.done"
+  fi
 fi
 
 installed || die "build finished but binaries are missing in ${DEST}"

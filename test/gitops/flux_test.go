@@ -244,6 +244,27 @@ func kustomizationStatus() fluxStatus {
 	return st
 }
 
+// requestReconcileIn asks the operator for a full check of an object now.
+func requestReconcileIn(namespace, name string) string {
+	GinkgoHelper()
+	return requestReconcile(elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"), namespace, name)
+}
+
+// instancesOf are the instances at Cloud Elements whose name tag puts them
+// in the namespace.
+func instancesOf(namespace string) []string {
+	var ids []string
+	for _, inst := range sim.Instances() {
+		for _, t := range inst.Tags {
+			if strings.HasPrefix(t, elementsv1alpha1.OwnerTagNamespacePrefix(namespace)) {
+				ids = append(ids, fmt.Sprint(inst.ID))
+				break
+			}
+		}
+	}
+	return ids
+}
+
 func instance(name string) *elementsv1alpha1.HubSpotInstance {
 	GinkgoHelper()
 	obj := &elementsv1alpha1.HubSpotInstance{}
@@ -345,7 +366,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 			g.Expect(st.ready.Status).To(Equal(metav1.ConditionTrue), st.ready.Message)
 			g.Expect(st.lastApplied).To(Equal(revision))
 		}).Should(Succeed())
-		Expect(sim.Instances()).To(HaveLen(3))
+		Expect(instancesOf(crmNamespace)).To(HaveLen(3))
 	})
 
 	It("acts at once on reconcile.fluxcd.io/requestedAt on an object", func() {
@@ -353,7 +374,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 		Expect(before.Spec.PollInterval).NotTo(BeNil())
 		Expect(before.Spec.PollInterval.Duration).To(BeNumerically(">=", 10*time.Minute), "a poll must not be what answers")
 		sim.ResetCounts()
-		value := requestReconcile(elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"), crmNamespace, apiKeyName)
+		value := requestReconcileIn(crmNamespace, apiKeyName)
 		Eventually(func(g Gomega) {
 			g.Expect(instance(apiKeyName).Status.LastHandledReconcileAt).To(Equal(value))
 		}).WithTimeout(30 * time.Second).Should(Succeed())
@@ -386,7 +407,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 	It("names a disabled instance in the Kustomization's Ready condition", func() {
 		id := instance(apiKeyName).Status.InstanceID
 		Expect(sim.SetDisabled(id, true)).To(Succeed())
-		requestReconcile(elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"), crmNamespace, apiKeyName)
+		requestReconcileIn(crmNamespace, apiKeyName)
 		waitReason(apiKeyName, elementsv1alpha1.ReasonInstanceDisabled)
 
 		requestReconcile(kustomizationGVK, harness.FluxNamespace, "hubspot-connections")
@@ -400,7 +421,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 
 		By("enabling it again: the object, then the Kustomization, recover")
 		Expect(sim.SetDisabled(id, false)).To(Succeed())
-		requestReconcile(elementsv1alpha1.GroupVersion.WithKind("HubSpotInstance"), crmNamespace, apiKeyName)
+		requestReconcileIn(crmNamespace, apiKeyName)
 		waitReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
 		requestReconcile(kustomizationGVK, harness.FluxNamespace, "hubspot-connections")
 		Eventually(func(g Gomega) {
@@ -448,7 +469,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 		}).Should(Succeed())
 		_, exists := sim.Instance(id)
 		Expect(exists).To(BeFalse(), "the instance is deleted at Cloud Elements")
-		Expect(sim.Instances()).To(HaveLen(2))
+		Expect(instancesOf(crmNamespace)).To(HaveLen(2))
 		Eventually(func(g Gomega) {
 			g.Expect(kustomizationReadyOnlyWithObjects(g, apiKeyName, oauthName).ready.Status).To(Equal(metav1.ConditionTrue))
 		}).Should(Succeed())

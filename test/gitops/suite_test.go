@@ -22,7 +22,8 @@ limitations under the License.
 // http-backend and apply it to an envtest control plane (with
 // kube-controller-manager), where the operator process reconciles against
 // the Cloud Elements simulator over HTTP. Behind the gitops build tag:
-// `make test-gitops`.
+// `make test-gitops`. Argo CD's application controller and repo-server run
+// the same way, with Debian's redis-server, over a second repository.
 package gitops
 
 import (
@@ -56,6 +57,9 @@ var (
 	repo    *harness.GitRepo
 	op      *harness.Operator
 	flux    *harness.Flux
+	argoCD  *harness.ArgoCD
+	// gitopsAssets is the folder of the GitOps controllers' binaries and CRDs.
+	gitopsAssets string
 	// callbackURL is the operator's OAuth 2 callback, which the OAuth 2
 	// objects in Git name.
 	callbackURL string
@@ -88,9 +92,9 @@ var _ = BeforeSuite(func() {
 	fmt.Fprintf(GinkgoWriter, "work dir (controller and operator logs): %s\n", workDir)
 
 	started := time.Now()
-	assets, err := harness.GitOpsAssets(root, "flux")
-	Expect(err).NotTo(HaveOccurred(), "hack/setup-gitops.sh builds Flux's controllers from the Go module proxy")
-	fmt.Fprintf(GinkgoWriter, "GitOps controllers in %s (%s)\n", assets, time.Since(started).Round(time.Second))
+	gitopsAssets, err = harness.GitOpsAssets(root, "flux argocd")
+	Expect(err).NotTo(HaveOccurred(), "hack/setup-gitops.sh builds Flux's controllers and Argo CD from the Go module proxy")
+	fmt.Fprintf(GinkgoWriter, "GitOps controllers in %s (%s)\n", gitopsAssets, time.Since(started).Round(time.Second))
 
 	operatorBin, err := harness.BuildOperator(root, workDir)
 	Expect(err).NotTo(HaveOccurred())
@@ -98,7 +102,7 @@ var _ = BeforeSuite(func() {
 	cp, err = harness.StartControlPlane(root, workDir)
 	Expect(err).NotTo(HaveOccurred(), "start the control plane: `make test-gitops` sets KUBEBUILDER_ASSETS from hack/setup-envtest.sh")
 	k8s = cp.Client
-	Expect(harness.InstallGitOpsCRDs(cp, assets)).To(Succeed())
+	Expect(harness.InstallGitOpsCRDs(cp, gitopsAssets)).To(Succeed())
 
 	sim, err = harness.StartSimulator(simulator.Options{UserSecret: userSecret, OrganizationSecret: orgSecret})
 	Expect(err).NotTo(HaveOccurred())
@@ -116,7 +120,7 @@ var _ = BeforeSuite(func() {
 	for _, ns := range []string{harness.FluxNamespace, crmNamespace} {
 		Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	}
-	flux, err = harness.StartFlux(ctx, assets, cp.Kubeconfig, workDir)
+	flux, err = harness.StartFlux(ctx, gitopsAssets, cp.Kubeconfig, workDir)
 	Expect(err).NotTo(HaveOccurred())
 	fmt.Fprintf(GinkgoWriter, "suite ready in %s\n", time.Since(started).Round(100*time.Millisecond))
 })
@@ -130,6 +134,9 @@ var _ = AfterEach(func() {
 	logs := []string{op.LogPath}
 	if flux != nil {
 		logs = append(logs, flux.Source.LogPath, flux.Kustomize.LogPath)
+	}
+	if argoCD != nil {
+		logs = append(logs, argoCD.RepoServer.LogPath, argoCD.ApplicationController.LogPath)
 	}
 	for _, path := range logs {
 		b, err := os.ReadFile(path)

@@ -1,0 +1,234 @@
+//go:build gitops
+
+/*
+Copyright 2026 The hubspot-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package gitops
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/test/harness"
+)
+
+// argoNamespace is where the Application puts the repository's objects:
+// not crmNamespace, so the two GitOps controllers never share an object.
+const argoNamespace = "crm-argo"
+
+var (
+	applicationGVK = schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}
+	appProjectGVK  = schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "AppProject"}
+)
+
+// partOfArgoCD is the label Argo CD's settings manager selects its
+// ConfigMaps and Secrets by.
+var partOfArgoCD = map[string]string{"app.kubernetes.io/part-of": "argocd"}
+
+// installArgoCDSettings writes argocd-cm (hack/argocd/argocd-cm.yaml as the
+// README tells users to apply it), argocd-secret and the default AppProject.
+func installArgoCDSettings() {
+	GinkgoHelper()
+	b, err := os.ReadFile(filepath.Join(root, "hack", "argocd", "argocd-cm.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	cm := &corev1.ConfigMap{}
+	Expect(yaml.Unmarshal(b, cm)).To(Succeed())
+	Expect(cm.Name).To(Equal("argocd-cm"))
+	Expect(cm.Data).To(HaveKey("resource.customizations.health.elements.cloud-elements.io_HubSpotInstance"))
+	cm.Namespace, cm.Labels = harness.ArgoCDNamespace, partOfArgoCD
+	Expect(k8s.Create(ctx, cm)).To(Succeed())
+	Expect(k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: harness.ArgoCDNamespace, Name: "argocd-secret", Labels: partOfArgoCD},
+		StringData: map[string]string{"server.secretkey": "gitops-test-server-key"},
+	})).To(Succeed())
+	project := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"name": "default", "namespace": harness.ArgoCDNamespace},
+		"spec": map[string]any{
+			"sourceRepos":              []any{"*"},
+			"destinations":             []any{map[string]any{"server": "*", "namespace": "*"}},
+			"clusterResourceWhitelist": []any{map[string]any{"group": "*", "kind": "*"}},
+		},
+	}}
+	project.SetGroupVersionKind(appProjectGVK)
+	Expect(k8s.Create(ctx, project)).To(Succeed())
+}
+
+// argoResource is one resource of the Application's status.
+type argoResource struct {
+	Kind, Name, Health, Message, Sync string
+}
+
+type argoAppStatus struct {
+	health, healthMessage, sync, revision string
+	resources                             map[string]argoResource // by name
+}
+
+func applicationStatus() argoAppStatus {
+	GinkgoHelper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(applicationGVK)
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: harness.ArgoCDNamespace, Name: "hubspot-connections"}, u)).To(Succeed())
+	st := argoAppStatus{resources: map[string]argoResource{}}
+	st.health, _, _ = unstructured.NestedString(u.Object, "status", "health", "status")
+	st.healthMessage, _, _ = unstructured.NestedString(u.Object, "status", "health", "message")
+	st.sync, _, _ = unstructured.NestedString(u.Object, "status", "sync", "status")
+	st.revision, _, _ = unstructured.NestedString(u.Object, "status", "sync", "revision")
+	resources, _, _ := unstructured.NestedSlice(u.Object, "status", "resources")
+	for _, r := range resources {
+		m, _ := r.(map[string]any)
+		res := argoResource{Kind: fmt.Sprint(m["kind"]), Name: fmt.Sprint(m["name"]), Sync: fmt.Sprint(m["status"])}
+		if h, ok := m["health"].(map[string]any); ok {
+			res.Health, _ = h["status"].(string)
+			res.Message, _ = h["message"].(string)
+		}
+		if res.Kind == "HubSpotInstance" {
+			st.resources[res.Name] = res
+		}
+	}
+	return st
+}
+
+func argoInstance(name string) *elementsv1alpha1.HubSpotInstance {
+	GinkgoHelper()
+	obj := &elementsv1alpha1.HubSpotInstance{}
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: argoNamespace, Name: name}, obj)).To(Succeed())
+	return obj
+}
+
+func waitArgoReason(name, reason string) *elementsv1alpha1.HubSpotInstance {
+	GinkgoHelper()
+	var obj *elementsv1alpha1.HubSpotInstance
+	Eventually(func(g Gomega) {
+		obj = &elementsv1alpha1.HubSpotInstance{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: argoNamespace, Name: name}, obj)).To(Succeed())
+		c := readyOf(obj)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation))
+		g.Expect(c.Reason).To(Equal(reason), "%s: %s", name, c.Message)
+	}).Should(Succeed())
+	return obj
+}
+
+// applicationHealthyOnlyWithObjects fails the spec if the Application is
+// Healthy while one of the objects is not Ready.
+func applicationHealthyOnlyWithObjects(names ...string) argoAppStatus {
+	GinkgoHelper()
+	st := applicationStatus()
+	if st.health != "Healthy" {
+		return st
+	}
+	for _, name := range names {
+		obj := argoInstance(name)
+		c := readyOf(obj)
+		if c == nil || c.Status != metav1.ConditionTrue || obj.Status.ObservedGeneration != obj.Generation {
+			StopTrying(fmt.Sprintf("the Application is Healthy while %s is not Ready: %v", name, c)).Now()
+		}
+	}
+	return st
+}
+
+var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health with our resource customizations", Ordered, func() {
+	state := repoState{apiKeyTags: []string{"team-support"}, withLegacy: true}
+	all := []string{apiKeyName, oauthName, legacyName}
+	var argoRepo *harness.GitRepo
+
+	BeforeAll(func() {
+		Expect(harness.InstallArgoCDCRDs(cp, gitopsAssets)).To(Succeed())
+		for _, ns := range []string{harness.ArgoCDNamespace, argoNamespace} {
+			Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		}
+		installArgoCDSettings()
+		argo, err := harness.StartArgoCD(ctx, gitopsAssets, cp.Kubeconfig, filepath.Join(workDir, "argocd"))
+		Expect(err).NotTo(HaveOccurred())
+		argoCD = argo
+		DeferCleanup(func() { Expect(argo.Stop()).To(Succeed()) })
+
+		argoRepo, err = git.NewRepo("platform-argo", workDir)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = argoRepo.Commit("HubSpot connections of the CRM team", state.files())
+		Expect(err).NotTo(HaveOccurred())
+
+		app := &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": "hubspot-connections", "namespace": harness.ArgoCDNamespace},
+			"spec": map[string]any{
+				"project": "default",
+				"source": map[string]any{
+					"repoURL": argoRepo.URL, "targetRevision": argoRepo.Branch, "path": "crm",
+				},
+				"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": argoNamespace},
+				"syncPolicy": map[string]any{
+					"automated": map[string]any{"prune": true, "selfHeal": true},
+				},
+			},
+		}}
+		app.SetGroupVersionKind(applicationGVK)
+		Expect(k8s.Create(ctx, app)).To(Succeed())
+	})
+
+	It("is Healthy only once every object is Ready; the object awaiting consent is Progressing with its message", func() {
+		waitArgoReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
+		waitArgoReason(legacyName, elementsv1alpha1.ReasonAvailable)
+		waiting := waitArgoReason(oauthName, elementsv1alpha1.ReasonAwaitingAuthorization)
+
+		Eventually(func(g Gomega) {
+			st := applicationHealthyOnlyWithObjects(all...)
+			g.Expect(st.health).To(Equal("Progressing"))
+			g.Expect(st.resources).To(HaveKeyWithValue(oauthName, HaveField("Health", "Progressing")))
+			g.Expect(st.resources[oauthName].Message).To(ContainSubstring(readyOf(argoInstance(oauthName)).Message))
+			g.Expect(st.resources).To(HaveKeyWithValue(apiKeyName, HaveField("Health", "Healthy")))
+		}).Should(Succeed())
+		fmt.Fprintf(GinkgoWriter, "Argo CD on %s awaiting consent: %q\n", oauthName, applicationStatus().resources[oauthName].Message)
+
+		consent(waiting)
+		waitArgoReason(oauthName, elementsv1alpha1.ReasonAvailable)
+		Eventually(func(g Gomega) {
+			st := applicationHealthyOnlyWithObjects(all...)
+			g.Expect(st.health).To(Equal("Healthy"))
+			g.Expect(st.sync).To(Equal("Synced"))
+		}).Should(Succeed())
+	})
+
+	It("is Degraded while an instance is disabled at Cloud Elements", func() {
+		id := argoInstance(apiKeyName).Status.InstanceID
+		Expect(sim.SetDisabled(id, true)).To(Succeed())
+		requestReconcileIn(argoNamespace, apiKeyName)
+		waitArgoReason(apiKeyName, elementsv1alpha1.ReasonInstanceDisabled)
+		Eventually(func(g Gomega) {
+			st := applicationStatus()
+			g.Expect(st.health).To(Equal("Degraded"))
+			g.Expect(st.resources).To(HaveKeyWithValue(apiKeyName, HaveField("Health", "Degraded")))
+		}).Should(Succeed())
+		fmt.Fprintf(GinkgoWriter, "Argo CD on disabled %s: %q\n", apiKeyName, applicationStatus().resources[apiKeyName].Message)
+
+		Expect(sim.SetDisabled(id, false)).To(Succeed())
+		requestReconcileIn(argoNamespace, apiKeyName)
+		waitArgoReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
+		Eventually(func(g Gomega) {
+			g.Expect(applicationHealthyOnlyWithObjects(all...).health).To(Equal("Healthy"))
+		}).Should(Succeed())
+	})
+})

@@ -20,12 +20,15 @@ package gitops
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -33,6 +36,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
 
@@ -231,4 +235,67 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 			g.Expect(applicationHealthyOnlyWithObjects(all...).health).To(Equal("Healthy"))
 		}).Should(Succeed())
 	})
+
+	It("prunes an object removed from Git: the instance is deleted, then the finalizer and its credentials Secret are released", func() {
+		obj := argoInstance(legacyName)
+		id := obj.Status.InstanceID
+		Expect(id).NotTo(BeZero())
+		credentials := client.ObjectKey{Namespace: argoNamespace, Name: "cloud-elements-legacy"}
+
+		By("holding the platform's delete, so the order can be seen")
+		sim.SetFault(simulator.OpDelete, simulator.Fault{FailAlways: true, Status: http.StatusServiceUnavailable})
+		DeferCleanup(sim.ClearFaults)
+		state.withLegacy = false
+		_, err := argoRepo.Commit("retire the marketing connection", state.files())
+		Expect(err).NotTo(HaveOccurred())
+		refreshApplication()
+		Eventually(func(g Gomega) {
+			o := &elementsv1alpha1.HubSpotInstance{}
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), o)).To(Succeed())
+			g.Expect(o.DeletionTimestamp).NotTo(BeNil(), "Argo CD prunes the object")
+			sec := &corev1.Secret{}
+			g.Expect(k8s.Get(ctx, credentials, sec)).To(Succeed())
+			g.Expect(sec.DeletionTimestamp).NotTo(BeNil(), "Argo CD prunes the credentials Secret in the same sync")
+			g.Expect(sec.Finalizers).To(ContainElement(elementsv1alpha1.CredentialsInUseFinalizer))
+		}).Should(Succeed())
+		Consistently(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), &elementsv1alpha1.HubSpotInstance{})).To(Succeed())
+			g.Expect(k8s.Get(ctx, credentials, &corev1.Secret{})).To(Succeed(), "the credentials are kept while the instance may still need deleting")
+			_, exists := sim.Instance(id)
+			g.Expect(exists).To(BeTrue())
+		}).WithTimeout(5 * time.Second).Should(Succeed())
+
+		By("letting the delete through: the instance, then the object, then the Secret go")
+		sim.ClearFaults()
+		Eventually(func(g Gomega) {
+			secretErr := k8s.Get(ctx, credentials, &corev1.Secret{})
+			objErr := k8s.Get(ctx, client.ObjectKeyFromObject(obj), &elementsv1alpha1.HubSpotInstance{})
+			if apierrors.IsNotFound(secretErr) && !apierrors.IsNotFound(objErr) {
+				StopTrying("the credentials Secret was released before the object's finalizer").Now()
+			}
+			g.Expect(apierrors.IsNotFound(objErr)).To(BeTrue(), "object: %v", objErr)
+			g.Expect(apierrors.IsNotFound(secretErr)).To(BeTrue(), "credentials Secret: %v", secretErr)
+		}).Should(Succeed())
+		_, exists := sim.Instance(id)
+		Expect(exists).To(BeFalse(), "the instance is deleted at Cloud Elements")
+		Expect(instancesOf(argoNamespace)).To(HaveLen(2))
+		Eventually(func(g Gomega) {
+			st := applicationStatus()
+			g.Expect(st.health).To(Equal("Healthy"))
+			g.Expect(st.sync).To(Equal("Synced"))
+			g.Expect(st.resources).NotTo(HaveKey(legacyName))
+		}).Should(Succeed())
+	})
 })
+
+// refreshApplication has Argo CD compare with Git now, as `argocd app get
+// --refresh` does, rather than at its resync period.
+func refreshApplication() {
+	GinkgoHelper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(applicationGVK)
+	u.SetNamespace(harness.ArgoCDNamespace)
+	u.SetName("hubspot-connections")
+	patch := `{"metadata":{"annotations":{"argocd.argoproj.io/refresh":"normal"}}}`
+	Expect(k8s.Patch(ctx, u, client.RawPatch("application/merge-patch+json", []byte(patch)))).To(Succeed())
+}

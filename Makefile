@@ -107,11 +107,11 @@ fuzz: ## Run every fuzz target for FUZZTIME each.
 gitops: ## Build (or reuse) Flux's source-controller and kustomize-controller and Argo CD for test/gitops; prints their folder.
 	hack/setup-gitops.sh
 
-# Flux's controllers are built from the Go module proxy on first use
+# Flux's controllers and Argo CD are built from the Go module proxy on first use
 # (hack/setup-gitops.sh), minutes on a cold build cache, so this suite is not
 # part of make test.
 .PHONY: test-gitops
-test-gitops: manifests ## Run the GitOps suite: real Flux controllers apply, wait on, re-sync and prune HubSpotInstances from a Git server on loopback (test/gitops).
+test-gitops: manifests ## Run the GitOps suite: real Flux and Argo CD controllers apply, wait on, re-sync and prune HubSpotInstances from a Git server on loopback (test/gitops; needs git and redis-server).
 	@assets="$$(hack/setup-envtest.sh)" && gitops="$$(hack/setup-gitops.sh)" && \
 		echo "KUBEBUILDER_ASSETS=$$assets GITOPS_ASSETS=$$gitops" && \
 		KUBEBUILDER_ASSETS="$$assets" GITOPS_ASSETS="$$gitops" $(GO) test -tags gitops ./test/gitops/ -count=1 -timeout 20m -v -ginkgo.v

@@ -2,7 +2,7 @@
 # Provides the GitOps controllers the GitOps suite (test/gitops) runs as
 # processes: Flux's source-controller and kustomize-controller, and Argo CD's
 # one binary (argocd) with the names it runs under
-# (argocd-application-controller, argocd-repo-server).
+# (argocd-application-controller, argocd-repo-server, argocd-server).
 #
 #   export GITOPS_ASSETS="$(hack/setup-gitops.sh)"
 #
@@ -73,7 +73,7 @@ HOST_ARCH="$(go env GOARCH)"
 DEST="${GITOPS_CACHE_DIR}/source-controller-${FLUX_SOURCE_VERSION}_kustomize-controller-${FLUX_KUSTOMIZE_VERSION}_argocd-${ARGOCD_VERSION}-${HOST_OS}-${HOST_ARCH}"
 
 # The names Argo CD's binary dispatches on (cmd/main.go reads os.Args[0]).
-ARGOCD_NAMES=(argocd-application-controller argocd-repo-server)
+ARGOCD_NAMES=(argocd-application-controller argocd-repo-server argocd-server)
 
 wants() { [[ " ${GITOPS_COMPONENTS} " == *" $1 "* ]]; }
 

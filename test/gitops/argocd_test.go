@@ -19,8 +19,12 @@ limitations under the License.
 package gitops
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -234,6 +238,44 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 		Eventually(func(g Gomega) {
 			g.Expect(applicationHealthyOnlyWithObjects(all...).health).To(Equal("Healthy"))
 		}).Should(Succeed())
+	})
+
+	It("offers the reconcile action, and running it through Argo CD's action API acts at once", func() {
+		query := url.Values{"appNamespace": {harness.ArgoCDNamespace}, "namespace": {argoNamespace}, "resourceName": {apiKeyName},
+			"group": {elementsv1alpha1.GroupVersion.Group}, "version": {elementsv1alpha1.GroupVersion.Version}, "kind": {"HubSpotInstance"}}
+		resp, err := http.Get(argoCD.ServerURL + "/api/v1/applications/hubspot-connections/resource/actions?" + query.Encode())
+		Expect(err).NotTo(HaveOccurred())
+		listed, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(resp.StatusCode).To(Equal(http.StatusOK), string(listed))
+		var actions struct {
+			Actions []struct {
+				Name     string `json:"name"`
+				Disabled bool   `json:"disabled"`
+			} `json:"actions"`
+		}
+		Expect(json.Unmarshal(listed, &actions)).To(Succeed())
+		Expect(actions.Actions).To(ContainElement(SatisfyAll(HaveField("Name", "reconcile"), HaveField("Disabled", false))), string(listed))
+
+		sim.ResetCounts()
+		body, err := json.Marshal(map[string]string{"appNamespace": harness.ArgoCDNamespace, "namespace": argoNamespace,
+			"resourceName": apiKeyName, "group": elementsv1alpha1.GroupVersion.Group, "version": elementsv1alpha1.GroupVersion.Version,
+			"kind": "HubSpotInstance", "action": "reconcile"})
+		Expect(err).NotTo(HaveOccurred())
+		resp, err = http.Post(argoCD.ServerURL+"/api/v1/applications/hubspot-connections/resource/actions/v2", "application/json", bytes.NewReader(body))
+		Expect(err).NotTo(HaveOccurred())
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK), string(answer))
+
+		requested := argoInstance(apiKeyName).Annotations[requestedAtAnnotation]
+		Expect(requested).NotTo(BeEmpty(), "the action sets %s", requestedAtAnnotation)
+		Eventually(func(g Gomega) {
+			g.Expect(argoInstance(apiKeyName).Status.LastHandledReconcileAt).To(Equal(requested))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(sim.Total(simulator.OpGet)+sim.Total(simulator.OpList)).To(BeNumerically(">", 0), "the full check looks at Cloud Elements")
+		Expect(sim.Total(simulator.OpCreate)).To(BeZero())
 	})
 
 	It("prunes an object removed from Git: the instance is deleted, then the finalizer and its credentials Secret are released", func() {

@@ -36,7 +36,10 @@ const ArgoCDNamespace = "argocd"
 // their cache (Debian's redis-server), each a process against a control
 // plane.
 type ArgoCD struct {
-	Redis, RepoServer, ApplicationController *Controller
+	Redis, RepoServer, ApplicationController, Server *Controller
+	// ServerURL is argocd-server's API, plain HTTP and without
+	// authentication.
+	ServerURL string
 }
 
 // InstallArgoCDCRDs installs the Application and AppProject CRDs that
@@ -48,8 +51,8 @@ func InstallArgoCDCRDs(cp *ControlPlane, assets string) error {
 	return err
 }
 
-// StartArgoCD starts redis-server, the repo-server and the application
-// controller. The controller takes the kubeconfig's cluster as Argo CD's
+// StartArgoCD starts redis-server, the repo-server, the application
+// controller and argocd-server (for its API: resource actions). The controller takes the kubeconfig's cluster as Argo CD's
 // in-cluster destination (https://kubernetes.default.svc), as it does in a
 // Pod; its settings must already be in ArgoCDNamespace.
 func StartArgoCD(ctx context.Context, assets, kubeconfig, workDir string) (*ArgoCD, error) {
@@ -83,11 +86,23 @@ func StartArgoCD(ctx context.Context, assets, kubeconfig, workDir string) (*Argo
 			// Each resource's health in the Application's status, where a test reads it
 			// (by default Argo CD 3 keeps it only in its resource tree).
 			"--persist-resource-health"}}
-	a := &ArgoCD{Redis: redis, RepoServer: repoServer, ApplicationController: controller}
+	serverAddr := freeAddr()
+	_, serverPort, _ := net.SplitHostPort(serverAddr)
+	server := &Controller{Name: "argocd-server", Bin: filepath.Join(assets, "argocd-server"), Env: env,
+		LogPath:  filepath.Join(workDir, "argocd-server.log"),
+		ReadyURL: "http://" + serverAddr + "/healthz",
+		Args: []string{"--kubeconfig=" + kubeconfig, "--namespace=" + ArgoCDNamespace,
+			"--address=127.0.0.1", "--port=" + serverPort, "--metrics-port=" + freePort(),
+			// Its API for the tests only: plain HTTP, every request admin.
+			"--insecure", "--disable-auth",
+			"--repo-server=" + repoAddr, "--repo-server-plaintext", "--redis=" + redisAddr,
+			"--staticassets=" + filepath.Join(workDir, "no-ui"), "--loglevel=debug", "--logformat=text"}}
+	a := &ArgoCD{Redis: redis, RepoServer: repoServer, ApplicationController: controller, Server: server,
+		ServerURL: "http://" + serverAddr}
 	if err := os.MkdirAll(workDir, 0o700); err != nil {
 		return nil, err
 	}
-	for _, c := range []*Controller{redis, repoServer, controller} {
+	for _, c := range []*Controller{redis, repoServer, controller, server} {
 		if err := c.Start(ctx); err != nil {
 			return nil, errors.Join(err, a.Stop())
 		}
@@ -95,12 +110,13 @@ func StartArgoCD(ctx context.Context, assets, kubeconfig, workDir string) (*Argo
 	return a, nil
 }
 
-// Stop ends the application controller, the repo-server, then Redis.
+// Stop ends argocd-server, the application controller, the repo-server,
+// then Redis.
 func (a *ArgoCD) Stop() error {
 	if a == nil {
 		return nil
 	}
-	return errors.Join(a.ApplicationController.Stop(), a.RepoServer.Stop(), a.Redis.Stop())
+	return errors.Join(a.Server.Stop(), a.ApplicationController.Stop(), a.RepoServer.Stop(), a.Redis.Stop())
 }
 
 // freePort is a free port on 127.0.0.1, for a process that takes the

@@ -211,6 +211,25 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 		}).Should(Succeed())
 		fmt.Fprintf(GinkgoWriter, "Argo CD on %s awaiting consent: %q\n", oauthName, applicationStatus().resources[oauthName].Message)
 
+		By("sync waves: every Secret was applied a wave before the objects")
+		var secrets corev1.SecretList
+		Expect(k8s.List(ctx, &secrets, client.InNamespace(argoNamespace))).To(Succeed())
+		firstObject := waiting.CreationTimestamp
+		for _, name := range all {
+			if created := argoInstance(name).CreationTimestamp; created.Before(&firstObject) {
+				firstObject = created
+			}
+		}
+		waved := 0
+		for _, sec := range secrets.Items {
+			if sec.Annotations[syncWaveAnnotation] == "-1" {
+				waved++
+				Expect(sec.CreationTimestamp.Before(&firstObject)).To(BeTrue(), "Secret %s created %s, the first object %s",
+					sec.Name, sec.CreationTimestamp, firstObject)
+			}
+		}
+		Expect(waved).To(Equal(6))
+
 		consent(waiting)
 		waitArgoReason(oauthName, elementsv1alpha1.ReasonAvailable)
 		Eventually(func(g Gomega) {
@@ -278,7 +297,7 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 		Expect(sim.Total(simulator.OpCreate)).To(BeZero())
 	})
 
-	It("prunes an object removed from Git: the instance is deleted, then the finalizer and its credentials Secret are released", func() {
+	It("prunes an object removed from Git and waits for its finalizer: the instance is deleted, then its credentials Secret pruned", func() {
 		obj := argoInstance(legacyName)
 		id := obj.Status.InstanceID
 		Expect(id).NotTo(BeZero())
@@ -295,14 +314,14 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 			o := &elementsv1alpha1.HubSpotInstance{}
 			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), o)).To(Succeed())
 			g.Expect(o.DeletionTimestamp).NotTo(BeNil(), "Argo CD prunes the object")
-			sec := &corev1.Secret{}
-			g.Expect(k8s.Get(ctx, credentials, sec)).To(Succeed())
-			g.Expect(sec.DeletionTimestamp).NotTo(BeNil(), "Argo CD prunes the credentials Secret in the same sync")
-			g.Expect(sec.Finalizers).To(ContainElement(elementsv1alpha1.CredentialsInUseFinalizer))
 		}).Should(Succeed())
+		By("Argo CD prunes in reverse wave order, waiting for the object's finalizer before it prunes the Secrets' wave")
 		Consistently(func(g Gomega) {
 			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), &elementsv1alpha1.HubSpotInstance{})).To(Succeed())
-			g.Expect(k8s.Get(ctx, credentials, &corev1.Secret{})).To(Succeed(), "the credentials are kept while the instance may still need deleting")
+			sec := &corev1.Secret{}
+			g.Expect(k8s.Get(ctx, credentials, sec)).To(Succeed(), "the credentials are kept while the instance may still need deleting")
+			g.Expect(sec.DeletionTimestamp).To(BeNil())
+			g.Expect(sec.Finalizers).To(ContainElement(elementsv1alpha1.CredentialsInUseFinalizer))
 			_, exists := sim.Instance(id)
 			g.Expect(exists).To(BeTrue())
 		}).WithTimeout(5 * time.Second).Should(Succeed())

@@ -58,6 +58,9 @@ const (
 // answers with a full check.
 const requestedAtAnnotation = "reconcile.fluxcd.io/requestedAt"
 
+// syncWaveAnnotation orders what Argo CD applies in one sync.
+const syncWaveAnnotation = "argocd.argoproj.io/sync-wave"
+
 var (
 	gitRepositoryGVK = schema.GroupVersionKind{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "GitRepository"}
 	kustomizationGVK = schema.GroupVersionKind{Group: "kustomize.toolkit.fluxcd.io", Version: "v1", Kind: "Kustomization"}
@@ -74,7 +77,10 @@ type repoState struct {
 
 func secretYAML(name string, data map[string]string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\ntype: Opaque\nstringData:\n", name)
+	// The wave has Argo CD apply the Secrets, and see them healthy, before
+	// the objects that read them; Flux ignores it.
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  annotations:\n    %s: \"-1\"\ntype: Opaque\nstringData:\n",
+		name, syncWaveAnnotation)
 	keys := make([]string, 0, len(data))
 	for k := range data {
 		keys = append(keys, k)

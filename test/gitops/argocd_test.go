@@ -180,20 +180,21 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 		_, err = argoRepo.Commit("HubSpot connections of the CRM team", state.files())
 		Expect(err).NotTo(HaveOccurred())
 
-		app := &unstructured.Unstructured{Object: map[string]any{
-			"metadata": map[string]any{"name": "hubspot-connections", "namespace": harness.ArgoCDNamespace},
-			"spec": map[string]any{
-				"project": "default",
-				"source": map[string]any{
-					"repoURL": argoRepo.URL, "targetRevision": argoRepo.Branch, "path": "crm",
-				},
-				"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": argoNamespace},
-				"syncPolicy": map[string]any{
-					"automated": map[string]any{"prune": true, "selfHeal": true},
-				},
-			},
-		}}
-		app.SetGroupVersionKind(applicationGVK)
+		// docs/argocd-application.yaml, the one the README offers, with only
+		// its repository and destination changed for a test.
+		b, err := os.ReadFile(filepath.Join(root, "docs", "argocd-application.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		app := &unstructured.Unstructured{}
+		Expect(yaml.Unmarshal(b, &app.Object)).To(Succeed())
+		Expect(app.GroupVersionKind()).To(Equal(applicationGVK))
+		Expect(app.GetNamespace()).To(Equal(harness.ArgoCDNamespace))
+		Expect(app.GetName()).To(Equal("hubspot-connections"))
+		Expect(app.Object).To(HaveKeyWithValue("spec", HaveKeyWithValue("syncPolicy",
+			HaveKeyWithValue("automated", HaveKeyWithValue("prune", true)))), "the documented Application syncs and prunes by itself")
+		Expect(unstructured.SetNestedField(app.Object, argoRepo.URL, "spec", "source", "repoURL")).To(Succeed())
+		Expect(unstructured.SetNestedField(app.Object, argoRepo.Branch, "spec", "source", "targetRevision")).To(Succeed())
+		Expect(unstructured.SetNestedField(app.Object, "crm", "spec", "source", "path")).To(Succeed())
+		Expect(unstructured.SetNestedField(app.Object, argoNamespace, "spec", "destination", "namespace")).To(Succeed())
 		Expect(k8s.Create(ctx, app)).To(Succeed())
 	})
 

@@ -480,4 +480,48 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 			g.Expect(kustomizationReadyOnlyWithObjects(g, apiKeyName, oauthName).ready.Status).To(Equal(metav1.ConditionTrue))
 		}).Should(Succeed())
 	})
+	It("gives a fresh control plane bootstrapped from the same repository the same instances back", func() {
+		before := map[string]int64{}
+		for _, name := range []string{apiKeyName, oauthName} {
+			before[name] = instance(name).Status.InstanceID
+		}
+
+		By("throwing the cluster away: its operator stops, its objects are left as they are")
+		Expect(op.Stop()).To(Succeed())
+		DeferCleanup(func() { Expect(op.Start(ctx)).To(Succeed()) })
+
+		rebuilt := filepath.Join(workDir, "rebuilt")
+		Expect(os.MkdirAll(rebuilt, 0o700)).To(Succeed())
+		b, err := harness.StartControlPlane(root, rebuilt)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { Expect(b.Stop()).To(Succeed()) })
+		Expect(harness.InstallGitOpsCRDs(b, gitopsAssets)).To(Succeed())
+		callbackAddr := harness.FreeAddr()
+		opB := &harness.Operator{Bin: operatorBin, Kubeconfig: b.Kubeconfig, LogPath: filepath.Join(rebuilt, "operator.log"),
+			Args: []string{"--oauth-callback-bind-address=" + callbackAddr, "--cloud-elements-timeout=5s", "--cluster-name=" + clusterName}}
+		Expect(opB.Start(ctx)).To(Succeed())
+		DeferCleanup(func() { Expect(opB.Stop()).To(Succeed()) })
+		for _, ns := range []string{harness.FluxNamespace, crmNamespace} {
+			Expect(b.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		}
+		fluxB, err := harness.StartFlux(ctx, gitopsAssets, b.Kubeconfig, rebuilt)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { Expect(fluxB.Stop()).To(Succeed()) })
+
+		By("bootstrapping it from the repository with the same GitRepository and Kustomization")
+		sim.ResetCounts()
+		k8sA := k8s
+		k8s = b.Client
+		DeferCleanup(func() { k8s = k8sA })
+		applyFluxObjects()
+		for name, id := range before {
+			obj := waitReason(name, elementsv1alpha1.ReasonAvailable)
+			Expect(obj.Status.InstanceID).To(Equal(id), "%s gets its instance back", name)
+		}
+		Eventually(func(g Gomega) {
+			g.Expect(kustomizationReadyOnlyWithObjects(g, apiKeyName, oauthName).ready.Status).To(Equal(metav1.ConditionTrue))
+		}).Should(Succeed())
+		Expect(sim.Total(simulator.OpCreate)).To(BeZero(), "counts: %v", sim.Counts())
+		Expect(instancesOf(crmNamespace)).To(HaveLen(2))
+	})
 })

@@ -57,7 +57,9 @@ var (
 	repo    *harness.GitRepo
 	op      *harness.Operator
 	flux    *harness.Flux
-	argoCD  *harness.ArgoCD
+	// operatorBin is the manager binary every operator process runs.
+	operatorBin string
+	argoCD      *harness.ArgoCD
 	// gitopsAssets is the folder of the GitOps controllers' binaries and CRDs.
 	gitopsAssets string
 	// callbackURL is the operator's OAuth 2 callback, which the OAuth 2
@@ -66,6 +68,10 @@ var (
 	// failed keeps the work dir, and with it every process's log.
 	failed bool
 )
+
+// clusterName is the operator's cluster name: a cluster rebuilt from the
+// repository keeps it, and so the identity of every object.
+const clusterName = "gitops"
 
 // The Cloud Elements account the simulator accepts, as the repository's
 // credentials Secret holds it.
@@ -96,7 +102,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred(), "hack/setup-gitops.sh builds Flux's controllers and Argo CD from the Go module proxy")
 	fmt.Fprintf(GinkgoWriter, "GitOps controllers in %s (%s)\n", gitopsAssets, time.Since(started).Round(time.Second))
 
-	operatorBin, err := harness.BuildOperator(root, workDir)
+	operatorBin, err = harness.BuildOperator(root, workDir)
 	Expect(err).NotTo(HaveOccurred())
 
 	cp, err = harness.StartControlPlane(root, workDir)
@@ -114,7 +120,7 @@ var _ = BeforeSuite(func() {
 	callbackAddr := harness.FreeAddr()
 	callbackURL = "http://" + callbackAddr + callback.Path
 	op = &harness.Operator{Bin: operatorBin, Kubeconfig: cp.Kubeconfig, LogPath: filepath.Join(workDir, "operator.log"),
-		Args: []string{"--oauth-callback-bind-address=" + callbackAddr, "--cloud-elements-timeout=5s"}}
+		Args: []string{"--oauth-callback-bind-address=" + callbackAddr, "--cloud-elements-timeout=5s", "--cluster-name=" + clusterName}}
 	Expect(op.Start(ctx)).To(Succeed())
 
 	for _, ns := range []string{harness.FluxNamespace, crmNamespace} {

@@ -57,17 +57,17 @@ fmt: ## Run go fmt against code.
 vet: ## Run go vet against code.
 	$(GO) vet ./...
 
-# Two runs: the reliability suite is behind a build tag, and the benchcontrast
+# Two runs: the reliability and GitOps suites are behind build tags, and the benchcontrast
 # build swaps a file of internal/operator for another, so no one build has
 # every file.
 .PHONY: lint
-lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags (reliability, e2e, benchcontrast).
-	$(GOLANGCI_LINT) run --build-tags reliability,e2e ./...
+lint: ## Run golangci-lint (.golangci.yml), including the files behind build tags (reliability, e2e, gitops, benchcontrast).
+	$(GOLANGCI_LINT) run --build-tags reliability,e2e,gitops ./...
 	$(GOLANGCI_LINT) run --build-tags benchcontrast ./internal/operator/...
 
 .PHONY: lint-fix
 lint-fix: ## Run golangci-lint and apply the fixes it can make.
-	$(GOLANGCI_LINT) run --build-tags reliability --fix ./...
+	$(GOLANGCI_LINT) run --build-tags reliability,e2e,gitops --fix ./...
 
 # What the generators write is committed, so a change that forgets to run
 # them must fail here rather than be regenerated quietly by make test.
@@ -132,6 +132,19 @@ fuzz: ## Run every fuzz target for FUZZTIME each.
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
 		done; \
 	done
+
+.PHONY: gitops
+gitops: ## Build (or reuse) Flux's source-controller and kustomize-controller and Argo CD for test/gitops; prints their folder.
+	hack/setup-gitops.sh
+
+# Flux's controllers and Argo CD are built from the Go module proxy on first use
+# (hack/setup-gitops.sh), minutes on a cold build cache, so this suite is not
+# part of make test.
+.PHONY: test-gitops
+test-gitops: manifests ## Run the GitOps suite: real Flux and Argo CD controllers apply, wait on, re-sync and prune HubSpotInstances from a Git server on loopback (test/gitops; needs git and redis-server).
+	@assets="$$(hack/setup-envtest.sh)" && gitops="$$(hack/setup-gitops.sh)" && \
+		echo "KUBEBUILDER_ASSETS=$$assets GITOPS_ASSETS=$$gitops" && \
+		KUBEBUILDER_ASSETS="$$assets" GITOPS_ASSETS="$$gitops" $(GO) test -tags gitops ./test/gitops/ -count=1 -timeout 20m -v -ginkgo.v
 
 ##@ Build
 

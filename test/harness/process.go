@@ -258,6 +258,9 @@ func Sum(metrics map[string]float64, name string, match ...string) float64 {
 	return total
 }
 
+// FreeAddr is a free 127.0.0.1:port, for a server a test hands to a process.
+func FreeAddr() string { return freeAddr() }
+
 func freeAddr() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -264,58 +264,8 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 	})
 
 	It("completes the OAuth 2 consent through the callback Service, as a browser behind an Ingress reaches it", func() {
-		app := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: samplesNamespace, Name: "e2e-hubspot-app"},
-			StringData: map[string]string{"client-id": "e2e-client-id", "client-secret": "e2e-client-secret"}}
-		Expect(k8s.Create(ctx, app)).To(Succeed())
-		DeferCleanup(func() { _ = k8s.Delete(ctx, app) })
-		obj := instance(samplesNamespace, "consent-crm")
-		obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
-			ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: elementsv1alpha1.SecretName(app.Name)},
-			Scopes:          []string{"contacts"},
-			CallbackURL:     "http://" + helmRelease + "-oauth-callback." + operatorNamespace + ".svc/oauth/callback",
-		}}
-		Expect(k8s.Create(ctx, obj)).To(Succeed())
-		DeferCleanup(func() { _ = k8s.Delete(ctx, obj) })
-
-		var link string
-		Eventually(func(g Gomega) {
-			var current elementsv1alpha1.HubSpotInstance
-			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), &current)).To(Succeed())
-			g.Expect(current.Status.AuthorizationSecretName).NotTo(BeEmpty())
-			var sec corev1.Secret
-			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: samplesNamespace, Name: current.Status.AuthorizationSecretName}, &sec)).To(Succeed())
-			g.Expect(sec.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation]).To(Equal(current.Status.AuthorizationNonce))
-			link = string(sec.Data[elementsv1alpha1.AuthorizationURLKey])
-			g.Expect(link).NotTo(BeEmpty())
-		}).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
-
-		// The browser: cluster names resolved by the cluster's DNS, the
-		// consent page's redirect followed to the callback Service.
-		resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, "10.96.0.10:53")
-		}}
-		dialer := &net.Dialer{Resolver: resolver}
-		browser := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-			// <service>.<namespace>.svc, completed as a Pod's search path does.
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				host, port, err := net.SplitHostPort(addr)
-				if err != nil {
-					return nil, err
-				}
-				if strings.HasSuffix(host, ".svc") {
-					host += ".cluster.local"
-				}
-				return dialer.DialContext(ctx, network, net.JoinHostPort(host, port))
-			},
-		}}
-		resp, err := browser.Get(link)
-		Expect(err).NotTo(HaveOccurred())
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		Expect(resp.Request.URL.Host).To(Equal(helmRelease + "-oauth-callback." + operatorNamespace + ".svc"))
-		Expect(resp.Request.URL.Path).To(Equal("/oauth/callback"))
-		Expect(resp.StatusCode).To(Equal(http.StatusOK), "%s", body)
-
+		obj, link := awaitConsent(ctx, "consent-crm")
+		consentThroughCallbackService(ctx, link)
 		Eventually(isReady).WithArguments(ctx, client.ObjectKeyFromObject(obj)).WithTimeout(2 * time.Minute).Should(BeTrue())
 		var token corev1.Secret
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: samplesNamespace, Name: "consent-crm-element-token"}, &token)).To(Succeed())
@@ -358,6 +308,9 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 		}
 		oldLeader := leaseHolder(ctx, leaseName)
 		Expect(oldPods).To(HaveKey(oldLeader))
+		// A consent under way when the Pods roll: the link the old Pods
+		// published must still complete on the new ones.
+		pending, link := awaitConsent(ctx, "rolled-consent-crm")
 		stop := watchStop(ctx, oldLeader, leaseName)
 		out, err := helm("upgrade", helmRelease, repoRoot+"/charts/hubspot-operator", "-n", operatorNamespace,
 			"--reuse-values", "--set-string", "podAnnotations.e2e/rolled="+strconv.FormatInt(time.Now().Unix(), 10), "--wait", "--timeout", "5m")
@@ -375,6 +328,9 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 			WithTimeout(time.Minute).Should(BeFalse(), "a new Pod leads")
 		Eventually(stop.ExitCode).WithTimeout(time.Minute).Should(BeEquivalentTo(0), "SIGTERM ended the old leader within its grace period")
 		Expect(stop.Released()).To(BeTrue(), "the old leader released the Lease")
+		consentThroughCallbackService(ctx, link)
+		Eventually(isReady).WithArguments(ctx, client.ObjectKeyFromObject(pending)).WithTimeout(2*time.Minute).
+			Should(BeTrue(), "the consent begun before the roll completes after it")
 		Expect(allSamplesReady(ctx)).To(Succeed())
 		Consistently(noDuplicates).WithArguments(ctx).WithTimeout(10 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
@@ -428,6 +384,68 @@ var _ = Describe("the operator installed by its chart", Ordered, func() {
 type workloadReading struct {
 	Env  string `json:"env"`
 	File string `json:"file"`
+}
+
+// awaitConsent creates an OAuth 2 object whose callback is the chart's
+// callback Service, and returns it with the consent link it publishes.
+func awaitConsent(ctx context.Context, name string) (*elementsv1alpha1.HubSpotInstance, string) {
+	app := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: samplesNamespace, Name: name + "-app"},
+		StringData: map[string]string{"client-id": "e2e-client-id", "client-secret": "e2e-client-secret"}}
+	Expect(k8s.Create(ctx, app)).To(Succeed())
+	DeferCleanup(func(ctx context.Context) { _ = k8s.Delete(ctx, app) })
+	obj := instance(samplesNamespace, name)
+	obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
+		ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: elementsv1alpha1.SecretName(app.Name)},
+		Scopes:          []string{"contacts"},
+		CallbackURL:     "http://" + helmRelease + "-oauth-callback." + operatorNamespace + ".svc/oauth/callback",
+	}}
+	Expect(k8s.Create(ctx, obj)).To(Succeed())
+	DeferCleanup(func(ctx context.Context) { _ = k8s.Delete(ctx, obj) })
+
+	var link string
+	Eventually(func(g Gomega) {
+		var current elementsv1alpha1.HubSpotInstance
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), &current)).To(Succeed())
+		g.Expect(current.Status.AuthorizationSecretName).NotTo(BeEmpty())
+		var sec corev1.Secret
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: samplesNamespace, Name: current.Status.AuthorizationSecretName}, &sec)).To(Succeed())
+		g.Expect(sec.Annotations[elementsv1alpha1.AuthorizationNonceAnnotation]).To(Equal(current.Status.AuthorizationNonce))
+		link = string(sec.Data[elementsv1alpha1.AuthorizationURLKey])
+		g.Expect(link).NotTo(BeEmpty())
+	}).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
+	return obj, link
+}
+
+// consentThroughCallbackService opens link as a browser would, with cluster
+// names resolved by the cluster's DNS, and follows the consent page's
+// redirect to the callback Service.
+func consentThroughCallbackService(ctx context.Context, link string) {
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, "10.96.0.10:53")
+	}}
+	dialer := &net.Dialer{Resolver: resolver}
+	browser := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		// <service>.<namespace>.svc, completed as a Pod's search path does.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasSuffix(host, ".svc") {
+				host += ".cluster.local"
+			}
+			return dialer.DialContext(ctx, network, net.JoinHostPort(host, port))
+		},
+	}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	Expect(err).NotTo(HaveOccurred())
+	resp, err := browser.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	Expect(resp.Request.URL.Host).To(Equal(helmRelease + "-oauth-callback." + operatorNamespace + ".svc"))
+	Expect(resp.Request.URL.Path).To(Equal("/oauth/callback"))
+	Expect(resp.StatusCode).To(Equal(http.StatusOK), "%s", body)
 }
 
 func workloadDeployment(name, secret, dataHash string) *appsv1.Deployment {

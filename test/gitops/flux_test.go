@@ -31,7 +31,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -464,17 +463,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 
 		By("letting the delete through: the instance, then the object, then the Secret go")
 		sim.ClearFaults()
-		Eventually(func(g Gomega) {
-			secretErr := k8s.Get(ctx, credentials, &corev1.Secret{})
-			objErr := k8s.Get(ctx, client.ObjectKeyFromObject(obj), &elementsv1alpha1.HubSpotInstance{})
-			if apierrors.IsNotFound(secretErr) && !apierrors.IsNotFound(objErr) {
-				StopTrying("the credentials Secret was released before the object's finalizer").Now()
-			}
-			g.Expect(apierrors.IsNotFound(objErr)).To(BeTrue(), "object: %v", objErr)
-			g.Expect(apierrors.IsNotFound(secretErr)).To(BeTrue(), "credentials Secret: %v", secretErr)
-		}).Should(Succeed())
-		_, exists := sim.Instance(id)
-		Expect(exists).To(BeFalse(), "the instance is deleted at Cloud Elements")
+		expectReleasedInOrder(obj, credentials, id)
 		Expect(instancesOf(crmNamespace)).To(HaveLen(2))
 		Eventually(func(g Gomega) {
 			g.Expect(kustomizationReadyOnlyWithObjects(g, apiKeyName, oauthName).ready.Status).To(Equal(metav1.ConditionTrue))

@@ -37,9 +37,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
@@ -184,3 +186,22 @@ var _ = AfterSuite(func() {
 	}
 	_ = os.RemoveAll(workDir)
 })
+
+// expectReleasedInOrder waits for a pruned object and its pruned credentials
+// Secret to be gone, failing at once if the Secret goes first (its
+// finalizer must hold it until the object's instance is deleted), and then
+// checks that the instance is gone at Cloud Elements.
+func expectReleasedInOrder(obj *elementsv1alpha1.HubSpotInstance, credentials client.ObjectKey, id int64) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		secretErr := k8s.Get(ctx, credentials, &corev1.Secret{})
+		objErr := k8s.Get(ctx, client.ObjectKeyFromObject(obj), &elementsv1alpha1.HubSpotInstance{})
+		if apierrors.IsNotFound(secretErr) && !apierrors.IsNotFound(objErr) {
+			StopTrying("the credentials Secret was released before the object's finalizer").Now()
+		}
+		g.Expect(apierrors.IsNotFound(objErr)).To(BeTrue(), "object: %v", objErr)
+		g.Expect(apierrors.IsNotFound(secretErr)).To(BeTrue(), "credentials Secret: %v", secretErr)
+	}).Should(Succeed())
+	_, exists := sim.Instance(id)
+	Expect(exists).To(BeFalse(), "the instance is deleted at Cloud Elements")
+}

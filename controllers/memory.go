@@ -127,8 +127,14 @@ func newMemory() *memory { return &memory{objects: map[types.NamespacedName]*rem
 func (m *memory) get(obj client.Object) remembered {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return copyOf(m.objects[client.ObjectKeyFromObject(obj)], obj.GetUID())
+}
+
+// copyOf copies r, with a seldom of its own, when it is uid's; otherwise it
+// gives an empty entry. The caller holds the lock.
+func copyOf(r *remembered, uid types.UID) remembered {
 	c := remembered{seldom: new(seldom)}
-	if r, ok := m.objects[client.ObjectKeyFromObject(obj)]; ok && r.uid == obj.GetUID() {
+	if r != nil && r.uid == uid {
 		own := c.seldom
 		c = *r
 		if r.seldom != nil {
@@ -145,11 +151,13 @@ func (m *memory) get(obj client.Object) remembered {
 func (m *memory) begin(obj client.Object) remembered {
 	key, uid := client.ObjectKeyFromObject(obj), obj.GetUID()
 	m.mu.Lock()
-	if r, ok := m.objects[key]; !ok || r.uid != uid {
-		m.objects[key] = &remembered{uid: uid}
+	defer m.mu.Unlock()
+	r, ok := m.objects[key]
+	if !ok || r.uid != uid {
+		r = &remembered{uid: uid}
+		m.objects[key] = r
 	}
-	m.mu.Unlock()
-	return m.get(obj)
+	return copyOf(r, uid)
 }
 
 // writeBack is the one write of a reconcile: it applies, in one critical

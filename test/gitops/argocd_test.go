@@ -119,27 +119,6 @@ func applicationStatus() argoAppStatus {
 	return st
 }
 
-func argoInstance(name string) *elementsv1alpha1.HubSpotInstance {
-	GinkgoHelper()
-	obj := &elementsv1alpha1.HubSpotInstance{}
-	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: argoNamespace, Name: name}, obj)).To(Succeed())
-	return obj
-}
-
-func waitArgoReason(name, reason string) *elementsv1alpha1.HubSpotInstance {
-	GinkgoHelper()
-	var obj *elementsv1alpha1.HubSpotInstance
-	Eventually(func(g Gomega) {
-		obj = &elementsv1alpha1.HubSpotInstance{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: argoNamespace, Name: name}, obj)).To(Succeed())
-		c := readyOf(obj)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation))
-		g.Expect(c.Reason).To(Equal(reason), "%s: %s", name, c.Message)
-	}).Should(Succeed())
-	return obj
-}
-
 // applicationHealthyOnlyWithObjects fails the spec if the Application is
 // Healthy while one of the objects is not Ready.
 func applicationHealthyOnlyWithObjects(names ...string) argoAppStatus {
@@ -149,7 +128,7 @@ func applicationHealthyOnlyWithObjects(names ...string) argoAppStatus {
 		return st
 	}
 	for _, name := range names {
-		obj := argoInstance(name)
+		obj := instanceIn(argoNamespace, name)
 		c := readyOf(obj)
 		if c == nil || c.Status != metav1.ConditionTrue || obj.Status.ObservedGeneration != obj.Generation {
 			StopTrying(fmt.Sprintf("the Application is Healthy while %s is not Ready: %v", name, c)).Now()
@@ -198,15 +177,15 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 	})
 
 	It("is Healthy only once every object is Ready; the object awaiting consent is Progressing with its message", func() {
-		waitArgoReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
-		waitArgoReason(legacyName, elementsv1alpha1.ReasonAvailable)
-		waiting := waitArgoReason(oauthName, elementsv1alpha1.ReasonAwaitingAuthorization)
+		waitReason(argoNamespace, apiKeyName, elementsv1alpha1.ReasonAvailable)
+		waitReason(argoNamespace, legacyName, elementsv1alpha1.ReasonAvailable)
+		waiting := waitReason(argoNamespace, oauthName, elementsv1alpha1.ReasonAwaitingAuthorization)
 
 		Eventually(func(g Gomega) {
 			st := applicationHealthyOnlyWithObjects(all...)
 			g.Expect(st.health).To(Equal("Progressing"))
 			g.Expect(st.resources).To(HaveKeyWithValue(oauthName, HaveField("Health", "Progressing")))
-			g.Expect(st.resources[oauthName].Message).To(ContainSubstring(readyOf(argoInstance(oauthName)).Message))
+			g.Expect(st.resources[oauthName].Message).To(ContainSubstring(readyOf(instanceIn(argoNamespace, oauthName)).Message))
 			g.Expect(st.resources).To(HaveKeyWithValue(apiKeyName, HaveField("Health", "Healthy")))
 		}).Should(Succeed())
 		fmt.Fprintf(GinkgoWriter, "Argo CD on %s awaiting consent: %q\n", oauthName, applicationStatus().resources[oauthName].Message)
@@ -216,7 +195,7 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 		Expect(k8s.List(ctx, &secrets, client.InNamespace(argoNamespace))).To(Succeed())
 		firstObject := waiting.CreationTimestamp
 		for _, name := range all {
-			if created := argoInstance(name).CreationTimestamp; created.Before(&firstObject) {
+			if created := instanceIn(argoNamespace, name).CreationTimestamp; created.Before(&firstObject) {
 				firstObject = created
 			}
 		}
@@ -231,7 +210,7 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 		Expect(waved).To(Equal(6))
 
 		consent(waiting)
-		waitArgoReason(oauthName, elementsv1alpha1.ReasonAvailable)
+		waitReason(argoNamespace, oauthName, elementsv1alpha1.ReasonAvailable)
 		Eventually(func(g Gomega) {
 			st := applicationHealthyOnlyWithObjects(all...)
 			g.Expect(st.health).To(Equal("Healthy"))
@@ -240,10 +219,10 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 	})
 
 	It("is Degraded while an instance is disabled at Cloud Elements", func() {
-		id := argoInstance(apiKeyName).Status.InstanceID
+		id := instanceIn(argoNamespace, apiKeyName).Status.InstanceID
 		Expect(sim.SetDisabled(id, true)).To(Succeed())
 		requestReconcileIn(argoNamespace, apiKeyName)
-		waitArgoReason(apiKeyName, elementsv1alpha1.ReasonInstanceDisabled)
+		waitReason(argoNamespace, apiKeyName, elementsv1alpha1.ReasonInstanceDisabled)
 		Eventually(func(g Gomega) {
 			st := applicationStatus()
 			g.Expect(st.health).To(Equal("Degraded"))
@@ -253,7 +232,7 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 
 		Expect(sim.SetDisabled(id, false)).To(Succeed())
 		requestReconcileIn(argoNamespace, apiKeyName)
-		waitArgoReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
+		waitReason(argoNamespace, apiKeyName, elementsv1alpha1.ReasonAvailable)
 		Eventually(func(g Gomega) {
 			g.Expect(applicationHealthyOnlyWithObjects(all...).health).To(Equal("Healthy"))
 		}).Should(Succeed())
@@ -288,17 +267,17 @@ var _ = Describe("Argo CD syncs HubSpotInstances from Git and reads their health
 		resp.Body.Close()
 		Expect(resp.StatusCode).To(Equal(http.StatusOK), string(answer))
 
-		requested := argoInstance(apiKeyName).Annotations[requestedAtAnnotation]
+		requested := instanceIn(argoNamespace, apiKeyName).Annotations[requestedAtAnnotation]
 		Expect(requested).NotTo(BeEmpty(), "the action sets %s", requestedAtAnnotation)
 		Eventually(func(g Gomega) {
-			g.Expect(argoInstance(apiKeyName).Status.LastHandledReconcileAt).To(Equal(requested))
+			g.Expect(instanceIn(argoNamespace, apiKeyName).Status.LastHandledReconcileAt).To(Equal(requested))
 		}).WithTimeout(30 * time.Second).Should(Succeed())
 		Expect(sim.Total(simulator.OpGet)+sim.Total(simulator.OpList)).To(BeNumerically(">", 0), "the full check looks at Cloud Elements")
 		Expect(sim.Total(simulator.OpCreate)).To(BeZero())
 	})
 
 	It("prunes an object removed from Git and waits for its finalizer: the instance is deleted, then its credentials Secret pruned", func() {
-		obj := argoInstance(legacyName)
+		obj := instanceIn(argoNamespace, legacyName)
 		id := obj.Status.InstanceID
 		Expect(id).NotTo(BeZero())
 		credentials := client.ObjectKey{Namespace: argoNamespace, Name: "cloud-elements-legacy"}

@@ -270,10 +270,10 @@ func instancesOf(namespace string) []string {
 	return ids
 }
 
-func instance(name string) *elementsv1alpha1.HubSpotInstance {
+func instanceIn(namespace, name string) *elementsv1alpha1.HubSpotInstance {
 	GinkgoHelper()
 	obj := &elementsv1alpha1.HubSpotInstance{}
-	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: crmNamespace, Name: name}, obj)).To(Succeed())
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj)).To(Succeed())
 	return obj
 }
 
@@ -283,12 +283,12 @@ func readyOf(obj *elementsv1alpha1.HubSpotInstance) *metav1.Condition {
 
 // waitReason waits until the object's Ready condition, for its current
 // generation, has the reason.
-func waitReason(name, reason string) *elementsv1alpha1.HubSpotInstance {
+func waitReason(namespace, name, reason string) *elementsv1alpha1.HubSpotInstance {
 	GinkgoHelper()
 	var obj *elementsv1alpha1.HubSpotInstance
 	Eventually(func(g Gomega) {
 		obj = &elementsv1alpha1.HubSpotInstance{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: crmNamespace, Name: name}, obj)).To(Succeed())
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj)).To(Succeed())
 		c := readyOf(obj)
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation))
@@ -348,9 +348,9 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 		applyFluxObjects()
 
 		By("applying every object; API key and OAuth 2 Legacy become Ready, OAuth 2 awaits consent")
-		waitReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
-		waitReason(legacyName, elementsv1alpha1.ReasonAvailable)
-		waiting := waitReason(oauthName, elementsv1alpha1.ReasonAwaitingAuthorization)
+		waitReason(crmNamespace, apiKeyName, elementsv1alpha1.ReasonAvailable)
+		waitReason(crmNamespace, legacyName, elementsv1alpha1.ReasonAvailable)
+		waiting := waitReason(crmNamespace, oauthName, elementsv1alpha1.ReasonAwaitingAuthorization)
 
 		By("Flux's own health check (kstatus) keeps the Kustomization from Ready, naming the object")
 		Eventually(func(g Gomega) {
@@ -365,7 +365,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 
 		By("consenting: the object is Ready, then the Kustomization")
 		consent(waiting)
-		waitReason(oauthName, elementsv1alpha1.ReasonAvailable)
+		waitReason(crmNamespace, oauthName, elementsv1alpha1.ReasonAvailable)
 		Eventually(func(g Gomega) {
 			st := kustomizationReadyOnlyWithObjects(g, all...)
 			g.Expect(st.ready.Status).To(Equal(metav1.ConditionTrue), st.ready.Message)
@@ -375,20 +375,20 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 	})
 
 	It("acts at once on reconcile.fluxcd.io/requestedAt on an object", func() {
-		before := instance(apiKeyName)
+		before := instanceIn(crmNamespace, apiKeyName)
 		Expect(before.Spec.PollInterval).NotTo(BeNil())
 		Expect(before.Spec.PollInterval.Duration).To(BeNumerically(">=", 10*time.Minute), "a poll must not be what answers")
 		sim.ResetCounts()
 		value := requestReconcileIn(crmNamespace, apiKeyName)
 		Eventually(func(g Gomega) {
-			g.Expect(instance(apiKeyName).Status.LastHandledReconcileAt).To(Equal(value))
+			g.Expect(instanceIn(crmNamespace, apiKeyName).Status.LastHandledReconcileAt).To(Equal(value))
 		}).WithTimeout(30 * time.Second).Should(Succeed())
 		Expect(sim.Total(simulator.OpGet)+sim.Total(simulator.OpList)).To(BeNumerically(">", 0), "the full check looks at Cloud Elements")
 		Expect(sim.Total(simulator.OpCreate)).To(BeZero())
 	})
 
 	It("turns a tag changed in Git into one update at the platform and no create", func() {
-		id := instance(apiKeyName).Status.InstanceID
+		id := instanceIn(crmNamespace, apiKeyName).Status.InstanceID
 		sim.ResetCounts()
 		state.apiKeyTags = []string{"team-support", "gitops"}
 		revision := commitAndFetch("tag the API key connection", state)
@@ -398,7 +398,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 			g.Expect(ok).To(BeTrue())
 			g.Expect(inst.Tags).To(ContainElement("gitops"))
 		}).Should(Succeed())
-		waitReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
+		waitReason(crmNamespace, apiKeyName, elementsv1alpha1.ReasonAvailable)
 		Eventually(func(g Gomega) {
 			g.Expect(kustomizationStatus().ready.Status).To(Equal(metav1.ConditionTrue))
 		}).Should(Succeed())
@@ -406,14 +406,14 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 			g.Expect(sim.Total(simulator.OpUpdate)+sim.Total(simulator.OpPatch)).To(Equal(1), "counts: %v", sim.Counts())
 			g.Expect(sim.Total(simulator.OpCreate)).To(BeZero())
 		}).WithTimeout(3 * time.Second).Should(Succeed())
-		Expect(instance(apiKeyName).Status.InstanceID).To(Equal(id))
+		Expect(instanceIn(crmNamespace, apiKeyName).Status.InstanceID).To(Equal(id))
 	})
 
 	It("names a disabled instance in the Kustomization's Ready condition", func() {
-		id := instance(apiKeyName).Status.InstanceID
+		id := instanceIn(crmNamespace, apiKeyName).Status.InstanceID
 		Expect(sim.SetDisabled(id, true)).To(Succeed())
 		requestReconcileIn(crmNamespace, apiKeyName)
-		waitReason(apiKeyName, elementsv1alpha1.ReasonInstanceDisabled)
+		waitReason(crmNamespace, apiKeyName, elementsv1alpha1.ReasonInstanceDisabled)
 
 		requestReconcile(kustomizationGVK, harness.FluxNamespace, "hubspot-connections")
 		Eventually(func(g Gomega) {
@@ -427,7 +427,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 		By("enabling it again: the object, then the Kustomization, recover")
 		Expect(sim.SetDisabled(id, false)).To(Succeed())
 		requestReconcileIn(crmNamespace, apiKeyName)
-		waitReason(apiKeyName, elementsv1alpha1.ReasonAvailable)
+		waitReason(crmNamespace, apiKeyName, elementsv1alpha1.ReasonAvailable)
 		requestReconcile(kustomizationGVK, harness.FluxNamespace, "hubspot-connections")
 		Eventually(func(g Gomega) {
 			g.Expect(kustomizationReadyOnlyWithObjects(g, all...).ready.Status).To(Equal(metav1.ConditionTrue))
@@ -435,7 +435,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 	})
 
 	It("prunes an object removed from Git: the instance is deleted, then the finalizer and its credentials Secret are released", func() {
-		obj := instance(legacyName)
+		obj := instanceIn(crmNamespace, legacyName)
 		id := obj.Status.InstanceID
 		Expect(id).NotTo(BeZero())
 		credentials := client.ObjectKey{Namespace: crmNamespace, Name: "cloud-elements-legacy"}
@@ -472,7 +472,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 	It("gives a fresh control plane bootstrapped from the same repository the same instances back", func() {
 		before := map[string]int64{}
 		for _, name := range []string{apiKeyName, oauthName} {
-			before[name] = instance(name).Status.InstanceID
+			before[name] = instanceIn(crmNamespace, name).Status.InstanceID
 		}
 
 		By("throwing the cluster away: its operator stops, its objects are left as they are")
@@ -504,7 +504,7 @@ var _ = Describe("Flux applies, waits on, re-syncs and prunes HubSpotInstances f
 		DeferCleanup(func() { k8s = k8sA })
 		applyFluxObjects()
 		for name, id := range before {
-			obj := waitReason(name, elementsv1alpha1.ReasonAvailable)
+			obj := waitReason(crmNamespace, name, elementsv1alpha1.ReasonAvailable)
 			Expect(obj.Status.InstanceID).To(Equal(id), "%s gets its instance back", name)
 		}
 		Eventually(func(g Gomega) {

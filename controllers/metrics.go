@@ -21,7 +21,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 )
+
+// The Cloud Elements client's request series are served beside the
+// reconciler's: once per process, as the client shares them across clients.
+func init() {
+	metrics.Registry.MustRegister(cloudelements.Metrics()...)
+}
 
 // readyDesc counts HubSpotInstances by their Ready status and reason: the
 // one gauge that tells an on-call engineer what is wrong, fleet-wide.

@@ -20,24 +20,25 @@
 #      go.mod), with a short timeout so offline machines fail fast. Skipped
 #      with ENVTEST_SKIP_DOWNLOAD=1. It ships no kube-controller-manager, so
 #      that one is still built from source (step 3) and added to the folder.
-#   3. Built from source through the Go module proxy:
+#   3. Built from source through the Go module proxy, in one throw-away
+#      wrapper module and one `go build`:
 #      - kube-apiserver, kubectl and kube-controller-manager from
 #        k8s.io/kubernetes. That module can't be `go install`ed (its go.mod
 #        replaces the k8s.io/* staging modules with folders its module zip
-#        lacks), so a throw-away wrapper module requires it plus every k8s.io/*
-#        module its go.mod requires at v0.0.0, pinned to the matching v0.x.y
-#        release.
-#      - etcd from a wrapper main package calling etcdmain.Main.
+#        lacks), so the wrapper requires it plus every k8s.io/* module its
+#        go.mod requires at v0.0.0, pinned to the matching v0.x.y release.
+#      - etcd from a main package calling etcdmain.Main.
+#      The wrapper also requires every module this repository requires, at
+#      this repository's versions (never older than what kubernetes asks
+#      for), and builds as the repository's own builds do (no -trimpath,
+#      the same CGO setting). So the packages both use (k8s.io/api,
+#      apimachinery, client-go, grpc, protobuf…) are the same packages to
+#      the Go build cache, and are compiled once: by `make demo` before it
+#      gets here, or by this script for the builds that follow.
 #      First run, from an empty Go build cache on 2 cores: about 5 minutes
 #      on a quiet machine (peak ~2.4 GB RSS for kube-apiserver), mostly
-#      kube-apiserver. kube-controller-manager shares most of its packages
-#      and adds 1-2 minutes: measured 102 s after kube-apiserver and kubectl
-#      on a machine busy with other builds (kube-apiserver took 511 s there),
-#      and 170 s of CPU (232 s wall) when added to a folder installed by an
-#      older version of this script. On its own, from an empty build cache,
-#      it costs as much as kube-apiserver (521 s on the same busy machine).
-#      With a warm Go build cache each binary takes seconds
-#      (kube-controller-manager ~10 s, all four ~25 s).
+#      kube-apiserver; less after `make demo`'s own build has filled the
+#      cache with what they share. With a warm Go build cache, seconds.
 #
 # The binaries are built into a temporary folder inside the cache dir and
 # moved into place in one step (a whole folder, or the one added
@@ -194,9 +195,11 @@ installed_path() {
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-envtest.XXXXXX")"
 STAGE_DIR="$(mktemp -d "${ENVTEST_CACHE_DIR}/.staging-${ENVTEST_K8S_VERSION}.XXXXXX")"
 
+# Builds as the repository's builds do, so that they share the Go build cache
+# (see step 3 above): no -trimpath, and the CGO setting left to `go env`.
 wrapper_go() {
   # -mod=mod: the wrapper go.mod is ours to edit; -buildvcs=false: no VCS here.
-  GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go "$@"
+  GOFLAGS="-mod=mod -buildvcs=false" go "$@"
 }
 wrapper_init() {
   local out
@@ -249,10 +252,23 @@ prepare_kube_wrapper() {
   ((${#staging_modules[@]} > 0)) || die "found no k8s.io/* v0.0.0 requirements in ${kube_gomod}"
   log "pinning ${#staging_modules[@]} k8s.io staging modules to ${ENVTEST_K8S_MODULE_VERSION}"
 
-  local edit_args=("-require=k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")
+  # The repository's requirements first, so that the staging pins below win
+  # for the k8s.io/* modules both name.
+  local edit_args=() repo_requirements
+  repo_requirements="$(go mod edit -json "${REPO_ROOT}/go.mod" | awk '
+    /^[[:space:]]*"Require": \[/ { inreq = 1; next }
+    inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
+    inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
+    inreq && /"Version":/ { v = $2; gsub(/[",]/, "", v); print p "@" v }')"
+  while IFS= read -r m; do
+    [[ -n "${m}" ]] && edit_args+=("-require=${m}")
+  done <<<"${repo_requirements}"
+  log "aligning with the ${#edit_args[@]} modules ${REPO_ROOT}/go.mod requires"
+  edit_args+=("-require=k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")
   for m in "${staging_modules[@]}"; do
     edit_args+=("-require=${m}@${ENVTEST_K8S_MODULE_VERSION}")
   done
+  edit_args+=("-require=go.etcd.io/etcd/server/v3@v${ENVTEST_ETCD_VERSION}")
   wrapper_go mod edit "${edit_args[@]}"
 
   cat >tools.go <<'EOF'
@@ -267,8 +283,23 @@ import (
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
+  mkdir -p etcd
+  cat >etcd/main.go <<'EOF'
+// Command etcd runs etcd's server main, like the upstream etcd binary.
+package main
 
-  log "go mod tidy for k8s.io/kubernetes (downloads dependencies on first run)…"
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
+EOF
+
+  log "go mod tidy for k8s.io/kubernetes and etcd v${ENVTEST_ETCD_VERSION} (downloads dependencies on first run)…"
   wrapper_go mod tidy
 }
 
@@ -278,7 +309,7 @@ build_kube_command() {
   local name="$1" hint="${2:-}" start=${SECONDS}
   cd "${KUBE_WRAPPER}"
   log "building ${name} v${ENVTEST_K8S_VERSION}${hint:+ (${hint})}…"
-  wrapper_go build -trimpath -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/${name}" "k8s.io/kubernetes/cmd/${name}"
+  wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/${name}" "k8s.io/kubernetes/cmd/${name}"
   log "built ${name} in $((SECONDS - start))s"
   cd /
 }
@@ -351,38 +382,15 @@ fi
 # --- 3. build from source -----------------------------------------------------
 prepare_kube_wrapper
 
-# etcd wrapper module.
-ETCD_WRAPPER="${WORK_DIR}/etcd"
-mkdir -p "${ETCD_WRAPPER}"
-cd "${ETCD_WRAPPER}"
-wrapper_init hubspot-operator.local/envtest-etcd
-wrapper_go mod edit "-require=go.etcd.io/etcd/server/v3@v${ENVTEST_ETCD_VERSION}"
-cat >main.go <<'EOF'
-// Command etcd runs etcd's server main, like the upstream etcd binary.
-package main
-
-import (
-	"os"
-
-	"go.etcd.io/etcd/server/v3/etcdmain"
-)
-
-func main() {
-	etcdmain.Main(os.Args)
-}
-EOF
-log "go mod tidy for etcd v${ENVTEST_ETCD_VERSION}…"
-wrapper_go mod tidy
-
-build_kube_command kube-apiserver "first run: ~5 min on 2 cores, seconds once the Go build cache is warm"
-build_kube_command kubectl
-build_kube_command "${CONTROLLER_MANAGER}" "1-2 more minutes on a first run"
-
-cd "${ETCD_WRAPPER}"
+# One build for all four: the Go command shares their common packages and
+# keeps both cores busy to the last link. (The version flags name packages
+# etcd does not link, which the linker ignores.)
+cd "${KUBE_WRAPPER}"
 start=${SECONDS}
-log "building etcd v${ENVTEST_ETCD_VERSION}…"
-wrapper_go build -trimpath -o "${STAGE_DIR}/etcd" .
-log "built etcd in $((SECONDS - start))s"
+log "building kube-apiserver, kube-controller-manager and kubectl v${ENVTEST_K8S_VERSION} and etcd v${ENVTEST_ETCD_VERSION} (first run: minutes on 2 cores, seconds once the Go build cache is warm)…"
+wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/" \
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl "k8s.io/kubernetes/cmd/${CONTROLLER_MANAGER}" ./etcd
+log "built them in $((SECONDS - start))s"
 cd /
 
 # Sanity-check the binaries before installing them.

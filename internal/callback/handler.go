@@ -51,6 +51,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/callback/authresponse"
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 )
 
@@ -204,9 +205,9 @@ func (h *Handler) logAnswer(a answer) {
 
 // check runs the checks that need no API call: it returns the query and
 // the claims of a genuine, unexpired state, or the answer to anything else.
-func (h *Handler) check(r *http.Request) (callbackQuery, oauthstate.Claims, *answer) {
-	refuse := func(a answer) (callbackQuery, oauthstate.Claims, *answer) {
-		return callbackQuery{}, oauthstate.Claims{}, &a
+func (h *Handler) check(r *http.Request) (authresponse.Response, oauthstate.Claims, *answer) {
+	refuse := func(a answer) (authresponse.Response, oauthstate.Claims, *answer) {
+		return authresponse.Response{}, oauthstate.Claims{}, &a
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return refuse(refused(&refusal{status: http.StatusMethodNotAllowed, result: resultBadMethod,
@@ -237,7 +238,7 @@ func (h *Handler) check(r *http.Request) (callbackQuery, oauthstate.Claims, *ans
 
 // serve acts on a callback whose state this operator signed: only such a
 // callback reaches the API server.
-func (h *Handler) serve(r *http.Request, query callbackQuery, claims oauthstate.Claims) answer {
+func (h *Handler) serve(r *http.Request, query authresponse.Response, claims oauthstate.Claims) answer {
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
@@ -288,7 +289,7 @@ func (h *Handler) serve(r *http.Request, query callbackQuery, claims oauthstate.
 	if query.ErrorDescription != "" {
 		detail += ": " + query.ErrorDescription
 	}
-	h.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonAuthorizationDenied, "HubSpot consent was declined: "+truncate(detail, maxEventNoteBytes))
+	h.event(obj, corev1.EventTypeWarning, elementsv1alpha1.EventReasonAuthorizationDenied, "HubSpot consent was declined: "+authresponse.Truncate(detail, maxEventNoteBytes))
 	return answer{result: resultDeniedRecorded, err: consumeErr, page: page{Status: http.StatusOK,
 		Title:      "Consent was not given",
 		Message:    "HubSpot reports that access was not granted. The operator has recorded this on the HubSpotInstance, which shows Ready=False with reason AuthorizationDenied in a moment.",
@@ -381,18 +382,6 @@ func consentSecretName(claims oauthstate.Claims) string {
 	obj := &elementsv1alpha1.HubSpotInstance{}
 	obj.Name = claims.Name
 	return obj.AuthorizationSecretName()
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && (s[cut]&0xc0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // trackingWriter remembers whether the status line went out, so that the

@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -36,109 +35,6 @@ import (
 
 	"github.com/hubspot-operator/hubspot-operator/internal/oauthstate"
 )
-
-func TestParseCallbackQuery(t *testing.T) {
-	long := strings.Repeat("a", maxValueBytes+1)
-	tests := []struct {
-		name       string
-		rawQuery   string
-		want       callbackQuery
-		wantResult string // "" when the query must be accepted
-	}{
-		{name: "code", rawQuery: "code=abc-123&state=s.t",
-			want: callbackQuery{State: "s.t", Code: "abc-123"}},
-		{name: "error with description", rawQuery: "error=access_denied&error_description=The+user+said+no&state=s",
-			want: callbackQuery{State: "s", Error: "access_denied", ErrorDescription: "The user said no"}},
-		{name: "error without description", rawQuery: "state=s&error=access_denied",
-			want: callbackQuery{State: "s", Error: "access_denied"}},
-		{name: "description is put on one line", rawQuery: "state=s&error=x&error_description=" + url.QueryEscape("line one\nline\ttwo\x00"),
-			want: callbackQuery{State: "s", Error: "x", ErrorDescription: "line one line two"}},
-		{name: "description with invalid UTF-8 is repaired", rawQuery: "state=s&error=x&error_description=%ff%fe",
-			want: callbackQuery{State: "s", Error: "x", ErrorDescription: "\uFFFD"}},
-		{name: "description alongside a code is ignored", rawQuery: "state=s&code=c&error_description=hm",
-			want: callbackQuery{State: "s", Code: "c"}},
-		{name: "unknown parameters are ignored", rawQuery: "state=s&code=c&scope=contacts&iss=x",
-			want: callbackQuery{State: "s", Code: "c"}},
-
-		{name: "empty query", rawQuery: "", wantResult: resultMissingState},
-		{name: "no state", rawQuery: "code=c", wantResult: resultMissingState},
-		{name: "empty state", rawQuery: "state=&code=c", wantResult: resultMissingState},
-		{name: "both code and error", rawQuery: "state=s&code=c&error=access_denied", wantResult: resultBadRequest},
-		{name: "neither code nor error", rawQuery: "state=s", wantResult: resultBadRequest},
-		{name: "empty code", rawQuery: "state=s&code=", wantResult: resultBadRequest},
-		{name: "empty error", rawQuery: "state=s&error=", wantResult: resultBadRequest},
-		{name: "repeated state", rawQuery: "state=s&state=t&code=c", wantResult: resultBadRequest},
-		{name: "repeated code", rawQuery: "state=s&code=c&code=d", wantResult: resultBadRequest},
-		{name: "code with a control character", rawQuery: "state=s&code=a%0Ab", wantResult: resultBadRequest},
-		{name: "code with non-ASCII", rawQuery: "state=s&code=%C3%A9", wantResult: resultBadRequest},
-		{name: "error with a quote", rawQuery: "state=s&error=a%22b", wantResult: resultBadRequest},
-		{name: "malformed escape", rawQuery: "state=s&code=%zz", wantResult: resultBadRequest},
-		{name: "semicolon separator", rawQuery: "state=s;code=c", wantResult: resultBadRequest},
-		{name: "oversized code", rawQuery: "state=s&code=" + long, wantResult: resultBadRequest},
-		{name: "oversized state", rawQuery: "code=c&state=" + long, wantResult: resultBadRequest},
-		{name: "oversized unknown parameter", rawQuery: "state=s&code=c&junk=" + long, wantResult: resultBadRequest},
-		{name: "oversized query", rawQuery: "state=s&code=c" + strings.Repeat("&a=b", maxRawQueryBytes/4), wantResult: resultBadRequest},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ref := parseCallbackQuery(tt.rawQuery)
-			if tt.wantResult == "" {
-				if ref != nil {
-					t.Fatalf("refused with %d %s (%s), want accepted", ref.status, ref.result, ref.reason)
-				}
-				if got != tt.want {
-					t.Fatalf("got %+v, want %+v", got, tt.want)
-				}
-				return
-			}
-			if ref == nil {
-				t.Fatalf("accepted as %+v, want refused with %s", got, tt.wantResult)
-			}
-			if ref.result != tt.wantResult || ref.status != http.StatusBadRequest {
-				t.Fatalf("refused with %d %s, want 400 %s", ref.status, ref.result, tt.wantResult)
-			}
-			if strings.Contains(ref.reason, "%") || strings.Contains(ref.reason, "aaaa") {
-				t.Fatalf("the reason repeats the request: %q", ref.reason)
-			}
-		})
-	}
-}
-
-// FuzzCallbackQuery: whatever arrives, parsing neither panics nor lets
-// through something the handler would misread.
-func FuzzCallbackQuery(f *testing.F) {
-	for _, seed := range []string{
-		"", "state=a.b&code=c", "state=a.b&error=access_denied&error_description=no",
-		"state=a&state=b&code=c", "code=c&error=e&state=s", "state=s;code=c", "%zz", "state=%00&code=%ff",
-		"state=s&error=x&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "state=s&code=" + strings.Repeat("x", 5000),
-	} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, rawQuery string) {
-		q, ref := parseCallbackQuery(rawQuery)
-		if ref != nil {
-			if ref.status < 400 || ref.status > 499 || ref.result == "" || ref.reason == "" {
-				t.Fatalf("malformed refusal %+v", ref)
-			}
-			return
-		}
-		if q.State == "" || (q.Code == "") == (q.Error == "") {
-			t.Fatalf("accepted %+v: want a state and exactly one of code and error", q)
-		}
-		if q.Code != "" && q.ErrorDescription != "" {
-			t.Fatalf("accepted a description alongside a code: %+v", q)
-		}
-		for _, v := range []string{q.State, q.Code, q.Error, q.ErrorDescription} {
-			if len(v) > maxValueBytes {
-				t.Fatalf("accepted an oversized value of %d bytes", len(v))
-			}
-		}
-		if !isVisibleASCII(q.Code, true) || !isErrorCode(q.Error) || !utf8.ValidString(q.ErrorDescription) ||
-			strings.ContainsAny(q.ErrorDescription, "\r\n\x00") {
-			t.Fatalf("accepted characters it must not: %+v", q)
-		}
-	})
-}
 
 func TestPageEscapesEverything(t *testing.T) {
 	rec := httptest.NewRecorder()
@@ -248,14 +144,6 @@ func TestHandlerAnswersOnlyItsPath(t *testing.T) {
 	NewHandler(nil, nil, panickingVerifier{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	if rec.Code != http.StatusNotFound {
 		t.Fatalf("status %d, want 404", rec.Code)
-	}
-}
-
-func TestTruncateKeepsUTF8(t *testing.T) {
-	s := strings.Repeat("é", 400) // 800 bytes
-	got := truncate(s, 101)
-	if len(got) > 101 || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
-		t.Fatalf("truncate gave %d bytes, valid=%v", len(got), utf8.ValidString(got))
 	}
 }
 

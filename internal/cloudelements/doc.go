@@ -141,7 +141,8 @@ limitations under the License.
 //
 // # Metrics
 //
-// Registered at init on controller-runtime's metrics.Registry:
+// Metrics returns them for the caller to register (the controllers package
+// does, at init, on controller-runtime's metrics.Registry):
 // cloudelements_requests_total{operation,code} and
 // cloudelements_request_duration_seconds{operation}. The operation label is
 // one of oauth_url, create_instance, get_instance, list_instances (one count

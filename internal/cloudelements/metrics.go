@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
 var (
@@ -38,9 +37,11 @@ var (
 	}, []string{"operation"})
 )
 
-// Registered at init, not per client, because every client shares the series.
-func init() {
-	metrics.Registry.MustRegister(requestsTotal, requestDuration)
+// Metrics are the request series every client shares, for whoever serves
+// metrics to register once. The client registers nothing itself: it knows
+// nothing of controller-runtime, or of Kubernetes.
+func Metrics() []prometheus.Collector {
+	return []prometheus.Collector{requestsTotal, requestDuration}
 }
 
 func observe(operation, code string, started time.Time) {

@@ -216,10 +216,14 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 kube_ldflags="${kube_ldflags# }"
 
-# The wrapper module for the k8s.io/kubernetes commands, in KUBE_WRAPPER.
+# prepare_kube_wrapper aligned|own: the wrapper module for the
+# k8s.io/kubernetes commands and etcd, in KUBE_WRAPPER; "aligned" requires the
+# repository's module versions too, "own" only what kubernetes and etcd ask.
 KUBE_WRAPPER=""
 prepare_kube_wrapper() {
+  local versions="$1"
   KUBE_WRAPPER="${WORK_DIR}/kubernetes"
+  remove_dir "${KUBE_WRAPPER}"
   mkdir -p "${KUBE_WRAPPER}"
   cd "${KUBE_WRAPPER}"
   wrapper_init hubspot-operator.local/envtest-kubernetes
@@ -260,10 +264,12 @@ prepare_kube_wrapper() {
     inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
     inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
     inreq && /"Version":/ { v = $2; gsub(/[",]/, "", v); print p "@" v }')"
-  while IFS= read -r m; do
-    [[ -n "${m}" ]] && edit_args+=("-require=${m}")
-  done <<<"${repo_requirements}"
-  log "aligning with the ${#edit_args[@]} modules ${REPO_ROOT}/go.mod requires"
+  if [[ "${versions}" == aligned ]]; then
+    while IFS= read -r m; do
+      [[ -n "${m}" ]] && edit_args+=("-require=${m}")
+    done <<<"${repo_requirements}"
+    log "aligning with the ${#edit_args[@]} modules ${REPO_ROOT}/go.mod requires"
+  fi
   edit_args+=("-require=k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")
   for m in "${staging_modules[@]}"; do
     edit_args+=("-require=${m}@${ENVTEST_K8S_MODULE_VERSION}")
@@ -303,14 +309,20 @@ EOF
   wrapper_go mod tidy
 }
 
-# build_kube_command <name> <hint>: builds k8s.io/kubernetes/cmd/<name> into
-# STAGE_DIR, from the prepared wrapper module.
-build_kube_command() {
-  local name="$1" hint="${2:-}" start=${SECONDS}
-  cd "${KUBE_WRAPPER}"
-  log "building ${name} v${ENVTEST_K8S_VERSION}${hint:+ (${hint})}…"
-  wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/${name}" "k8s.io/kubernetes/cmd/${name}"
-  log "built ${name} in $((SECONDS - start))s"
+# build_commands <package>…: builds the packages into STAGE_DIR in one go
+# build, with the repository's module versions; should that fail (a module
+# newer than kubernetes or etcd was built against), once more with their
+# own versions, which only shares less of the Go build cache.
+build_commands() {
+  local start=${SECONDS}
+  prepare_kube_wrapper aligned
+  log "building $* (first run: minutes on 2 cores, seconds once the Go build cache is warm)…"
+  if ! (cd "${KUBE_WRAPPER}" && wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/" "$@"); then
+    log "that build failed with the repository's module versions (above); building with kubernetes' and etcd's own instead…"
+    prepare_kube_wrapper own
+    (cd "${KUBE_WRAPPER}" && wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/" "$@") || die "couldn't build $*"
+  fi
+  log "built them in $((SECONDS - start))s"
   cd /
 }
 
@@ -328,8 +340,7 @@ check_kube_version() {
 # the move, then its mode is restored.
 add_controller_manager() {
   local dir="$1" mode
-  prepare_kube_wrapper
-  build_kube_command "${CONTROLLER_MANAGER}" "1-2 min on 2 cores if kube-apiserver was built here, ~10 s with a warm Go build cache"
+  build_commands "k8s.io/kubernetes/cmd/${CONTROLLER_MANAGER}"
   check_kube_version "${CONTROLLER_MANAGER}"
   mode="$(stat -c '%a' "${dir}")"
   chmod u+w "${dir}"
@@ -380,18 +391,11 @@ if [[ "${ENVTEST_SKIP_DOWNLOAD:-0}" != "1" ]]; then
 fi
 
 # --- 3. build from source -----------------------------------------------------
-prepare_kube_wrapper
-
 # One build for all four: the Go command shares their common packages and
 # keeps both cores busy to the last link. (The version flags name packages
 # etcd does not link, which the linker ignores.)
-cd "${KUBE_WRAPPER}"
-start=${SECONDS}
-log "building kube-apiserver, kube-controller-manager and kubectl v${ENVTEST_K8S_VERSION} and etcd v${ENVTEST_ETCD_VERSION} (first run: minutes on 2 cores, seconds once the Go build cache is warm)…"
-wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl "k8s.io/kubernetes/cmd/${CONTROLLER_MANAGER}" ./etcd
-log "built them in $((SECONDS - start))s"
-cd /
+build_commands k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl \
+  "k8s.io/kubernetes/cmd/${CONTROLLER_MANAGER}" ./etcd
 
 # Sanity-check the binaries before installing them.
 installed "${STAGE_DIR}" || die "build finished but binaries are missing in ${STAGE_DIR}"

@@ -21,20 +21,10 @@
 #      with ENVTEST_SKIP_DOWNLOAD=1. It ships no kube-controller-manager, so
 #      that one is still built from source (step 3) and added to the folder.
 #   3. Built from source through the Go module proxy, in one throw-away
-#      wrapper module and one `go build`:
-#      - kube-apiserver, kubectl and kube-controller-manager from
-#        k8s.io/kubernetes. That module can't be `go install`ed (its go.mod
-#        replaces the k8s.io/* staging modules with folders its module zip
-#        lacks), so the wrapper requires it plus every k8s.io/* module its
-#        go.mod requires at v0.0.0, pinned to the matching v0.x.y release.
-#      - etcd from a main package calling etcdmain.Main.
-#      The wrapper also requires every module this repository requires, at
-#      this repository's versions (never older than what kubernetes asks
-#      for), and builds as the repository's own builds do (no -trimpath,
-#      the same CGO setting). So the packages both use (k8s.io/api,
-#      apimachinery, client-go, grpc, protobuf…) are the same packages to
-#      the Go build cache, and are compiled once: by `make demo` before it
-#      gets here, or by this script for the builds that follow.
+#      wrapper module and one `go build` (hack/lib.sh, which also says how
+#      they share the Go build cache with the repository's own builds):
+#      kube-apiserver, kubectl and kube-controller-manager from
+#      k8s.io/kubernetes, and etcd from a main package calling etcdmain.Main.
 #      First run, from an empty Go build cache on 2 cores: about 5 minutes
 #      on a quiet machine (peak ~2.4 GB RSS for kube-apiserver), mostly
 #      kube-apiserver; less after `make demo`'s own build has filled the
@@ -72,6 +62,8 @@ die() {
   log "ERROR: $*"
   exit 1
 }
+# shellcheck source=hack/lib.sh
+source "${SCRIPT_DIR}/lib.sh"
 
 for tool in go flock timeout mktemp; do
   command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found in PATH"
@@ -86,7 +78,6 @@ ENVTEST_K8S_VERSION="${ENVTEST_K8S_VERSION#v}"
 if [[ ! "${ENVTEST_K8S_VERSION}" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]]; then
   die "ENVTEST_K8S_VERSION must look like 1.37.2, got '${ENVTEST_K8S_VERSION}'"
 fi
-K8S_MAJOR="${BASH_REMATCH[1]}"
 K8S_MINOR="${BASH_REMATCH[2]}"
 K8S_PATCH="${BASH_REMATCH[3]}"
 ENVTEST_K8S_MODULE_VERSION="${ENVTEST_K8S_MODULE_VERSION:-v0.${K8S_MINOR}.${K8S_PATCH}}"
@@ -195,88 +186,12 @@ installed_path() {
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-envtest.XXXXXX")"
 STAGE_DIR="$(mktemp -d "${ENVTEST_CACHE_DIR}/.staging-${ENVTEST_K8S_VERSION}.XXXXXX")"
 
-# Builds as the repository's builds do, so that they share the Go build cache
-# (see step 3 above): no -trimpath, and the CGO setting left to `go env`.
-wrapper_go() {
-  # -mod=mod: the wrapper go.mod is ours to edit; -buildvcs=false: no VCS here.
-  GOFLAGS="-mod=mod -buildvcs=false" go "$@"
-}
-wrapper_init() {
-  local out
-  out="$(wrapper_go mod init "$1" 2>&1)" || die "go mod init $1 failed: ${out}"
-}
-
-# Version variables as set by kubernetes' hack/lib/version.sh.
-kube_ldflags=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  kube_ldflags+=" -X ${pkg}.gitVersion=v${ENVTEST_K8S_VERSION}"
-  kube_ldflags+=" -X ${pkg}.gitMajor=${K8S_MAJOR}"
-  kube_ldflags+=" -X ${pkg}.gitMinor=${K8S_MINOR}"
-  kube_ldflags+=" -X ${pkg}.gitTreeState=clean"
-done
-kube_ldflags="${kube_ldflags# }"
-
-# prepare_kube_wrapper aligned|own: the wrapper module for the
-# k8s.io/kubernetes commands and etcd, in KUBE_WRAPPER; "aligned" requires the
-# repository's module versions too, "own" only what kubernetes and etcd ask.
-KUBE_WRAPPER=""
-prepare_kube_wrapper() {
-  local versions="$1"
-  KUBE_WRAPPER="${WORK_DIR}/kubernetes"
-  remove_dir "${KUBE_WRAPPER}"
-  mkdir -p "${KUBE_WRAPPER}"
-  cd "${KUBE_WRAPPER}"
-  wrapper_init hubspot-operator.local/envtest-kubernetes
-
-  log "resolving k8s.io/kubernetes v${ENVTEST_K8S_VERSION} from the module proxy…"
-  local dl_json kube_gomod m
-  if ! dl_json="$(wrapper_go mod download -json "k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")"; then
-    printf '%s\n' "${dl_json}" >&2
-    die "couldn't download k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}"
-  fi
-  kube_gomod="$(printf '%s\n' "${dl_json}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
-  [[ -f "${kube_gomod}" ]] || die "no go.mod path in 'go mod download' output: ${dl_json}"
-
-  # The k8s.io/* modules k8s.io/kubernetes requires at v0.0.0 are its staging
-  # modules; they're published at v0.<minor>.<patch>. (Only the required ones:
-  # some replace targets, e.g. sample-controller, aren't published.)
-  local staging_modules=()
-  while IFS= read -r m; do
-    staging_modules+=("${m}")
-  done < <(
-    go mod edit -json "${kube_gomod}" | awk '
-      /^[[:space:]]*"Require": \[/ { inreq = 1; next }
-      inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
-      inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
-      inreq && /"Version":/ {
-        v = $2; gsub(/[",]/, "", v)
-        if (p ~ /^k8s\.io\// && v == "v0.0.0") print p
-      }'
-  )
-  ((${#staging_modules[@]} > 0)) || die "found no k8s.io/* v0.0.0 requirements in ${kube_gomod}"
-  log "pinning ${#staging_modules[@]} k8s.io staging modules to ${ENVTEST_K8S_MODULE_VERSION}"
-
-  # The repository's requirements first, so that the staging pins below win
-  # for the k8s.io/* modules both name.
-  local edit_args=() repo_requirements
-  repo_requirements="$(go mod edit -json "${REPO_ROOT}/go.mod" | awk '
-    /^[[:space:]]*"Require": \[/ { inreq = 1; next }
-    inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
-    inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
-    inreq && /"Version":/ { v = $2; gsub(/[",]/, "", v); print p "@" v }')"
-  if [[ "${versions}" == aligned ]]; then
-    while IFS= read -r m; do
-      [[ -n "${m}" ]] && edit_args+=("-require=${m}")
-    done <<<"${repo_requirements}"
-    log "aligning with the ${#edit_args[@]} modules ${REPO_ROOT}/go.mod requires"
-  fi
-  edit_args+=("-require=k8s.io/kubernetes@v${ENVTEST_K8S_VERSION}")
-  for m in "${staging_modules[@]}"; do
-    edit_args+=("-require=${m}@${ENVTEST_K8S_MODULE_VERSION}")
-  done
-  edit_args+=("-require=go.etcd.io/etcd/server/v3@v${ENVTEST_ETCD_VERSION}")
-  wrapper_go mod edit "${edit_args[@]}"
-
+# prepare_wrapper aligned|own: the wrapper module for the k8s.io/kubernetes
+# commands and etcd (hack/lib.sh).
+prepare_wrapper() {
+  wrapper_module "${WORK_DIR}/kubernetes" hubspot-operator.local/envtest-kubernetes "$1"
+  require_kubernetes "${ENVTEST_K8S_VERSION}" "${ENVTEST_K8S_MODULE_VERSION}"
+  wrapper_go mod edit "-require=go.etcd.io/etcd/server/v3@v${ENVTEST_ETCD_VERSION}"
   cat >tools.go <<'EOF'
 //go:build tools
 
@@ -304,26 +219,13 @@ func main() {
 	etcdmain.Main(os.Args)
 }
 EOF
-
   log "go mod tidy for k8s.io/kubernetes and etcd v${ENVTEST_ETCD_VERSION} (downloads dependencies on first run)…"
   wrapper_go mod tidy
 }
 
-# build_commands <package>…: builds the packages into STAGE_DIR in one go
-# build, with the repository's module versions; should that fail (a module
-# newer than kubernetes or etcd was built against), once more with their
-# own versions, which only shares less of the Go build cache.
+# build_commands <package>…: builds them into STAGE_DIR (hack/lib.sh).
 build_commands() {
-  local start=${SECONDS}
-  prepare_kube_wrapper aligned
-  log "building $* (first run: minutes on 2 cores, seconds once the Go build cache is warm)…"
-  if ! (cd "${KUBE_WRAPPER}" && wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/" "$@"); then
-    log "that build failed with the repository's module versions (above); building with kubernetes' and etcd's own instead…"
-    prepare_kube_wrapper own
-    (cd "${KUBE_WRAPPER}" && wrapper_go build -ldflags "${kube_ldflags}" -o "${STAGE_DIR}/" "$@") || die "couldn't build $*"
-  fi
-  log "built them in $((SECONDS - start))s"
-  cd /
+  build_aligned prepare_wrapper "$(kube_ldflags "${ENVTEST_K8S_VERSION}")" "${STAGE_DIR}" "$@"
 }
 
 # check_kube_version <name>: the staged binary runs and reports the version.

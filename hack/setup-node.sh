@@ -15,11 +15,11 @@
 #                                         only the plugins a cluster DNS uses
 #   pause.tar                             an OCI image tarball of hack/pause
 #
-# Built like kube-controller-manager in hack/setup-envtest.sh: a throw-away
-# wrapper module requires k8s.io/kubernetes and its staging modules at the
-# matching v0.x.y. With the Go build cache warm from the envtest binaries,
-# the three take about a minute; cold, several. CoreDNS, in a wrapper module
-# of its own, takes 1-3 minutes cold. The binaries are staged in the cache
+# Built as hack/setup-envtest.sh builds the control plane, in throw-away
+# wrapper modules aligned with this repository's go.mod (hack/lib.sh). With
+# the Go build cache warm from the envtest binaries, the three take about a
+# minute; cold, several. CoreDNS, in a wrapper module of its own, takes 1-3
+# minutes cold. The binaries are staged in the cache
 # and moved into place in one rename; concurrent runs wait on a flock.
 #
 # The pause image is the one part built from this repository: it is rebuilt
@@ -44,6 +44,8 @@ die() {
   log "ERROR: $*"
   exit 1
 }
+# shellcheck source=hack/lib.sh
+source "${SCRIPT_DIR}/lib.sh"
 
 for tool in go flock mktemp sha256sum; do
   command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found in PATH"
@@ -55,9 +57,6 @@ NODE_K8S_VERSION="${NODE_K8S_VERSION#v}"
 if [[ ! "${NODE_K8S_VERSION}" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]]; then
   die "NODE_K8S_VERSION must look like 1.37.2, got '${NODE_K8S_VERSION}'"
 fi
-K8S_MAJOR="${BASH_REMATCH[1]}"
-K8S_MINOR="${BASH_REMATCH[2]}"
-K8S_MODULE_VERSION="v0.${K8S_MINOR}.${BASH_REMATCH[3]}"
 NODE_COREDNS_VERSION="${NODE_COREDNS_VERSION:-1.15.0}"
 NODE_COREDNS_VERSION="${NODE_COREDNS_VERSION#v}"
 
@@ -146,10 +145,6 @@ if ! flock -n 9; then
   flock 9
 fi
 
-wrapper_go() {
-  GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go "$@"
-}
-
 build_binaries() {
   for stale in "${NODE_CACHE_DIR}"/.staging-*; do
     [[ -e "${stale}" ]] && rm -rf "${stale}"
@@ -173,33 +168,11 @@ build_binaries() {
   build_coredns
 }
 
-build_kube_binaries() {
-  local kube="${WORK_DIR}/kubernetes" dl_json kube_gomod m
-  mkdir -p "${kube}"
-  cd "${kube}"
-  wrapper_go mod init hubspot-operator.local/node-kubernetes 2>/dev/null
-  log "resolving k8s.io/kubernetes v${NODE_K8S_VERSION} from the module proxy…"
-  dl_json="$(wrapper_go mod download -json "k8s.io/kubernetes@v${NODE_K8S_VERSION}")" ||
-    die "couldn't download k8s.io/kubernetes@v${NODE_K8S_VERSION}: ${dl_json}"
-  kube_gomod="$(printf '%s\n' "${dl_json}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
-  [[ -f "${kube_gomod}" ]] || die "no go.mod path in 'go mod download' output: ${dl_json}"
-  # Its k8s.io/* requirements at v0.0.0 are the staging modules, published
-  # at v0.<minor>.<patch> (see hack/setup-envtest.sh).
-  local edit_args=("-require=k8s.io/kubernetes@v${NODE_K8S_VERSION}")
-  while IFS= read -r m; do
-    edit_args+=("-require=${m}@${K8S_MODULE_VERSION}")
-  done < <(
-    go mod edit -json "${kube_gomod}" | awk '
-      /^[[:space:]]*"Require": \[/ { inreq = 1; next }
-      inreq && /^[[:space:]]*\],?$/ { inreq = 0 }
-      inreq && /"Path":/ { p = $2; gsub(/[",]/, "", p) }
-      inreq && /"Version":/ {
-        v = $2; gsub(/[",]/, "", v)
-        if (p ~ /^k8s\.io\// && v == "v0.0.0") print p
-      }'
-  )
-  ((${#edit_args[@]} > 1)) || die "found no k8s.io/* v0.0.0 requirements in ${kube_gomod}"
-  wrapper_go mod edit "${edit_args[@]}"
+# prepare_kube_wrapper aligned|own: the wrapper module for the kubelet,
+# kube-scheduler and kube-proxy (hack/lib.sh).
+prepare_kube_wrapper() {
+  wrapper_module "${WORK_DIR}/kubernetes" hubspot-operator.local/node-kubernetes "$1"
+  require_kubernetes "${NODE_K8S_VERSION}"
   cat >tools.go <<'EOF'
 //go:build tools
 
@@ -214,36 +187,30 @@ import (
 EOF
   log "go mod tidy for k8s.io/kubernetes…"
   wrapper_go mod tidy
-  local ldflags="" pkg name start
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X ${pkg}.gitVersion=v${NODE_K8S_VERSION} -X ${pkg}.gitMajor=${K8S_MAJOR}"
-    ldflags+=" -X ${pkg}.gitMinor=${K8S_MINOR} -X ${pkg}.gitTreeState=clean"
-  done
-  for name in "${KUBE_BINARIES[@]}"; do
-    start=${SECONDS}
-    log "building ${name} v${NODE_K8S_VERSION}…"
-    wrapper_go build -trimpath -ldflags "${ldflags# }" -o "${STAGE_DIR}/${name}" "k8s.io/kubernetes/cmd/${name}"
-    log "built ${name} in $((SECONDS - start))s"
-  done
+}
 
+build_kube_binaries() {
+  local name packages=()
+  for name in "${KUBE_BINARIES[@]}"; do
+    packages+=("k8s.io/kubernetes/cmd/${name}")
+  done
+  build_aligned prepare_kube_wrapper "$(kube_ldflags "${NODE_K8S_VERSION}")" "${STAGE_DIR}" "${packages[@]}"
+}
+
+# prepare_coredns_wrapper aligned|own: the wrapper module for CoreDNS, whose
+# kubernetes plugin shares client-go with the rest.
+prepare_coredns_wrapper() {
+  wrapper_module "${WORK_DIR}/coredns" hubspot-operator.local/node-coredns "$1"
+  wrapper_go mod edit "-require=github.com/coredns/coredns@v${NODE_COREDNS_VERSION}"
+  mkdir -p coredns
+  printf '%s' "${COREDNS_MAIN}" >coredns/main.go
+  log "go mod tidy for CoreDNS v${NODE_COREDNS_VERSION}…"
+  wrapper_go mod tidy
 }
 
 build_coredns() {
-  # --- CoreDNS ----------------------------------------------------------------
-  local dns="${WORK_DIR}/coredns" start
-  mkdir -p "${dns}"
-  cd "${dns}"
-  wrapper_go mod init hubspot-operator.local/node-coredns 2>/dev/null
-  wrapper_go mod edit "-require=github.com/coredns/coredns@v${NODE_COREDNS_VERSION}"
-  printf '%s' "${COREDNS_MAIN}" >main.go
-  log "go mod tidy for CoreDNS v${NODE_COREDNS_VERSION}…"
-  wrapper_go mod tidy
-  start=${SECONDS}
-  log "building coredns v${NODE_COREDNS_VERSION}…"
-  wrapper_go build -trimpath -o "${STAGE_DIR}/coredns" .
-  log "built coredns in $((SECONDS - start))s"
+  build_aligned prepare_coredns_wrapper "" "${STAGE_DIR}" ./coredns
   touch "${STAGE_DIR}/.coredns-${COREDNS_RECIPE}"
-  cd /
 }
 
 install_binaries() {

@@ -47,6 +47,7 @@ wrapper_module() {
     [[ -n "${m}" ]] && args+=("-require=${m}")
   done < <(go_mod_requirements "${REPO_ROOT}/go.mod")
   ((${#args[@]} > 0)) || die "found no requirements in ${REPO_ROOT}/go.mod"
+  log "requiring the ${#args[@]} modules ${REPO_ROOT}/go.mod requires, at its versions"
   wrapper_go mod edit "${args[@]}"
 }
 

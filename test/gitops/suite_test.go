@@ -40,6 +40,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
 	"github.com/hubspot-operator/hubspot-operator/internal/callback"
@@ -88,6 +89,9 @@ func TestGitOps(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	// envtest logs through controller-runtime, which otherwise prints a stack
+	// trace into the report when a control plane starts 30 s into the run.
+	logf.SetLogger(GinkgoLogr)
 	ctx, cancel = context.WithCancel(context.Background())
 	SetDefaultEventuallyTimeout(2 * time.Minute)
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)

@@ -33,6 +33,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
 )
@@ -64,6 +65,9 @@ func TestReliability(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	// envtest logs through controller-runtime, which otherwise prints a stack
+	// trace into the report when a control plane starts 30 s into the run.
+	logf.SetLogger(GinkgoLogr)
 	suiteStarted = time.Now()
 	ctx, cancel = context.WithCancel(context.Background())
 	SetDefaultEventuallyTimeout(time.Minute)

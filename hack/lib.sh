@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# Sourced by hack/setup-envtest.sh and hack/setup-node.sh: how both build
-# commands of other projects (kube-apiserver, kubelet, etcd, CoreDNS…) in
-# throw-away wrapper modules through the Go module proxy. Expects REPO_ROOT
-# and the caller's log and die.
+# Sourced by the setup scripts (hack/setup-envtest.sh, hack/setup-node.sh,
+# hack/setup-gitops.sh): how each begins, serialises itself and cleans up,
+# and how the first two build commands of other projects (kube-apiserver,
+# kubelet, etcd, CoreDNS…) in throw-away wrapper modules through the Go
+# module proxy. The scripts set REPO_ROOT before sourcing it.
 #
 # A wrapper module requires, besides the commands' own modules, every module
 # this repository's go.mod requires, at the repository's version, and builds
@@ -14,6 +15,65 @@
 # needs. Should a command not build with those versions (a module newer
 # than it was written against), it is built once more with its own, which
 # only shares less.
+
+# setup_begin <name> <tool>…: the script's one line of output (a folder)
+# goes to fd 3, everything else (its progress, go's output) to stderr, its
+# own lines prefixed by log with <name>, the time and the seconds since it
+# started. It fails at once when a tool is missing, and never lets a go.work
+# leak into its builds.
+SETUP_NAME=setup
+setup_begin() {
+  SETUP_NAME="$1"
+  shift
+  exec 3>&1 1>&2
+  export GOWORK=off
+  local tool
+  for tool in "$@"; do
+    command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found in PATH"
+  done
+}
+log() {
+  printf '[%s %s +%ds] %s\n' "${SETUP_NAME}" "$(date +%H:%M:%S)" "${SECONDS}" "$*" >&2
+}
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# remove_dir <dir>: rm -rf that also copes with read-only (0555) folders,
+# as setup-envtest's are.
+remove_dir() {
+  [[ -e "$1" ]] || return 0
+  chmod -R u+w "$1" 2>/dev/null || true
+  rm -rf "$1"
+}
+
+# WORK_DIR (wrapper modules, outside the repository) and STAGE_DIR (the
+# build output, inside the cache so that moving it into place is one
+# rename) are removed however the script ends.
+WORK_DIR=""
+STAGE_DIR=""
+# shellcheck disable=SC2317 # invoked via trap
+remove_work_dirs() {
+  [[ -n "${WORK_DIR}" ]] && remove_dir "${WORK_DIR}"
+  [[ -n "${STAGE_DIR}" ]] && remove_dir "${STAGE_DIR}"
+  return 0
+}
+trap remove_work_dirs EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# lock_cache <dir>: one run at a time on <dir>, through <dir>/.lock (fd 9,
+# held until the script ends). Whoever holds it may remove staging folders
+# left by a killed run.
+lock_cache() {
+  exec 9>"$1/.lock"
+  if ! flock -n 9; then
+    log "another ${SETUP_NAME}.sh run holds $1/.lock; waiting…"
+    flock 9
+    log "lock acquired"
+  fi
+}
 
 # wrapper_go runs go in a wrapper module. -mod=mod: its go.mod is ours to
 # edit; -buildvcs=false: no VCS there.

@@ -48,30 +48,11 @@
 #   ENVTEST_DOWNLOAD_TIMEOUT    seconds allowed for the download attempt (default 20)
 set -euo pipefail
 
-# Keep the real stdout on fd 3 for the final path; everything else (our logs,
-# go's output) goes to stderr.
-exec 3>&1 1>&2
-
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd -P)"
-
-log() {
-  printf '[setup-envtest %s +%ds] %s\n' "$(date +%H:%M:%S)" "${SECONDS}" "$*" >&2
-}
-die() {
-  log "ERROR: $*"
-  exit 1
-}
 # shellcheck source=hack/lib.sh
 source "${SCRIPT_DIR}/lib.sh"
-
-for tool in go flock timeout mktemp; do
-  command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found in PATH"
-done
-
-# Never let a go.work or the repo's -mod settings leak into the wrapper
-# builds; module-mode flags are set per command below.
-export GOWORK=off
+setup_begin setup-envtest go flock timeout mktemp
 
 ENVTEST_K8S_VERSION="${ENVTEST_K8S_VERSION:-1.37.2}"
 ENVTEST_K8S_VERSION="${ENVTEST_K8S_VERSION#v}"
@@ -109,37 +90,13 @@ has_binaries() {
 installed() { has_binaries "$1" "${BINARIES[@]}"; }
 base_installed() { has_binaries "$1" "${BASE_BINARIES[@]}"; }
 
-# rm -rf that also copes with setup-envtest's read-only (0555) folders.
-remove_dir() {
-  [[ -e "$1" ]] || return 0
-  chmod -R u+w "$1" 2>/dev/null || true
-  rm -rf "$1"
-}
-
 finish() {
   printf '%s\n' "$1" >&3
   exit 0
 }
 
-WORK_DIR=""
-STAGE_DIR=""
-# shellcheck disable=SC2317 # invoked via trap
-cleanup() {
-  [[ -n "${WORK_DIR}" ]] && remove_dir "${WORK_DIR}"
-  [[ -n "${STAGE_DIR}" ]] && remove_dir "${STAGE_DIR}"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # --- serialise concurrent runs ------------------------------------------------
-exec 9>"${ENVTEST_CACHE_DIR}/.lock"
-if ! flock -n 9; then
-  log "another setup-envtest.sh run holds ${ENVTEST_CACHE_DIR}/.lock; waiting…"
-  flock 9
-  log "lock acquired"
-fi
+lock_cache "${ENVTEST_CACHE_DIR}"
 
 # --- 1. already installed -----------------------------------------------------
 if installed "${DEST}"; then

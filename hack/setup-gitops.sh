@@ -37,25 +37,11 @@
 #                          (default ${XDG_CACHE_HOME:-$HOME/.cache}/hubspot-operator/gitops)
 set -euo pipefail
 
-# Keep the real stdout on fd 3 for the final path; everything else (our logs,
-# go's output) goes to stderr.
-exec 3>&1 1>&2
-
-log() {
-  printf '[setup-gitops %s +%ds] %s\n' "$(date +%H:%M:%S)" "${SECONDS}" "$*" >&2
-}
-die() {
-  log "ERROR: $*"
-  exit 1
-}
-
-for tool in go flock mktemp; do
-  command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found in PATH"
-done
-
-# Never let a go.work or the repo's -mod settings leak into the wrapper
-# builds; module-mode flags are set per command below.
-export GOWORK=off
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd -P)"
+# shellcheck source=hack/lib.sh
+source "${SCRIPT_DIR}/lib.sh"
+setup_begin setup-gitops go flock mktemp
 
 GITOPS_COMPONENTS="${GITOPS_COMPONENTS:-flux argocd}"
 FLUX_SOURCE_VERSION="${FLUX_SOURCE_VERSION:-v1.9.0}"
@@ -98,25 +84,8 @@ finish() {
   exit 0
 }
 
-WORK_DIR=""
-STAGE_DIR=""
-# shellcheck disable=SC2317 # invoked via trap
-cleanup() {
-  [[ -n "${WORK_DIR}" ]] && rm -rf "${WORK_DIR}"
-  [[ -n "${STAGE_DIR}" ]] && rm -rf "${STAGE_DIR}"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # --- serialise concurrent runs ------------------------------------------------
-exec 9>"${GITOPS_CACHE_DIR}/.lock"
-if ! flock -n 9; then
-  log "another setup-gitops.sh run holds ${GITOPS_CACHE_DIR}/.lock; waiting…"
-  flock 9
-  log "lock acquired"
-fi
+lock_cache "${GITOPS_CACHE_DIR}"
 
 if installed; then
   finish
@@ -125,15 +94,17 @@ fi
 # Any staging folder is from a killed run: we hold the lock, so nobody else is
 # using it.
 for stale in "${GITOPS_CACHE_DIR}"/.staging-*; do
-  [[ -e "${stale}" ]] && rm -rf "${stale}"
+  [[ -e "${stale}" ]] && remove_dir "${stale}"
 done
 
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-gitops.XXXXXX")"
 STAGE_DIR="$(mktemp -d "${GITOPS_CACHE_DIR}/.staging.XXXXXX")"
 mkdir -p "${DEST}/crd"
 
-wrapper_go() {
-  # -mod=mod: the wrapper go.mod is ours to edit; -buildvcs=false: no VCS here.
+# Flux's and Argo CD's own module versions, static and path-trimmed: their
+# Kubernetes libraries are releases apart from this repository's, so there is
+# no build cache to share (hack/lib.sh's wrapper_go is for those that do).
+gitops_go() {
   GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go "$@"
 }
 
@@ -143,7 +114,7 @@ MODULE_GOMOD=""
 MODULE_DIR=""
 download_module() {
   local json
-  if ! json="$(wrapper_go mod download -json "$1")"; then
+  if ! json="$(gitops_go mod download -json "$1")"; then
     printf '%s\n' "${json}" >&2
     die "couldn't download $1 from the module proxy"
   fi
@@ -179,18 +150,18 @@ build_wrapped() {
   cd "${wrapper}"
   log "resolving ${module}@${version} from the module proxy…"
   download_module "${module}@${version}"
-  wrapper_go mod init "hubspot-operator.local/gitops-${output}" >/dev/null 2>&1 || die "go mod init failed for ${output}"
+  gitops_go mod init "hubspot-operator.local/gitops-${output}" >/dev/null 2>&1 || die "go mod init failed for ${output}"
   local edit_args=("-require=${module}@${version}") r
   while IFS= read -r r; do
     edit_args+=("${r}")
   done < <(copied_replaces "${MODULE_GOMOD}")
   log "wrapper for ${module}: $((${#edit_args[@]} - 1)) replace directives copied"
-  wrapper_go mod edit "${edit_args[@]}"
+  gitops_go mod edit "${edit_args[@]}"
   # No `go mod tidy`: it would also fetch what the module's dependencies'
   # tests import, some of which the module proxy does not serve; the build
   # itself (-mod=mod) records just what the command needs.
   log "building ${output} (${hint})…"
-  wrapper_go build -trimpath -ldflags "${LDFLAGS:-}" -o "${STAGE_DIR}/${output}" "${package}"
+  gitops_go build -trimpath -ldflags "${LDFLAGS:-}" -o "${STAGE_DIR}/${output}" "${package}"
   log "built ${output} in $((SECONDS - start))s"
   cd /
 }

@@ -32,25 +32,11 @@
 #                            (default ${XDG_CACHE_HOME:-$HOME/.cache}/hubspot-operator/node)
 set -euo pipefail
 
-exec 3>&1 1>&2
-
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd -P)"
-
-log() {
-  printf '[setup-node %s +%ds] %s\n' "$(date +%H:%M:%S)" "${SECONDS}" "$*" >&2
-}
-die() {
-  log "ERROR: $*"
-  exit 1
-}
 # shellcheck source=hack/lib.sh
 source "${SCRIPT_DIR}/lib.sh"
-
-for tool in go flock mktemp sha256sum; do
-  command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found in PATH"
-done
-export GOWORK=off
+setup_begin setup-node go flock mktemp sha256sum
 
 NODE_K8S_VERSION="${NODE_K8S_VERSION:-${ENVTEST_K8S_VERSION:-1.37.2}}"
 NODE_K8S_VERSION="${NODE_K8S_VERSION#v}"
@@ -127,27 +113,11 @@ installed() {
   [[ -f "${DEST}/.coredns-${COREDNS_RECIPE}" ]]
 }
 
-WORK_DIR=""
-STAGE_DIR=""
-# shellcheck disable=SC2317 # invoked via trap
-cleanup() {
-  [[ -n "${WORK_DIR}" ]] && rm -rf "${WORK_DIR}"
-  [[ -n "${STAGE_DIR}" ]] && rm -rf "${STAGE_DIR}"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-exec 9>"${NODE_CACHE_DIR}/.lock"
-if ! flock -n 9; then
-  log "another setup-node.sh run holds ${NODE_CACHE_DIR}/.lock; waiting…"
-  flock 9
-fi
+lock_cache "${NODE_CACHE_DIR}"
 
 build_binaries() {
   for stale in "${NODE_CACHE_DIR}"/.staging-*; do
-    [[ -e "${stale}" ]] && rm -rf "${stale}"
+    [[ -e "${stale}" ]] && remove_dir "${stale}"
   done
   WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-node.XXXXXX")"
   STAGE_DIR="$(mktemp -d "${NODE_CACHE_DIR}/.staging-${NODE_K8S_VERSION}.XXXXXX")"

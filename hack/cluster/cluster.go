@@ -89,6 +89,14 @@ func (c *cluster) run(ctx context.Context) error {
 		return fmt.Errorf("another make cluster runs (pid %d): stop it first, or point the e2e tests at it with E2E_KUBECONFIG", pid)
 	}
 	cleanStale(c.p)
+	// Whatever is left now is not a run of ours: another Kubernetes on this
+	// host (k3s, a kubelet). Running beside it would fight over its chains,
+	// and the teardown would sweep them.
+	if chains := clusterChainsOnHost(); len(chains) > 0 {
+		return fmt.Errorf("this machine's network already has Kubernetes iptables chains that no make cluster left (%d, e.g. %s): "+
+			"another cluster runs here, and make cluster would break it and sweep its chains when it stops; stop that cluster, or remove the chains, first",
+			len(chains), chains[0])
+	}
 
 	c.p.step("binaries: hack/setup-envtest.sh (kube-apiserver, etcd, kubectl, kube-controller-manager)…")
 	if c.envtest, err = c.streamCmd(ctx, c.root, []string{"GOWORK=off"}, filepath.Join(c.root, "hack", "setup-envtest.sh")); err != nil {

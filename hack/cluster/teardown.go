@@ -103,34 +103,73 @@ func unmountUnder(dir string) {
 	}
 }
 
-// sweepChains removes the iptables chains the kubelet, kube-proxy and the
-// CNI plugins create (KUBE-*, CNI-*) and the rules that jump to them, in
-// case a killed run left some: this machine runs no other cluster. Rules
-// are deleted by number: their comments hold quoted spaces.
-func sweepChains() int {
-	removed := 0
-	ours := func(chain string) bool { return strings.HasPrefix(chain, "KUBE-") || strings.HasPrefix(chain, "CNI-") }
-	for _, bin := range []string{"iptables", "ip6tables"} {
+// The iptables tables the kubelet, kube-proxy and the CNI plugins write.
+var (
+	iptablesBinaries = []string{"iptables", "ip6tables"}
+	iptablesTables   = []string{"filter", "nat", "mangle"}
+)
+
+// isClusterChain: the chains the kubelet and kube-proxy (KUBE-*) and the CNI
+// plugins (CNI-*) create.
+func isClusterChain(chain string) bool {
+	return strings.HasPrefix(chain, "KUBE-") || strings.HasPrefix(chain, "CNI-")
+}
+
+// chainsIn splits the chains an `iptables -S` listing declares into the
+// cluster's and the others.
+func chainsIn(listing string) (cluster, others []string) {
+	for _, line := range strings.Split(listing, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || (f[0] != "-N" && f[0] != "-P") {
+			continue
+		}
+		if isClusterChain(f[1]) {
+			cluster = append(cluster, f[1])
+		} else {
+			others = append(others, f[1])
+		}
+	}
+	return cluster, others
+}
+
+// clusterChainsOnHost names the cluster chains present now, as
+// "iptables -t nat KUBE-SERVICES".
+func clusterChainsOnHost() []string {
+	var found []string
+	for _, bin := range iptablesBinaries {
 		if _, err := exec.LookPath(bin); err != nil {
 			continue
 		}
-		for _, table := range []string{"filter", "nat", "mangle"} {
+		for _, table := range iptablesTables {
 			out, err := exec.Command(bin, "-w", "-t", table, "-S").Output()
 			if err != nil {
 				continue
 			}
-			var mine, others []string
-			for _, line := range strings.Split(string(out), "\n") {
-				f := strings.Fields(line)
-				if len(f) < 2 || (f[0] != "-N" && f[0] != "-P") {
-					continue
-				}
-				if ours(f[1]) {
-					mine = append(mine, f[1])
-				} else {
-					others = append(others, f[1])
-				}
+			cluster, _ := chainsIn(string(out))
+			for _, chain := range cluster {
+				found = append(found, bin+" -t "+table+" "+chain)
 			}
+		}
+	}
+	return found
+}
+
+// sweepChains removes the cluster chains and the rules that jump to them,
+// after a run or in case a killed run left some. They can only be this
+// tool's: a run refuses to start while others exist (see run). Rules are
+// deleted by number: their comments hold quoted spaces.
+func sweepChains() int {
+	removed := 0
+	for _, bin := range iptablesBinaries {
+		if _, err := exec.LookPath(bin); err != nil {
+			continue
+		}
+		for _, table := range iptablesTables {
+			out, err := exec.Command(bin, "-w", "-t", table, "-S").Output()
+			if err != nil {
+				continue
+			}
+			mine, others := chainsIn(string(out))
 			for _, chain := range others {
 				listing, err := exec.Command(bin, "-w", "-t", table, "-L", chain, "-n", "--line-numbers").Output()
 				if err != nil {
@@ -139,7 +178,7 @@ func sweepChains() int {
 				var numbers []string
 				for _, line := range strings.Split(string(listing), "\n") {
 					f := strings.Fields(line)
-					if len(f) >= 2 && ours(f[1]) {
+					if len(f) >= 2 && isClusterChain(f[1]) {
 						if _, err := strconv.Atoi(f[0]); err == nil {
 							numbers = append(numbers, f[0])
 						}

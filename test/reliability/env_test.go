@@ -48,6 +48,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
+	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
@@ -929,4 +930,28 @@ func expandLocs(text string) string {
 		}
 		return "`" + file + "`"
 	})
+}
+
+// awaitingConsent applies an OAuth 2 object whose callback is the running
+// operator's at callbackAddr, and returns it once it waits for consent, with
+// the authorization link it published: where the callback specs answer,
+// forge or flood.
+func awaitingConsent(ns string, s *sim, callbackAddr string,
+	waitReason func(client.ObjectKey, string) *elementsv1alpha1.HubSpotInstance,
+) (waiting *elementsv1alpha1.HubSpotInstance, authorizationURL string) {
+	GinkgoHelper()
+	createAccount(ns, "cloud-elements", s)
+	createSecret(ns, "hubspot-app", map[string]string{"client-id": publicValue("oauth-client-id"), "client-secret": secretValue("oauth-client-secret")})
+	obj := apiKeyObject(ns, "consent", s)
+	obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
+		ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
+		Scopes:          []string{"crm.objects.contacts.read", "oauth"},
+		CallbackURL:     elementsv1alpha1.HTTPURL("http://" + callbackAddr + callback.Path)}}
+	Expect(k8s.Create(ctx, obj)).To(Succeed())
+	waiting = waitReason(client.ObjectKeyFromObject(obj), elementsv1alpha1.ReasonAwaitingAuthorization)
+	linkSecret := &corev1.Secret{}
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: waiting.Status.AuthorizationSecretName}, linkSecret)).To(Succeed())
+	authorizationURL = string(linkSecret.Data[elementsv1alpha1.AuthorizationURLKey])
+	Expect(authorizationURL).NotTo(BeEmpty())
+	return waiting, authorizationURL
 }

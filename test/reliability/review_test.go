@@ -529,26 +529,14 @@ func securityReviewRest(simOf func() *sim, opOf func() *harness.Operator, callba
 	It("answers a genuine consent 2xx in the middle of a forged-callback flood, and the object becomes Ready", func() {
 		s, op, callbackAddr := simOf(), opOf(), callbackOf()
 		ns := newNamespace("sec-flood")
-		createAccount(ns, "cloud-elements", s)
-		createSecret(ns, "hubspot-app", map[string]string{"client-id": publicValue("oauth-client-id"), "client-secret": secretValue("oauth-client-secret")})
-		obj := apiKeyObject(ns, "consent", s)
-		obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
-			ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
-			Scopes:          []string{"crm.objects.contacts.read", "oauth"},
-			CallbackURL:     elementsv1alpha1.HTTPURL("http://" + callbackAddr + callback.Path)}}
-		Expect(k8s.Create(ctx, obj)).To(Succeed())
-		key := client.ObjectKeyFromObject(obj)
-		waiting := waitReason(key, elementsv1alpha1.ReasonAwaitingAuthorization)
-		linkSecret := &corev1.Secret{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: waiting.Status.AuthorizationSecretName}, linkSecret)).To(Succeed())
-		authorizationURL := string(linkSecret.Data[elementsv1alpha1.AuthorizationURLKey])
-		Expect(authorizationURL).NotTo(BeEmpty())
+		waiting, authorizationURL := awaitingConsent(ns, s, callbackAddr, waitReason)
+		key := client.ObjectKeyFromObject(waiting)
 
 		otherKey := make([]byte, 32)
 		_, _ = rand.Read(otherKey)
 		forger, err := oauthstate.NewSigner(otherKey, 0)
 		Expect(err).NotTo(HaveOccurred())
-		forged, _, err := forger.Issue(ns, obj.Name, string(waiting.UID))
+		forged, _, err := forger.Issue(ns, waiting.Name, string(waiting.UID))
 		Expect(err).NotTo(HaveOccurred())
 		forgedURL := "http://" + callbackAddr + callback.Path + "?" + url.Values{"code": {"forged-code"}, "state": {forged}}.Encode()
 		noRedirect := &http.Client{Timeout: 10 * time.Second,

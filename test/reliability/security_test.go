@@ -193,20 +193,8 @@ func securityPosture() {
 
 	It("refuses forged, tampered, expired, superseded and replayed OAuth states at the running operator's callback", func() {
 		ns := newNamespace("sec-oauth")
-		createAccount(ns, "cloud-elements", s)
-		createSecret(ns, "hubspot-app", map[string]string{"client-id": publicValue("oauth-client-id"), "client-secret": secretValue("oauth-client-secret")})
-		obj := apiKeyObject(ns, "consent", s)
-		obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
-			ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
-			Scopes:          []string{"crm.objects.contacts.read", "oauth"},
-			CallbackURL:     elementsv1alpha1.HTTPURL("http://" + callbackAddr + callback.Path)}}
-		Expect(k8s.Create(ctx, obj)).To(Succeed())
-		key := client.ObjectKeyFromObject(obj)
-		waiting := waitReason(key, elementsv1alpha1.ReasonAwaitingAuthorization)
-		linkSecret := &corev1.Secret{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: waiting.Status.AuthorizationSecretName}, linkSecret)).To(Succeed())
-		authorizationURL := string(linkSecret.Data[elementsv1alpha1.AuthorizationURLKey])
-		Expect(authorizationURL).NotTo(BeEmpty())
+		waiting, authorizationURL := awaitingConsent(ns, s, callbackAddr, waitReason)
+		key := client.ObjectKeyFromObject(waiting)
 		nonce := waiting.Status.AuthorizationNonce
 		uid := string(waiting.UID)
 
@@ -248,7 +236,7 @@ func securityPosture() {
 		forgerSigner, err := oauthstate.NewSigner(otherKey, 0)
 		Expect(err).NotTo(HaveOccurred())
 
-		forged, _, err := forgerSigner.Issue(ns, obj.Name, uid)
+		forged, _, err := forgerSigner.Issue(ns, waiting.Name, uid)
 		Expect(err).NotTo(HaveOccurred())
 		body, sig, _ := strings.Cut(realState, ".")
 		// One character of the signature swapped for another valid base64url
@@ -260,11 +248,11 @@ func securityPosture() {
 			flipped[mid] = 'A'
 		}
 		tampered := body + "." + string(flipped)
-		expired, _, err := operatorSigner.WithClock(func() time.Time { return time.Now().Add(-time.Hour) }).Issue(ns, obj.Name, uid)
+		expired, _, err := operatorSigner.WithClock(func() time.Time { return time.Now().Add(-time.Hour) }).Issue(ns, waiting.Name, uid)
 		Expect(err).NotTo(HaveOccurred())
-		superseded, _, err := operatorSigner.Issue(ns, obj.Name, uid) // authentic, but not the nonce the object waits for
+		superseded, _, err := operatorSigner.Issue(ns, waiting.Name, uid) // authentic, but not the nonce the object waits for
 		Expect(err).NotTo(HaveOccurred())
-		otherObject, _, err := operatorSigner.Issue(ns, obj.Name, "00000000-0000-4000-8000-000000000000") // a deleted object of the same name
+		otherObject, _, err := operatorSigner.Issue(ns, waiting.Name, "00000000-0000-4000-8000-000000000000") // a deleted object of the same name
 		Expect(err).NotTo(HaveOccurred())
 
 		type attempt struct {

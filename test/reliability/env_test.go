@@ -48,7 +48,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	elementsv1alpha1 "github.com/hubspot-operator/hubspot-operator/api/v1alpha1"
-	"github.com/hubspot-operator/hubspot-operator/internal/callback"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements"
 	"github.com/hubspot-operator/hubspot-operator/internal/cloudelements/simulator"
 	"github.com/hubspot-operator/hubspot-operator/test/harness"
@@ -932,11 +931,10 @@ func expandLocs(text string) string {
 	})
 }
 
-// awaitingConsent applies an OAuth 2 object whose callback is the running
-// operator's at callbackAddr, and returns it once it waits for consent, with
-// the authorization link it published: where the callback specs answer,
-// forge or flood.
-func awaitingConsent(ns string, s *sim, callbackAddr string,
+// awaitingConsent applies an OAuth 2 object with callbackURL, and returns it
+// once it waits for consent, with the authorization link it published: what
+// the callback specs answer, forge or flood, and a viewer must not see.
+func awaitingConsent(ns string, s *sim, callbackURL string,
 	waitReason func(client.ObjectKey, string) *elementsv1alpha1.HubSpotInstance,
 ) (waiting *elementsv1alpha1.HubSpotInstance, authorizationURL string) {
 	GinkgoHelper()
@@ -946,7 +944,7 @@ func awaitingConsent(ns string, s *sim, callbackAddr string,
 	obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
 		ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
 		Scopes:          []string{"crm.objects.contacts.read", "oauth"},
-		CallbackURL:     elementsv1alpha1.HTTPURL("http://" + callbackAddr + callback.Path)}}
+		CallbackURL:     elementsv1alpha1.HTTPURL(callbackURL)}}
 	Expect(k8s.Create(ctx, obj)).To(Succeed())
 	waiting = waitReason(client.ObjectKeyFromObject(obj), elementsv1alpha1.ReasonAwaitingAuthorization)
 	linkSecret := &corev1.Secret{}

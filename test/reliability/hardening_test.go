@@ -396,18 +396,7 @@ func securityHardening(simOf func() *sim, logOf func() string, waitReason func(c
 	It("gives a viewer no usable consent link: the link's Secret is forbidden and status holds no signed state", func() {
 		s := simOf()
 		ns := newNamespace("sec-viewer")
-		createAccount(ns, "cloud-elements", s)
-		createSecret(ns, "hubspot-app", map[string]string{"client-id": publicValue("oauth-client-id"), "client-secret": secretValue("oauth-client-secret")})
-		obj := apiKeyObject(ns, "consent", s)
-		obj.Spec.Auth = elementsv1alpha1.AuthSpec{Type: elementsv1alpha1.AuthTypeOAuth2, OAuth2: &elementsv1alpha1.OAuth2Auth{
-			ClientSecretRef: elementsv1alpha1.OAuthClientSecretRef{Name: "hubspot-app"},
-			Scopes:          []string{"crm.objects.contacts.read", "oauth"},
-			CallbackURL:     "https://operator.example.com/oauth/callback"}}
-		Expect(k8s.Create(ctx, obj)).To(Succeed())
-		waiting := waitReason(client.ObjectKeyFromObject(obj), elementsv1alpha1.ReasonAwaitingAuthorization)
-		link := &corev1.Secret{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: waiting.Status.AuthorizationSecretName}, link)).To(Succeed())
-		authURL := string(link.Data[elementsv1alpha1.AuthorizationURLKey])
+		waiting, authURL := awaitingConsent(ns, s, "https://operator.example.com/oauth/callback", waitReason)
 		Expect(authURL).To(ContainSubstring("state="))
 		state := queryParam(authURL, "state")
 		Expect(state).NotTo(BeEmpty())
@@ -432,8 +421,8 @@ func securityHardening(simOf func() *sim, logOf func() string, waitReason func(c
 		Expect(err).NotTo(HaveOccurred())
 
 		seen := &elementsv1alpha1.HubSpotInstance{}
-		Eventually(func() error { return asViewer.Get(ctx, client.ObjectKeyFromObject(obj), seen) }).WithTimeout(10 * time.Second).Should(Succeed())
-		linkErr := asViewer.Get(ctx, client.ObjectKeyFromObject(link), &corev1.Secret{})
+		Eventually(func() error { return asViewer.Get(ctx, client.ObjectKeyFromObject(waiting), seen) }).WithTimeout(10 * time.Second).Should(Succeed())
+		linkErr := asViewer.Get(ctx, client.ObjectKey{Namespace: ns, Name: waiting.Status.AuthorizationSecretName}, &corev1.Secret{})
 		Expect(apierrors.IsForbidden(linkErr)).To(BeTrue(), "viewer reading the consent-link Secret: %v", linkErr)
 		listErr := asViewer.List(ctx, &corev1.SecretList{}, client.InNamespace(ns))
 		Expect(apierrors.IsForbidden(listErr)).To(BeTrue(), "viewer listing Secrets: %v", listErr)

@@ -529,7 +529,7 @@ func securityReviewRest(simOf func() *sim, opOf func() *harness.Operator, callba
 	It("answers a genuine consent 2xx in the middle of a forged-callback flood, and the object becomes Ready", func() {
 		s, op, callbackAddr := simOf(), opOf(), callbackOf()
 		ns := newNamespace("sec-flood")
-		waiting, authorizationURL := awaitingConsent(ns, s, callbackAddr, waitReason)
+		waiting, authorizationURL := awaitingConsent(ns, s, "http://"+callbackAddr+callback.Path, waitReason)
 		key := client.ObjectKeyFromObject(waiting)
 
 		otherKey := make([]byte, 32)

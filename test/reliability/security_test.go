@@ -193,7 +193,7 @@ func securityPosture() {
 
 	It("refuses forged, tampered, expired, superseded and replayed OAuth states at the running operator's callback", func() {
 		ns := newNamespace("sec-oauth")
-		waiting, authorizationURL := awaitingConsent(ns, s, callbackAddr, waitReason)
+		waiting, authorizationURL := awaitingConsent(ns, s, "http://"+callbackAddr+callback.Path, waitReason)
 		key := client.ObjectKeyFromObject(waiting)
 		nonce := waiting.Status.AuthorizationNonce
 		uid := string(waiting.UID)

@@ -112,13 +112,13 @@ wrapper_module() {
 }
 
 # require_kubernetes <version> [<staging version>]: k8s.io/kubernetes at
-# v<version> in the
-# current wrapper module. That module can't be `go install`ed: its go.mod
-# requires its k8s.io/* staging modules at v0.0.0 and replaces them with
-# folders its module zip lacks. They are published at v0.<minor>.<patch>, so
-# those are required instead (only the ones it requires: some replace
-# targets, e.g. sample-controller, aren't published). After wrapper_module,
-# so that these pins win over the repository's for the k8s.io/* modules.
+# v<version> in the current wrapper module. That module can't be `go
+# install`ed: its go.mod requires its k8s.io/* staging modules at v0.0.0 and
+# replaces them with folders its module zip lacks. They are published at
+# v0.<minor>.<patch>, so those are required instead (only the ones it
+# requires: some replace targets, e.g. sample-controller, aren't published).
+# After wrapper_module, so that these pins win over the repository's for the
+# k8s.io/* modules.
 require_kubernetes() {
   local version="$1" staging="${2:-}" dl_json kube_gomod m
   [[ "${version}" =~ ^[0-9]+\.([0-9]+)\.([0-9]+)$ ]] || die "a Kubernetes version looks like 1.37.2, not '${version}'"

@@ -64,15 +64,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # lock_cache <dir>: one run at a time on <dir>, through <dir>/.lock (fd 9,
-# held until the script ends). Whoever holds it may remove staging folders
-# left by a killed run.
+# held until the script ends). Any staging folder there is then from a
+# killed run, since nobody else can be using it, and is removed.
 lock_cache() {
+  local stale
   exec 9>"$1/.lock"
   if ! flock -n 9; then
     log "another ${SETUP_NAME}.sh run holds $1/.lock; waiting…"
     flock 9
     log "lock acquired"
   fi
+  for stale in "$1"/.staging-*; do
+    [[ -e "${stale}" ]] && remove_dir "${stale}"
+  done
+  return 0
 }
 
 # wrapper_go runs go in a wrapper module. -mod=mod: its go.mod is ours to
@@ -96,7 +101,7 @@ go_mod_requirements() {
 WRAPPER_DIR=""
 wrapper_module() {
   local dir="$1" path="$2" versions="$3" out m
-  rm -rf "${dir}"
+  remove_dir "${dir}"
   mkdir -p "${dir}"
   cd "${dir}"
   WRAPPER_DIR="${dir}"

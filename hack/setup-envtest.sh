@@ -56,12 +56,9 @@ setup_begin setup-envtest go flock timeout mktemp
 
 ENVTEST_K8S_VERSION="${ENVTEST_K8S_VERSION:-1.37.2}"
 ENVTEST_K8S_VERSION="${ENVTEST_K8S_VERSION#v}"
-if [[ ! "${ENVTEST_K8S_VERSION}" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]]; then
+if [[ ! "${ENVTEST_K8S_VERSION}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
   die "ENVTEST_K8S_VERSION must look like 1.37.2, got '${ENVTEST_K8S_VERSION}'"
 fi
-K8S_MINOR="${BASH_REMATCH[2]}"
-K8S_PATCH="${BASH_REMATCH[3]}"
-ENVTEST_K8S_MODULE_VERSION="${ENVTEST_K8S_MODULE_VERSION:-v0.${K8S_MINOR}.${K8S_PATCH}}"
 ENVTEST_ETCD_VERSION="${ENVTEST_ETCD_VERSION:-3.7.3}"
 ENVTEST_ETCD_VERSION="${ENVTEST_ETCD_VERSION#v}"
 ENVTEST_DOWNLOAD_TIMEOUT="${ENVTEST_DOWNLOAD_TIMEOUT:-20}"
@@ -103,12 +100,6 @@ if installed "${DEST}"; then
   finish "${DEST}"
 fi
 
-# Any staging folder is from a killed run: we hold the lock, so nobody else is
-# using it.
-for stale in "${ENVTEST_CACHE_DIR}"/.staging-*; do
-  [[ -e "${stale}" ]] && remove_dir "${stale}"
-done
-
 # setup-envtest is pinned as a go tool in the repo's go.mod. Build it (no
 # timeout: a cold compile takes ~20 s) and remember the binary's path in
 # SETUP_ENVTEST. -mod=readonly: never touch the repo's go.mod/go.sum.
@@ -147,7 +138,7 @@ STAGE_DIR="$(mktemp -d "${ENVTEST_CACHE_DIR}/.staging-${ENVTEST_K8S_VERSION}.XXX
 # commands and etcd (hack/lib.sh).
 prepare_wrapper() {
   wrapper_module "${WORK_DIR}/kubernetes" hubspot-operator.local/envtest-kubernetes "$1"
-  require_kubernetes "${ENVTEST_K8S_VERSION}" "${ENVTEST_K8S_MODULE_VERSION}"
+  require_kubernetes "${ENVTEST_K8S_VERSION}" "${ENVTEST_K8S_MODULE_VERSION:-}"
   wrapper_go mod edit "-require=go.etcd.io/etcd/server/v3@v${ENVTEST_ETCD_VERSION}"
   cat >tools.go <<'EOF'
 //go:build tools

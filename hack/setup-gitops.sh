@@ -91,12 +91,6 @@ if installed; then
   finish
 fi
 
-# Any staging folder is from a killed run: we hold the lock, so nobody else is
-# using it.
-for stale in "${GITOPS_CACHE_DIR}"/.staging-*; do
-  [[ -e "${stale}" ]] && remove_dir "${stale}"
-done
-
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-gitops.XXXXXX")"
 STAGE_DIR="$(mktemp -d "${GITOPS_CACHE_DIR}/.staging.XXXXXX")"
 mkdir -p "${DEST}/crd"

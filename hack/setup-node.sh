@@ -40,7 +40,7 @@ setup_begin setup-node go flock mktemp sha256sum
 
 NODE_K8S_VERSION="${NODE_K8S_VERSION:-${ENVTEST_K8S_VERSION:-1.37.2}}"
 NODE_K8S_VERSION="${NODE_K8S_VERSION#v}"
-if [[ ! "${NODE_K8S_VERSION}" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]]; then
+if [[ ! "${NODE_K8S_VERSION}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
   die "NODE_K8S_VERSION must look like 1.37.2, got '${NODE_K8S_VERSION}'"
 fi
 NODE_COREDNS_VERSION="${NODE_COREDNS_VERSION:-1.15.0}"
@@ -116,9 +116,6 @@ installed() {
 lock_cache "${NODE_CACHE_DIR}"
 
 build_binaries() {
-  for stale in "${NODE_CACHE_DIR}"/.staging-*; do
-    [[ -e "${stale}" ]] && remove_dir "${stale}"
-  done
   WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-operator-node.XXXXXX")"
   STAGE_DIR="$(mktemp -d "${NODE_CACHE_DIR}/.staging-${NODE_K8S_VERSION}.XXXXXX")"
 

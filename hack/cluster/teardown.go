@@ -103,12 +103,6 @@ func unmountUnder(dir string) {
 	}
 }
 
-// The iptables tables the kubelet, kube-proxy and the CNI plugins write.
-var (
-	iptablesBinaries = []string{"iptables", "ip6tables"}
-	iptablesTables   = []string{"filter", "nat", "mangle"}
-)
-
 // isClusterChain: the chains the kubelet and kube-proxy (KUBE-*) and the CNI
 // plugins (CNI-*) create.
 func isClusterChain(chain string) bool {
@@ -132,23 +126,35 @@ func chainsIn(listing string) (cluster, others []string) {
 	return cluster, others
 }
 
+// iptablesTable is one table the kubelet, kube-proxy and the CNI plugins
+// write, as `<bin> -t <table> -S` lists it now.
+type iptablesTable struct{ bin, table, listing string }
+
+// iptablesTables lists those tables, for IPv4 and IPv6 where the tool is
+// installed; a table that cannot be listed is left out.
+func iptablesTables() []iptablesTable {
+	var tables []iptablesTable
+	for _, bin := range []string{"iptables", "ip6tables"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			continue
+		}
+		for _, table := range []string{"filter", "nat", "mangle"} {
+			if out, err := exec.Command(bin, "-w", "-t", table, "-S").Output(); err == nil {
+				tables = append(tables, iptablesTable{bin, table, string(out)})
+			}
+		}
+	}
+	return tables
+}
+
 // clusterChainsOnHost names the cluster chains present now, as
 // "iptables -t nat KUBE-SERVICES".
 func clusterChainsOnHost() []string {
 	var found []string
-	for _, bin := range iptablesBinaries {
-		if _, err := exec.LookPath(bin); err != nil {
-			continue
-		}
-		for _, table := range iptablesTables {
-			out, err := exec.Command(bin, "-w", "-t", table, "-S").Output()
-			if err != nil {
-				continue
-			}
-			cluster, _ := chainsIn(string(out))
-			for _, chain := range cluster {
-				found = append(found, bin+" -t "+table+" "+chain)
-			}
+	for _, t := range iptablesTables() {
+		cluster, _ := chainsIn(t.listing)
+		for _, chain := range cluster {
+			found = append(found, t.bin+" -t "+t.table+" "+chain)
 		}
 	}
 	return found
@@ -160,47 +166,47 @@ func clusterChainsOnHost() []string {
 // deleted by number: their comments hold quoted spaces.
 func sweepChains() int {
 	removed := 0
-	for _, bin := range iptablesBinaries {
-		if _, err := exec.LookPath(bin); err != nil {
-			continue
+	for _, t := range iptablesTables() {
+		mine, others := chainsIn(t.listing)
+		for _, chain := range others {
+			removed += deleteJumpsToClusterChains(t, chain)
 		}
-		for _, table := range iptablesTables {
-			out, err := exec.Command(bin, "-w", "-t", table, "-S").Output()
-			if err != nil {
-				continue
-			}
-			mine, others := chainsIn(string(out))
-			for _, chain := range others {
-				listing, err := exec.Command(bin, "-w", "-t", table, "-L", chain, "-n", "--line-numbers").Output()
-				if err != nil {
-					continue
-				}
-				var numbers []string
-				for _, line := range strings.Split(string(listing), "\n") {
-					f := strings.Fields(line)
-					if len(f) >= 2 && isClusterChain(f[1]) {
-						if _, err := strconv.Atoi(f[0]); err == nil {
-							numbers = append(numbers, f[0])
-						}
-					}
-				}
-				for i := len(numbers) - 1; i >= 0; i-- {
-					if exec.Command(bin, "-w", "-t", table, "-D", chain, numbers[i]).Run() == nil {
-						removed++
-					}
-				}
-			}
-			for _, chain := range mine {
-				_ = exec.Command(bin, "-w", "-t", table, "-F", chain).Run()
-			}
-			for _, chain := range mine {
-				if exec.Command(bin, "-w", "-t", table, "-X", chain).Run() == nil {
-					removed++
-				}
+		for _, chain := range mine {
+			_ = exec.Command(t.bin, "-w", "-t", t.table, "-F", chain).Run()
+		}
+		for _, chain := range mine {
+			if exec.Command(t.bin, "-w", "-t", t.table, "-X", chain).Run() == nil {
+				removed++
 			}
 		}
 	}
 	return removed
+}
+
+// deleteJumpsToClusterChains deletes chain's rules that jump to a cluster
+// chain, last first so that the numbers still hold, and counts them.
+func deleteJumpsToClusterChains(t iptablesTable, chain string) int {
+	listing, err := exec.Command(t.bin, "-w", "-t", t.table, "-L", chain, "-n", "--line-numbers").Output()
+	if err != nil {
+		return 0
+	}
+	var numbers []string
+	for _, line := range strings.Split(string(listing), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !isClusterChain(f[1]) {
+			continue
+		}
+		if _, err := strconv.Atoi(f[0]); err == nil {
+			numbers = append(numbers, f[0])
+		}
+	}
+	deleted := 0
+	for i := len(numbers) - 1; i >= 0; i-- {
+		if exec.Command(t.bin, "-w", "-t", t.table, "-D", chain, numbers[i]).Run() == nil {
+			deleted++
+		}
+	}
+	return deleted
 }
 
 // removeSandboxNetns removes the network namespaces containerd's CRI made

@@ -304,7 +304,14 @@ func TestMetricsExported(t *testing.T) {
 	}
 	// …and the retry has made the object Ready again.
 	waitFor("available", elementsv1alpha1.ConditionReady, elementsv1alpha1.ReasonAvailable)
+	// The gauges are read from what the reconciler remembers, which a
+	// reconcile records as it ends, just after its status write: a scrape in
+	// between still counts the object as it was.
 	metrics, got := scrape()
+	for sum(metrics, "hubspot_operator_instances", map[string]string{"ready": "true"}) != 1 && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		metrics, got = scrape()
+	}
 	t.Logf("scraped %d series of %d metrics", len(metrics), len(got))
 
 	// The gauges say what the objects say.
